@@ -1,0 +1,74 @@
+/*
+ * ringmesh/codec.h - msgpack wire format and the type registry.
+ *
+ * The wire form is the seed's Python reference format: a msgpack map keyed by
+ * field name: user fields in declaration order, then message_id, priority,
+ * correlation_id (nil when none), then "__type__": "<TypeName>". UUIDs are
+ * written as {"__uuid_bin__": bin16}; the decoder also accepts a bare bin 16
+ * and the 36-character string. Datetimes are ISO-8601 strings. Unknown keys are
+ * ignored and missing keys keep their zero / nil defaults (message versioning).
+ * The decoder never trusts its input: every length is bounds-checked, every
+ * kind checked, and on failure nothing is allocated that is not freed.
+ */
+#ifndef RINGMESH_CODEC_H
+#define RINGMESH_CODEC_H
+
+#include "ringmesh/message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A growable byte buffer owned by the caller (reuse it to avoid allocations). */
+typedef struct rk_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} rk_buf_t;
+
+void rk_buf_init(rk_buf_t *b);
+/** Release the buffer's memory; the struct may be reused after rk_buf_init. */
+void rk_buf_free(rk_buf_t *b);
+
+/** Largest encoded message accepted by the decoder by default (16 MiB). */
+#define RK_CODEC_MAX_DEFAULT (16u << 20)
+
+/** Maps `__type__` names to descriptors. Opaque; not thread-safe for register. */
+typedef struct rk_registry rk_registry_t;
+
+rk_status_t rk_registry_create(rk_registry_t **out);
+void rk_registry_destroy(rk_registry_t *reg);
+/** Register a type; RK_ERR_EXISTS when another descriptor has the same name. */
+rk_status_t rk_registry_add(rk_registry_t *reg, const rk_msg_type_t *type);
+/** Resolve a name (not NUL-terminated: @p len bytes); NULL when unknown. Thread-safe. */
+const rk_msg_type_t *rk_registry_find(const rk_registry_t *reg, const char *name, size_t len);
+
+/**
+ * Serialize @p msg into @p out (out->len is set; out->data is reused/grown).
+ * RK_ERR_MALFORMED when the block does not validate.
+ */
+rk_status_t rk_msg_serialize(const rk_msg_t *msg, rk_buf_t *out);
+
+/**
+ * Deserialize bytes into a new message, resolving `__type__` through @p reg.
+ * @p max_len limits input size (0 = RK_CODEC_MAX_DEFAULT).
+ * Errors: RK_ERR_TRUNCATED, RK_ERR_DECODE (garbage / wrong kinds),
+ * RK_ERR_TOO_LARGE, RK_ERR_TYPE (no or unknown `__type__`), RK_ERR_PRIORITY.
+ * Ownership: *out is the caller's (rk_msg_free); untouched on error.
+ */
+rk_status_t rk_msg_deserialize(const rk_registry_t *reg, const void *data, size_t len,
+                               size_t max_len, rk_msg_t **out);
+
+/** Like rk_msg_deserialize but for a known type; a differing `__type__` is RK_ERR_TYPE. */
+rk_status_t rk_msg_deserialize_as(const rk_msg_type_t *type, const void *data, size_t len,
+                                  size_t max_len, rk_msg_t **out);
+
+/** Format microseconds since the epoch as ISO-8601 ("2026-11-25T11:43:40.123456+00:00"). */
+void rk_datetime_format(int64_t us, char out[40]);
+/** Parse ISO-8601 (date, 'T' or ' ', time, optional fraction, optional Z/+hh:mm). */
+rk_status_t rk_datetime_parse(const char *s, size_t len, int64_t *us);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RINGMESH_CODEC_H */

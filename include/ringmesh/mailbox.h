@@ -1,0 +1,76 @@
+/*
+ * ringmesh/mailbox.h - bounded priority mailbox: 256 levels, FIFO per level.
+ *
+ * Enqueue and dequeue are O(1): each level is an intrusive FIFO and a 256-bit
+ * bitmap of non-empty levels finds the highest one with a count-leading-zeros.
+ * Nodes come from an array allocated at creation, so put/get never allocate.
+ * Many producers and one consumer (more consumers are safe, just not fair).
+ * The mailbox stores message pointers and takes ownership of what it accepts.
+ */
+#ifndef RINGMESH_MAILBOX_H
+#define RINGMESH_MAILBOX_H
+
+#include "ringmesh/message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What put does when the mailbox is full. */
+typedef enum rk_backpressure {
+    RK_BP_BLOCK = 0,   /**< wait up to the timeout for room (default) */
+    RK_BP_REJECT,      /**< fail at once with RK_ERR_FULL */
+    RK_BP_DROP_OLDEST  /**< evict the oldest message of the lowest level (counted) */
+} rk_backpressure_t;
+
+typedef struct rk_mailbox rk_mailbox_t;
+
+/** Timeouts are in microseconds; RK_WAIT_FOREVER waits without bound, 0 polls. */
+#define RK_WAIT_FOREVER (-1LL)
+
+/** Counters of one mailbox (a snapshot). */
+typedef struct rk_mailbox_stats {
+    uint64_t enqueued;   /**< messages accepted */
+    uint64_t dequeued;   /**< messages taken by get/try_get */
+    uint64_t dropped;    /**< evicted or refused by DROP_OLDEST */
+    uint64_t rejected;   /**< refused with RK_ERR_FULL */
+    uint64_t timeouts;   /**< BLOCK puts that timed out */
+    uint32_t depth;      /**< messages queued now */
+    uint32_t high_water; /**< most ever queued */
+} rk_mailbox_stats_t;
+
+/** Create a mailbox holding at most @p capacity (>= 1) messages. Free with rk_mailbox_destroy. */
+rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_mailbox_t **out);
+/** Destroy; frees every queued message. No thread may use it concurrently. */
+void rk_mailbox_destroy(rk_mailbox_t *mb);
+
+/**
+ * Enqueue @p msg at its header priority. On RK_OK the mailbox owns @p msg.
+ * BLOCK waits up to @p timeout_us; RK_ERR_TIMEOUT leaves ownership with the
+ * caller. REJECT returns RK_ERR_FULL (caller keeps it). DROP_OLDEST evicts the
+ * oldest message of the lowest non-empty level when that level is not above
+ * @p msg's priority (the victim is freed and counted); otherwise @p msg itself
+ * is refused with RK_ERR_DROPPED and counted (caller keeps it).
+ * RK_ERR_TERMINATED after rk_mailbox_close. Thread-safe.
+ */
+rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
+/** Dequeue the highest-priority, oldest message, waiting up to @p timeout_us. Caller owns *out. */
+rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out);
+/** rk_mailbox_get without waiting: RK_ERR_EMPTY when empty. */
+rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out);
+/** The message get would return, still owned by the mailbox; valid until the next get/clear. */
+rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out);
+/** Free every queued message; returns how many. */
+uint32_t rk_mailbox_clear(rk_mailbox_t *mb);
+uint32_t rk_mailbox_size(const rk_mailbox_t *mb);
+uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb);
+void rk_mailbox_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out);
+/** Close: waiting getters return RK_ERR_TERMINATED once empty, puts fail, blocked puts wake. */
+void rk_mailbox_close(rk_mailbox_t *mb);
+/** Wake a waiting getter without a message (it returns RK_ERR_TIMEOUT early). */
+void rk_mailbox_kick(rk_mailbox_t *mb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RINGMESH_MAILBOX_H */

@@ -1,0 +1,227 @@
+/*
+ * ringmesh/ringmesh.h - the public API: runtime, ring kernels, send/receive.
+ *
+ * A runtime hosts ring kernels: long-lived actors that loop on a context
+ * (receive with timeout, send, should_terminate) on a host thread or, with the
+ * CUDA backend, as a persistent GPU kernel. Kernels and the application talk
+ * only through messages; rk_send copies a message into the kernel's bounded
+ * priority mailbox, wherever in the job the kernel lives.
+ *
+ * Lifecycle: CREATED -> LAUNCHED -> ACTIVE <-> DEACTIVATED -> TERMINATING ->
+ * TERMINATED. A transition not on that path returns RK_ERR_STATE.
+ *
+ * Ordering contract: messages from one sender to one kernel at one priority
+ * are delivered in send order; a kernel always dequeues the highest-priority
+ * message present in its mailbox.
+ */
+#ifndef RINGMESH_RINGMESH_H
+#define RINGMESH_RINGMESH_H
+
+#include "ringmesh/codec.h"
+#include "ringmesh/mailbox.h"
+#include "ringmesh/message.h"
+#include "ringmesh/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RINGMESH_VERSION_MAJOR 0
+#define RINGMESH_VERSION_MINOR 1
+#define RINGMESH_VERSION_PATCH 0
+/** One integer for compile-time checks: major * 10000 + minor * 100 + patch. */
+#define RINGMESH_VERSION \
+    (RINGMESH_VERSION_MAJOR * 10000 + RINGMESH_VERSION_MINOR * 100 + RINGMESH_VERSION_PATCH)
+
+/** The library's version string ("0.1.0"), for run-time checks against the header. */
+const char *rk_version(void);
+
+typedef struct rk_runtime rk_runtime_t;
+typedef struct rk_ctx rk_ctx_t;
+
+/** How ranks talk. LOCAL: one process, no MPI. AUTO: $RINGMESH_TRANSPORT, else UCX, else MPI. */
+typedef enum rk_transport_kind {
+    RK_TRANSPORT_LOCAL = 0,
+    RK_TRANSPORT_AUTO,
+    RK_TRANSPORT_UCX,
+    RK_TRANSPORT_MPI
+} rk_transport_kind_t;
+
+/** Where a kernel runs. AUTO: CUDA when a GPU is usable, else the host (logged once). */
+typedef enum rk_backend {
+    RK_BACKEND_HOST = 0,
+    RK_BACKEND_CUDA,
+    RK_BACKEND_AUTO
+} rk_backend_t;
+
+typedef enum rk_kernel_state {
+    RK_STATE_CREATED = 0,
+    RK_STATE_LAUNCHED,
+    RK_STATE_ACTIVE,
+    RK_STATE_DEACTIVATED,
+    RK_STATE_TERMINATING,
+    RK_STATE_TERMINATED
+} rk_kernel_state_t;
+
+const char *rk_kernel_state_str(rk_kernel_state_t s);
+
+enum {
+    RK_RUNTIME_FIELD_TRANSPORT = 1u << 0,
+    RK_RUNTIME_FIELD_SEND_TIMEOUT = 1u << 1,
+    RK_RUNTIME_FIELD_MAX_MESSAGE = 1u << 2,
+    RK_RUNTIME_FIELD_CREDITS = 1u << 3,
+    RK_RUNTIME_FIELD_MPI_COMM = 1u << 4
+};
+
+/** Runtime parameters; only fields named in field_mask are read (others default). */
+typedef struct rk_runtime_params {
+    uint64_t field_mask;
+    rk_transport_kind_t transport; /**< default LOCAL */
+    int64_t send_timeout_us;       /**< rk_send's BLOCK wait; default 30 s */
+    uint32_t max_message;          /**< largest encoded message; default 16 MiB */
+    uint32_t credits;              /**< frames in flight per (sender, receiver) rank; default 64 */
+    void *mpi_comm;                /**< address of an MPI_Comm to use; default MPI_COMM_WORLD */
+} rk_runtime_params_t;
+
+/**
+ * Create a runtime. With a distributed transport this is collective over the
+ * communicator: it calls MPI_Init_thread if the application has not, learns
+ * rank/size/node-local rank and connects the transport. @p params may be NULL.
+ * Ownership: destroy with rk_runtime_destroy.
+ */
+rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out);
+
+/**
+ * Terminate every local kernel (draining its mailbox for up to a second),
+ * deliver or report in-flight messages, and free everything. Collective in a
+ * distributed runtime. Returns the first error met, still freeing all.
+ */
+rk_status_t rk_runtime_destroy(rk_runtime_t *rt);
+
+int rk_runtime_rank(const rk_runtime_t *rt);
+int rk_runtime_size(const rk_runtime_t *rt);
+/** Rank among the ranks on this node (GPU binding). */
+int rk_runtime_local_rank(const rk_runtime_t *rt);
+
+/** Register a message type so received frames with its `__type__` decode. */
+rk_status_t rk_runtime_register_type(rk_runtime_t *rt, const rk_msg_type_t *type);
+/** The runtime's registry (for rk_msg_deserialize); owned by the runtime. */
+const rk_registry_t *rk_runtime_registry(const rk_runtime_t *rt);
+
+/**
+ * Collective: returns once every rank's kernels launched before the call are
+ * in every rank's directory. Call after launching kernels and before sending
+ * to kernels of other ranks. A no-op for LOCAL.
+ */
+rk_status_t rk_runtime_sync(rk_runtime_t *rt);
+
+/** A kernel body: loops on @p ctx until rk_ctx_should_terminate. */
+typedef void (*rk_kernel_fn)(rk_ctx_t *ctx, void *arg);
+
+enum {
+    RK_KERNEL_FIELD_CAPACITY = 1u << 0,
+    RK_KERNEL_FIELD_STRATEGY = 1u << 1,
+    RK_KERNEL_FIELD_OUT_CAPACITY = 1u << 2,
+    RK_KERNEL_FIELD_BACKEND = 1u << 3,
+    RK_KERNEL_FIELD_ARG = 1u << 4,
+    RK_KERNEL_FIELD_DEDUP = 1u << 5
+};
+
+/** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
+typedef struct rk_kernel_params {
+    uint64_t field_mask;
+    const char *kernel_id;          /**< unique in the job, <= 63 bytes */
+    rk_kernel_fn fn;                /**< the body */
+    void *arg;                      /**< passed to fn */
+    uint32_t capacity;              /**< inbound mailbox; default 1024 */
+    rk_backpressure_t strategy;     /**< inbound overflow; default BLOCK */
+    uint32_t out_capacity;          /**< outputs held per rank for rk_receive; default 1024 */
+    rk_backend_t backend;           /**< default HOST */
+    uint32_t dedup_window;          /**< remember this many message_ids; 0 = no dedup */
+} rk_kernel_params_t;
+
+/** Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet. */
+rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params);
+/** CREATED -> LAUNCHED: start its thread (or GPU kernel); it does not dequeue yet. */
+rk_status_t rk_kernel_launch(rk_runtime_t *rt, const char *kernel_id);
+/** LAUNCHED or DEACTIVATED -> ACTIVE: start / resume processing. */
+rk_status_t rk_kernel_activate(rk_runtime_t *rt, const char *kernel_id);
+/** ACTIVE -> DEACTIVATED: stop dequeuing; queued and new messages are kept. */
+rk_status_t rk_kernel_deactivate(rk_runtime_t *rt, const char *kernel_id);
+/**
+ * -> TERMINATING -> TERMINATED (from LAUNCHED, ACTIVE or DEACTIVATED). An
+ * active kernel first drains its mailbox for up to @p drain_timeout_us; then
+ * should_terminate turns true and the thread is joined. Messages still queued
+ * are freed, logged and counted in *@p undelivered (may be NULL).
+ */
+rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t drain_timeout_us,
+                                uint32_t *undelivered);
+/** create + launch + activate. */
+rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params);
+/** The state of a local kernel. */
+rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out);
+/** Home rank of a kernel (any rank's kernel, after rk_runtime_sync). */
+rk_status_t rk_kernel_rank(rk_runtime_t *rt, const char *kernel_id, int *rank);
+
+/** Counters of a local kernel. */
+typedef struct rk_kernel_stats {
+    rk_mailbox_stats_t inbox;
+    uint64_t processed;     /**< messages received by the body */
+    uint64_t sent;          /**< outputs emitted */
+    uint64_t duplicates;    /**< messages discarded by dedup */
+    uint64_t remote_drops;  /**< drops reported back by remote kernels' mailboxes */
+    uint64_t remote_rejects;/**< rejects reported back by remote kernels' mailboxes */
+} rk_kernel_stats_t;
+rk_status_t rk_kernel_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
+
+/* ---- application side ------------------------------------------------- */
+
+/**
+ * Send a copy of @p msg to @p kernel_id (any rank). The caller keeps @p msg.
+ * Waits up to the runtime's send timeout when the mailbox (or the link) is
+ * full under BLOCK. Errors: RK_ERR_NOT_FOUND, RK_ERR_FULL (REJECT),
+ * RK_ERR_DROPPED, RK_ERR_TIMEOUT, RK_ERR_TERMINATED, RK_ERR_MALFORMED.
+ */
+rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg);
+rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
+                            int64_t timeout_us);
+/**
+ * Receive the next output of @p kernel_id addressed to this rank, highest
+ * priority first. Caller owns *out (rk_msg_free).
+ */
+rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us,
+                       rk_msg_t **out);
+
+/** Subscribe a kernel (any rank) to a topic; collective-free, effective after rk_runtime_sync. */
+rk_status_t rk_subscribe(rk_runtime_t *rt, const char *topic, const char *kernel_id);
+/** Send a copy to every subscriber; one copy per remote rank, fanned out there. */
+rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg);
+
+/* ---- kernel side (only from inside a kernel body) ----------------------- */
+
+/**
+ * Next message for this kernel, highest priority first, waiting up to
+ * @p timeout_us. While DEACTIVATED nothing is dequeued (RK_ERR_TIMEOUT).
+ * RK_ERR_TERMINATED once the kernel must stop. Caller owns *out.
+ */
+rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out);
+/** True once the kernel has been told to stop (and its drain, if any, is done). */
+bool rk_ctx_should_terminate(rk_ctx_t *ctx);
+/**
+ * Emit an output (copied). A message whose correlation_id names a request this
+ * kernel received goes to the rank that sent that request; others go to the
+ * kernel's own rank. Read there with rk_receive(kernel_id).
+ */
+rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg);
+/** Set @p reply's correlation_id to @p request's message_id and emit it to the requester. */
+rk_status_t rk_ctx_reply(rk_ctx_t *ctx, const rk_msg_t *request, rk_msg_t *reply);
+/** Forward a copy to another kernel (pipelines), like rk_send. */
+rk_status_t rk_ctx_send_to(rk_ctx_t *ctx, const char *kernel_id, const rk_msg_t *msg);
+const char *rk_ctx_kernel_id(const rk_ctx_t *ctx);
+rk_runtime_t *rk_ctx_runtime(rk_ctx_t *ctx);
+void *rk_ctx_arg(const rk_ctx_t *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RINGMESH_RINGMESH_H */

@@ -1,0 +1,28 @@
+/*
+ * msg_internal.h - helpers shared by message.c and the codec: field lookup,
+ * element sizes and appending raw bytes to a block's tail.
+ */
+#ifndef RK_MSG_INTERNAL_H
+#define RK_MSG_INTERNAL_H
+
+#include "ringmesh/message.h"
+
+#define RK_MSG_MAX_DEPTH 8     /* nesting of messages inside messages */
+#define RK_ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
+
+/** Bytes one element of @p kind occupies in a list (0 for kinds not allowed there). */
+size_t rk_elem_size(rk_kind_t kind);
+/** The field of @p type at struct offset @p off, or NULL. */
+const rk_field_t *rk_field_at(const rk_msg_type_t *type, size_t off);
+/** Create a block with room for @p tail bytes after the struct. */
+rk_status_t rk_msg_alloc(const rk_msg_type_t *type, size_t tail, rk_msg_t **out);
+/**
+ * Reserve @p len bytes (8-aligned start) at the end of *pm, growing it when
+ * needed; *off receives the offset of the new bytes (zeroed).
+ */
+rk_status_t rk_msg_reserve(rk_msg_t **pm, size_t len, uint32_t *off);
+/** Validate a block against @p limit bytes and its expected type (NULL: any). */
+rk_status_t rk_msg_validate_block(const rk_msg_t *m, size_t limit, const rk_msg_type_t *expect,
+                                  int depth);
+
+#endif
