@@ -18,10 +18,18 @@
 #define RK_POOL_CLASSES 14    /* up to 1 MiB */
 #define RK_POOL_NONE 255      /* plain malloc */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Allocate at least @p size bytes; *cls receives the class (for rk_pool_free). */
 void *rk_pool_alloc(size_t size, uint8_t *cls, size_t *usable);
 void rk_pool_free(void *p, uint8_t cls);
 /** Blocks ever obtained from malloc by the pool (process-wide). */
 uint64_t rk_pool_sys_allocs(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

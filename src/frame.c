@@ -1,0 +1,62 @@
+/*
+ * frame.c - encode and parse router frames (see frame.h for the layout).
+ * Explicit little-endian byte order, so frames are portable between hosts.
+ */
+#include "frame.h"
+
+#include <string.h>
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload)
+{
+    put32(out, RK_FRAME_MAGIC);
+    out[4] = f->kind;
+    out[5] = f->priority;
+    out[6] = (uint8_t)f->name_len;
+    out[7] = (uint8_t)(f->name_len >> 8);
+    put32(out + 8, f->seq);
+    put32(out + 12, f->src_rank);
+    put32(out + 16, f->aux);
+    put32(out + 20, f->payload_len);
+    if (f->name_len) memcpy(out + RK_FRAME_HDR, name, f->name_len);
+    if (f->payload_len) memcpy(out + RK_FRAME_HDR + f->name_len, payload, f->payload_len);
+}
+
+void frame_set_seq(uint8_t *frame, uint32_t seq) { put32(frame + 8, seq); }
+
+rk_status_t frame_parse(const void *data, size_t len, frame_t *out)
+{
+    const uint8_t *p = data;
+
+    if (!data || !out) return RK_ERR_INVALID;
+    if (len < RK_FRAME_HDR) return RK_ERR_TRUNCATED;
+    if (get32(p) != RK_FRAME_MAGIC) return RK_ERR_DECODE;
+    out->kind = p[4];
+    out->priority = p[5];
+    out->name_len = (uint16_t)(p[6] | p[7] << 8);
+    out->seq = get32(p + 8);
+    out->src_rank = get32(p + 12);
+    out->aux = get32(p + 16);
+    out->payload_len = get32(p + 20);
+    if (out->kind == 0 || out->kind >= FRAME_KIND_MAX_) return RK_ERR_DECODE;
+    if (out->name_len > RK_FRAME_NAME_MAX) return RK_ERR_DECODE;
+    if ((uint64_t)RK_FRAME_HDR + out->name_len + out->payload_len != len)
+        return (uint64_t)RK_FRAME_HDR + out->name_len + out->payload_len > len ? RK_ERR_TRUNCATED : RK_ERR_DECODE;
+    if (!frame_is_data(out->kind) && out->payload_len) return RK_ERR_DECODE;
+    if (frame_is_data(out->kind) && out->name_len == 0) return RK_ERR_DECODE;
+    out->name = (const char *)p + RK_FRAME_HDR;
+    out->payload = p + RK_FRAME_HDR + out->name_len;
+    return RK_OK;
+}

@@ -1,0 +1,60 @@
+/*
+ * frame.h - the router's wire frame: a fixed 24-byte little-endian header,
+ * a name (kernel id or topic) and a msgpack payload.
+ *
+ *   0 magic u32 "RKF1" | 4 kind u8 | 5 priority u8 | 6 name_len u16
+ *   8 seq u32 | 12 src_rank u32 | 16 aux u32 | 20 payload_len u32
+ *   24 name[name_len] | payload[payload_len]
+ *
+ * frame_parse never trusts its input: the lengths must add up to exactly the
+ * bytes received and the kind must be known, or it returns RK_ERR_DECODE.
+ */
+#ifndef RK_FRAME_H
+#define RK_FRAME_H
+
+#include "ringmesh/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RK_FRAME_MAGIC 0x31464b52u
+#define RK_FRAME_HDR 24
+#define RK_FRAME_NAME_MAX 256
+
+typedef enum frame_kind {
+    FRAME_MSG = 1,    /* payload to a kernel's inbox (name = kernel id) */
+    FRAME_OUTPUT,     /* a kernel's output to its outbox on this rank */
+    FRAME_PUBLISH,    /* payload for this rank's subscribers of a topic */
+    FRAME_KERNEL,     /* announce: kernel `name` lives on src_rank */
+    FRAME_SUB,        /* announce: name = "topic\0kernel" */
+    FRAME_CREDIT,     /* aux credits returned */
+    FRAME_NACK,       /* aux 1 = rejected, 2 = dropped at kernel `name` */
+    FRAME_SYNC,       /* aux = sync epoch */
+    FRAME_FIN,        /* aux = shutdown phase */
+    FRAME_DUP,        /* your kernel `name` duplicates one on src_rank */
+    FRAME_KIND_MAX_
+} frame_kind_t;
+
+typedef struct frame {
+    uint8_t kind, priority;
+    uint16_t name_len;
+    uint32_t seq, src_rank, aux, payload_len;
+    const char *name;       /* points into the parsed bytes, not NUL-terminated */
+    const uint8_t *payload; /* points into the parsed bytes */
+} frame_t;
+
+static inline int frame_is_data(uint8_t kind)
+{
+    return kind == FRAME_MSG || kind == FRAME_OUTPUT || kind == FRAME_PUBLISH;
+}
+
+/** Bytes needed for a frame with these lengths. */
+static inline size_t frame_size(size_t name_len, size_t payload_len) { return RK_FRAME_HDR + name_len + payload_len; }
+/** Write a frame into @p out (frame_size bytes). */
+void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload);
+/** Patch the seq field of an encoded frame. */
+void frame_set_seq(uint8_t *frame, uint32_t seq);
+/** Parse and check @p len bytes; the result points into @p data. */
+rk_status_t frame_parse(const void *data, size_t len, frame_t *out);
+
+#endif

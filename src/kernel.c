@@ -1,0 +1,449 @@
+/*
+ * kernel.c - ring kernel lifecycle and the context a kernel body loops on.
+ *
+ * State machine (k->lock guards transitions, readers load k->state atomically):
+ *   CREATED -> LAUNCHED -> ACTIVE <-> DEACTIVATED -> TERMINATING -> TERMINATED
+ * (LAUNCHED, ACTIVE and DEACTIVATED may all terminate). Every transition
+ * kicks the inbox so a body blocked in receive re-checks the state at once.
+ * A kernel never loses a message silently: what is still queued when its
+ * thread has exited is counted, logged and returned as "undelivered".
+ */
+#include "../cuda/backend.h"
+#include "log.h"
+#include "router.h"
+#include "runtime_internal.h"
+#include "timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CAPACITY 1024
+#define RECEIVE_SLICE_US 100000 /* re-check state at least this often */
+
+const char *rk_kernel_state_str(rk_kernel_state_t s)
+{
+    static const char *names[] = {"CREATED", "LAUNCHED", "ACTIVE", "DEACTIVATED", "TERMINATING", "TERMINATED"};
+    return (unsigned)s <= RK_STATE_TERMINATED ? names[s] : "UNKNOWN";
+}
+
+/* ---- dedup: a ring of the last `window` ids plus an open-addressing set --- */
+
+static uint32_t uuid_hash(const rk_uuid_t *u)
+{
+    uint32_t h;
+    memcpy(&h, u->bytes + 8, sizeof h); /* random bits of a v4 UUID */
+    return h ^ u->bytes[0] ^ ((uint32_t)u->bytes[1] << 8);
+}
+
+static rk_status_t dedup_init(dedup_set_t *d, uint32_t window)
+{
+    uint32_t w = 1;
+    while (w < window) w <<= 1;
+    d->window = w;
+    d->ring = calloc(w, sizeof *d->ring);
+    d->table = calloc(2 * (size_t)w, sizeof *d->table);
+    d->tomb = calloc(2 * (size_t)w, 1);
+    return d->ring && d->table && d->tomb ? RK_OK : RK_ERR_NOMEM;
+}
+
+static void dedup_free(dedup_set_t *d)
+{
+    free(d->ring);
+    free(d->table);
+    free(d->tomb);
+}
+
+static int64_t dedup_slot(const dedup_set_t *d, const rk_uuid_t *u, int for_insert)
+{
+    uint32_t mask = 2 * d->window - 1, i = uuid_hash(u) & mask;
+    int64_t first_free = -1;
+    for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+        if (rk_uuid_is_nil(&d->table[i]) && !d->tomb[i]) return for_insert && first_free >= 0 ? first_free : (for_insert ? (int64_t)i : -1);
+        if (d->tomb[i]) {
+            if (first_free < 0) first_free = i;
+            continue;
+        }
+        if (rk_uuid_equal(&d->table[i], u)) return for_insert ? -2 : (int64_t)i;
+    }
+    return for_insert ? first_free : -1;
+}
+
+/* Returns 1 when @p u was seen within the window (and records it otherwise). */
+static int dedup_seen(dedup_set_t *d, const rk_uuid_t *u)
+{
+    rk_uuid_t *old = &d->ring[d->next & (d->window - 1)];
+    int64_t at;
+
+    if (rk_uuid_is_nil(u)) return 0;
+    if (dedup_slot(d, u, 0) >= 0) return 1;
+    if (!rk_uuid_is_nil(old)) { /* evict the id leaving the window */
+        at = dedup_slot(d, old, 0);
+        if (at >= 0) {
+            memset(&d->table[at], 0, sizeof(rk_uuid_t));
+            d->tomb[at] = 1;
+        }
+    }
+    at = dedup_slot(d, u, 1);
+    if (at >= 0) {
+        d->table[at] = *u;
+        d->tomb[at] = 0;
+    }
+    *old = *u;
+    d->next++;
+    return 0;
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out)
+{
+    kernel_t *k = calloc(1, sizeof *k);
+    uint32_t cap = DEFAULT_CAPACITY;
+    rk_backpressure_t bp = RK_BP_BLOCK;
+    rk_status_t st;
+
+    if (!k) return RK_ERR_NOMEM;
+    k->params = *p;
+    if ((p->field_mask & RK_KERNEL_FIELD_CAPACITY) && p->capacity) cap = p->capacity;
+    if (p->field_mask & RK_KERNEL_FIELD_STRATEGY) bp = p->strategy;
+    if (!(p->field_mask & RK_KERNEL_FIELD_ARG)) k->params.arg = NULL;
+    if (p->field_mask & RK_KERNEL_FIELD_ARG) k->params.arg = p->arg;
+    memcpy(k->id, p->kernel_id, strlen(p->kernel_id) + 1);
+    k->params.kernel_id = k->id;
+    k->rt = rt;
+    k->local = 1;
+    k->home_rank = rt->rank;
+    k->ctx.k = k;
+    k->backend = RK_BACKEND_HOST;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    st = rk_mailbox_create(cap, bp, &k->inbox);
+    if (st == RK_OK) k->reqmap = calloc(RK_REQMAP_SIZE, sizeof *k->reqmap);
+    if (st == RK_OK && !k->reqmap) st = RK_ERR_NOMEM;
+    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_DEDUP) && p->dedup_window)
+        st = dedup_init(&k->dedup, p->dedup_window);
+    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_BACKEND) && p->backend != RK_BACKEND_HOST) {
+        const char *why = NULL;
+        if (p->backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
+        else if (rk_cuda_device_count(&why) > 0) k->backend = RK_BACKEND_CUDA;
+        else if (p->backend == RK_BACKEND_CUDA) {
+            RK_ERROR("kernel '%s': CUDA backend requested but unavailable (%s)", k->id, why);
+            st = RK_ERR_UNSUPPORTED;
+        } else
+            RK_INFO("kernel '%s': no usable GPU (%s); running on the host backend", k->id, why);
+    }
+    if (st != RK_OK) {
+        rk_kernel_free(k);
+        return st;
+    }
+    *out = k;
+    return RK_OK;
+}
+
+void rk_kernel_free(kernel_t *k)
+{
+    if (!k) return;
+    if (k->local) {
+        rk_mailbox_destroy(k->inbox);
+        pthread_mutex_destroy(&k->lock);
+        pthread_cond_destroy(&k->cv);
+        free(k->reqmap);
+        dedup_free(&k->dedup);
+    }
+    rk_mailbox_destroy(k->outbox);
+    free(k);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static void *kernel_main(void *arg)
+{
+    kernel_t *k = arg;
+    k->params.fn(&k->ctx, k->params.arg);
+    return NULL;
+}
+
+static void set_state(kernel_t *k, int s)
+{
+    __atomic_store_n(&k->state, s, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&k->cv);
+    rk_mailbox_kick(k->inbox);
+}
+
+/* Look up a local kernel and apply @p from_mask -> @p to under its lock. */
+static rk_status_t transition(rk_runtime_t *rt, const char *id, unsigned from_mask, int to, kernel_t **out)
+{
+    kernel_t *k;
+    rk_status_t st = RK_OK;
+
+    if (!rt || !id) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k->local) return RK_ERR_INVALID; /* lifecycle calls are made on the home rank */
+    pthread_mutex_lock(&k->lock);
+    if (!(from_mask & (1u << k->state))) {
+        RK_DEBUG("kernel '%s': %s -> %s refused", id, rk_kernel_state_str(k->state), rk_kernel_state_str(to));
+        st = RK_ERR_STATE;
+    } else if (to == RK_STATE_LAUNCHED) {
+        if (pthread_create(&k->thread, NULL, kernel_main, k) != 0) st = RK_ERR_NOMEM;
+        else {
+            k->thread_started = 1;
+            set_state(k, to);
+        }
+    } else {
+        set_state(k, to);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (out) *out = k;
+    return st;
+}
+
+#define BIT(s) (1u << (s))
+
+rk_status_t rk_kernel_launch(rk_runtime_t *rt, const char *kernel_id)
+{
+    return transition(rt, kernel_id, BIT(RK_STATE_CREATED), RK_STATE_LAUNCHED, NULL);
+}
+
+rk_status_t rk_kernel_activate(rk_runtime_t *rt, const char *kernel_id)
+{
+    return transition(rt, kernel_id, BIT(RK_STATE_LAUNCHED) | BIT(RK_STATE_DEACTIVATED), RK_STATE_ACTIVE, NULL);
+}
+
+rk_status_t rk_kernel_deactivate(rk_runtime_t *rt, const char *kernel_id)
+{
+    return transition(rt, kernel_id, BIT(RK_STATE_ACTIVE), RK_STATE_DEACTIVATED, NULL);
+}
+
+rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params)
+{
+    rk_status_t st = rk_kernel_create(rt, params);
+    if (st == RK_OK) st = rk_kernel_launch(rt, params->kernel_id);
+    if (st == RK_OK) st = rk_kernel_activate(rt, params->kernel_id);
+    return st;
+}
+
+/* Join the thread and free what is left; the kernel is TERMINATING on entry. */
+static uint32_t finish(kernel_t *k)
+{
+    uint32_t left;
+    if (k->thread_started) {
+        pthread_join(k->thread, NULL);
+        k->thread_started = 0;
+    }
+    rk_mailbox_close(k->inbox);
+    left = rk_mailbox_clear(k->inbox);
+    if (left) RK_WARN("kernel '%s' terminated with %u unprocessed message(s)", k->id, left);
+    pthread_mutex_lock(&k->lock);
+    set_state(k, RK_STATE_TERMINATED);
+    pthread_mutex_unlock(&k->lock);
+    return left;
+}
+
+static void begin_terminate(kernel_t *k, int was_active, int64_t drain_timeout_us)
+{
+    k->draining = was_active && drain_timeout_us != 0;
+    k->drain_deadline_ns = drain_timeout_us < 0 ? INT64_MAX : rk_mono_ns() + drain_timeout_us * 1000;
+}
+
+rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t drain_timeout_us,
+                                uint32_t *undelivered)
+{
+    kernel_t *k;
+    rk_status_t st;
+    int was;
+
+    if (!rt || !kernel_id) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k->local) return RK_ERR_INVALID;
+    pthread_mutex_lock(&k->lock);
+    was = k->state;
+    if (was != RK_STATE_LAUNCHED && was != RK_STATE_ACTIVE && was != RK_STATE_DEACTIVATED) {
+        pthread_mutex_unlock(&k->lock);
+        return RK_ERR_STATE;
+    }
+    begin_terminate(k, was == RK_STATE_ACTIVE, drain_timeout_us);
+    set_state(k, RK_STATE_TERMINATING);
+    pthread_mutex_unlock(&k->lock);
+    st = RK_OK;
+    uint32_t left = finish(k);
+    if (undelivered) *undelivered = left;
+    return st;
+}
+
+uint32_t rk_kernel_shutdown(kernel_t *k, int64_t drain_timeout_us)
+{
+    int was;
+    pthread_mutex_lock(&k->lock);
+    was = k->state;
+    if (was == RK_STATE_TERMINATED) {
+        pthread_mutex_unlock(&k->lock);
+        return 0;
+    }
+    if (was != RK_STATE_TERMINATING) {
+        begin_terminate(k, was == RK_STATE_ACTIVE, drain_timeout_us);
+        set_state(k, RK_STATE_TERMINATING);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return finish(k);
+}
+
+rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out)
+{
+    kernel_t *k;
+    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k->local) return RK_ERR_INVALID;
+    *out = (rk_kernel_state_t)__atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    return RK_OK;
+}
+
+rk_status_t rk_kernel_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out)
+{
+    kernel_t *k;
+    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    memset(out, 0, sizeof *out);
+    if (k->local) rk_mailbox_stats(k->inbox, &out->inbox);
+    out->processed = __atomic_load_n(&k->processed, __ATOMIC_RELAXED);
+    out->sent = __atomic_load_n(&k->sent, __ATOMIC_RELAXED);
+    out->duplicates = __atomic_load_n(&k->duplicates, __ATOMIC_RELAXED);
+    out->remote_drops = __atomic_load_n(&k->remote_drops, __ATOMIC_RELAXED);
+    out->remote_rejects = __atomic_load_n(&k->remote_rejects, __ATOMIC_RELAXED);
+    return RK_OK;
+}
+
+/* ---- context ------------------------------------------------------------- */
+
+bool rk_ctx_should_terminate(rk_ctx_t *ctx)
+{
+    kernel_t *k = ctx->k;
+    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) < RK_STATE_TERMINATING) return false;
+    if (!k->draining) return true;
+    return rk_mailbox_size(k->inbox) == 0 || rk_mono_ns() >= k->drain_deadline_ns;
+}
+
+static void remember_origin(kernel_t *k, const rk_msg_t *m)
+{
+    req_origin_t *o = &k->reqmap[uuid_hash(&m->message_id) & (RK_REQMAP_SIZE - 1)];
+    o->id = m->message_id;
+    o->rank = m->src_rank < 0 ? k->rt->rank : m->src_rank;
+}
+
+/* Wait while LAUNCHED or DEACTIVATED; returns the state seen last. */
+static int wait_active(kernel_t *k, int64_t timeout_us)
+{
+    int s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    if (s != RK_STATE_LAUNCHED && s != RK_STATE_DEACTIVATED) return s;
+    pthread_mutex_lock(&k->lock);
+    if (timeout_us != 0 && (k->state == RK_STATE_LAUNCHED || k->state == RK_STATE_DEACTIVATED)) {
+        struct timespec dl;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t us = timeout_us < 0 ? RECEIVE_SLICE_US : timeout_us;
+        dl.tv_sec = now.tv_sec + us / 1000000;
+        dl.tv_nsec = now.tv_nsec + (us % 1000000) * 1000;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&k->cv, &k->lock, &dl);
+    }
+    s = k->state;
+    pthread_mutex_unlock(&k->lock);
+    return s;
+}
+
+rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
+{
+    kernel_t *k;
+    int64_t end_ns;
+
+    if (!ctx || !out) return RK_ERR_INVALID;
+    k = ctx->k;
+    end_ns = timeout_us < 0 ? INT64_MAX : rk_mono_ns() + timeout_us * 1000;
+    for (;;) {
+        int64_t left_us = timeout_us < 0 ? RECEIVE_SLICE_US : (end_ns - rk_mono_ns()) / 1000;
+        int s;
+        rk_status_t st;
+
+        if (rk_ctx_should_terminate(ctx)) return RK_ERR_TERMINATED;
+        if (left_us < 0) left_us = 0;
+        s = wait_active(k, left_us);
+        if (s == RK_STATE_ACTIVE || (s == RK_STATE_TERMINATING && k->draining)) {
+            st = rk_mailbox_get(k->inbox, left_us > RECEIVE_SLICE_US ? RECEIVE_SLICE_US : left_us, out);
+            if (st == RK_OK) {
+                if (k->dedup.window && dedup_seen(&k->dedup, &(*out)->message_id)) {
+                    __atomic_fetch_add(&k->duplicates, 1, __ATOMIC_RELAXED);
+                    rk_msg_free(*out);
+                    continue;
+                }
+                remember_origin(k, *out);
+                __atomic_fetch_add(&k->processed, 1, __ATOMIC_RELAXED);
+                return RK_OK;
+            }
+            if (st != RK_ERR_TIMEOUT && st != RK_ERR_EMPTY) return st;
+        }
+        if (timeout_us >= 0 && rk_mono_ns() >= end_ns) return RK_ERR_TIMEOUT;
+    }
+}
+
+/* The rank an output goes to: the origin of the request it answers, else here. */
+static int output_rank(kernel_t *k, const rk_msg_t *msg)
+{
+    const req_origin_t *o;
+    if (rk_uuid_is_nil(&msg->correlation_id)) return k->rt->rank;
+    o = &k->reqmap[uuid_hash(&msg->correlation_id) & (RK_REQMAP_SIZE - 1)];
+    return rk_uuid_equal(&o->id, &msg->correlation_id) ? o->rank : k->rt->rank;
+}
+
+static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
+{
+    rk_runtime_t *rt = k->rt;
+    rk_msg_t *copy;
+    rk_mailbox_t *mb;
+    rk_status_t st = rk_msg_validate(msg);
+
+    if (st != RK_OK) return st;
+    if (rank != rt->rank) {
+        st = router_send_output(rt->router, k, rank, msg, rt->params.send_timeout_us);
+    } else {
+        mb = rk_kernel_outbox(rt, k);
+        if (!mb) return RK_ERR_NOMEM;
+        st = rk_msg_copy(msg, &copy);
+        if (st != RK_OK) return st;
+        copy->src_rank = rt->rank;
+        st = rk_mailbox_put(mb, copy, rt->params.send_timeout_us);
+        if (st != RK_OK) rk_msg_free(copy);
+    }
+    if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
+rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg)
+{
+    if (!ctx || !msg) return RK_ERR_INVALID;
+    return emit(ctx->k, msg, output_rank(ctx->k, msg));
+}
+
+rk_status_t rk_ctx_reply(rk_ctx_t *ctx, const rk_msg_t *request, rk_msg_t *reply)
+{
+    int rank;
+    if (!ctx || !request || !reply) return RK_ERR_INVALID;
+    reply->correlation_id = request->message_id;
+    rank = request->src_rank < 0 ? ctx->k->rt->rank : request->src_rank;
+    return emit(ctx->k, reply, rank);
+}
+
+rk_status_t rk_ctx_send_to(rk_ctx_t *ctx, const char *kernel_id, const rk_msg_t *msg)
+{
+    if (!ctx) return RK_ERR_INVALID;
+    return rk_send(ctx->k->rt, kernel_id, msg);
+}
+
+const char *rk_ctx_kernel_id(const rk_ctx_t *ctx) { return ctx ? ctx->k->id : NULL; }
+rk_runtime_t *rk_ctx_runtime(rk_ctx_t *ctx) { return ctx ? ctx->k->rt : NULL; }
+void *rk_ctx_arg(const rk_ctx_t *ctx) { return ctx ? ctx->k->params.arg : NULL; }

@@ -1,0 +1,717 @@
+/*
+ * router.c - cross-rank delivery with per-peer credits, sequence numbers and
+ * highest-priority-first sending.
+ *
+ * Sending a data frame needs a credit for its destination rank. With a credit
+ * and nothing queued the frame goes straight to the transport; otherwise it
+ * waits in that peer's outgoing priority queue (a bounded rk_mailbox, so BLOCK
+ * senders wait there), which the progress loop drains highest priority first
+ * as credits return. Every frame to a peer carries the next sequence number;
+ * the receiver processes frames strictly in sequence (holding early ones), so
+ * transport reordering never reorders messages of one (sender, priority).
+ *
+ * Receiving never blocks the progress loop: a message whose kernel mailbox is
+ * full waits in that source's FIFO of pending deliveries (bounded by the
+ * credits), and the credit goes back only once it is delivered. So a slow
+ * kernel pushes back on its senders instead of growing memory.
+ *
+ * Locking: r->lock serializes the transport and all peer state. Messages are
+ * encoded and decoded outside the lock where possible.
+ */
+#include "router.h"
+
+#include "frame.h"
+#include "log.h"
+#include "msg_internal.h"
+#include "timeutil.h"
+#include "../transport/transport.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OUTQ_PER_CREDIT 4
+#define WAIT_LIMIT_US (120LL * 1000000) /* sync / shutdown waits give up after this */
+
+#define RK_FRAME_FIELDS(F) F(rk_frame_msg, data, BYTES, _)
+RK_MESSAGE_DECLARE(rk_frame_msg, RK_FRAME_FIELDS)
+RK_MESSAGE_DEFINE(rk_frame_msg, RK_FRAME_FIELDS)
+
+typedef struct held_frame { /* arrived ahead of sequence */
+    struct held_frame *next;
+    uint32_t seq;
+    size_t len;
+    uint8_t data[];
+} held_frame_t;
+
+typedef struct delivery { /* a decoded message waiting for mailbox room */
+    struct delivery *next;
+    kernel_t *k;
+    rk_msg_t *msg;
+    int to_outbox;
+    int credit; /* return a credit when this one is done */
+} delivery_t;
+
+typedef struct peer {
+    uint32_t credits, to_return;
+    uint32_t send_seq, recv_seq;
+    held_frame_t *held;
+    rk_mailbox_t *outq;
+    delivery_t *pend_head, *pend_tail;
+    uint32_t sync_seen, fin_seen;
+} peer_t;
+
+struct router {
+    rk_runtime_t *rt;
+    rk_boot_t boot;
+    const rk_transport_ops_t *ops;
+    rk_transport_t *tp;
+    pthread_mutex_t lock;
+    peer_t *peers;
+    uint32_t credits_init;
+    uint32_t sync_epoch;
+    int failed_peer;
+    int dup_detected;
+    pthread_t thread;
+    int stop;
+    uint64_t bad_frames, undeliverable;
+};
+
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+static pthread_key_t buf_key;
+
+static void buf_release(void *b)
+{
+    rk_buf_free(b);
+    free(b);
+}
+
+static void buf_key_init(void) { pthread_key_create(&buf_key, buf_release); }
+
+/* This thread's encode buffer: reused for every frame, freed when the thread exits. */
+static rk_buf_t *payload_buf(void)
+{
+    rk_buf_t *b;
+    pthread_once(&buf_once, buf_key_init);
+    b = pthread_getspecific(buf_key);
+    if (!b && (b = malloc(sizeof *b)) != NULL) {
+        rk_buf_init(b);
+        pthread_setspecific(buf_key, b);
+    }
+    return b;
+}
+
+int router_rank(const router_t *r) { return r->boot.rank; }
+int router_size(const router_t *r) { return r->boot.size; }
+int router_local_rank(const router_t *r) { return r->boot.local_rank; }
+
+/* ---- sending ------------------------------------------------------------- */
+
+static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t len)
+{
+    peer_t *p = &r->peers[dest];
+    rk_status_t st;
+    frame_set_seq(frame, p->send_seq);
+    st = r->ops->send(r->tp, dest, frame, len);
+    if (st == RK_OK) p->send_seq++;
+    else if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
+    return st;
+}
+
+/* Send a control frame now (no credit). Caller holds r->lock. */
+static rk_status_t send_ctrl(router_t *r, int dest, uint8_t kind, const char *name, size_t name_len, uint32_t aux)
+{
+    uint8_t buf[RK_FRAME_HDR + RK_FRAME_NAME_MAX];
+    frame_t f = {0};
+    if (name_len > RK_FRAME_NAME_MAX) return RK_ERR_INVALID;
+    f.kind = kind;
+    f.name_len = (uint16_t)name_len;
+    f.src_rank = (uint32_t)r->boot.rank;
+    f.aux = aux;
+    frame_write(buf, &f, name, NULL);
+    return tp_send_frame(r, dest, buf, frame_size(name_len, 0));
+}
+
+/* Drain @p dest's outgoing queue while credits last. Caller holds r->lock. */
+static void flush_peer(router_t *r, int dest)
+{
+    peer_t *p = &r->peers[dest];
+    rk_msg_t *m;
+    while (p->credits > 0 && rk_mailbox_try_get(p->outq, &m) == RK_OK) {
+        rk_frame_msg *fm = (rk_frame_msg *)m;
+        uint8_t *bytes = (uint8_t *)m + fm->data.off;
+        rk_status_t st = tp_send_frame(r, dest, bytes, fm->data.len);
+        if (st != RK_OK) RK_ERROR("send to rank %d failed: %s; frame lost", dest, rk_status_str(st));
+        p->credits--;
+        rk_msg_free(m);
+    }
+}
+
+/* Encode a data frame into a rk_frame_msg block (priority = the message's). */
+static rk_status_t encode_data(router_t *r, uint8_t kind, const char *name, size_t name_len, const rk_msg_t *msg,
+                               rk_msg_t **out)
+{
+    rk_frame_msg *fm;
+    rk_msg_t *m;
+    uint32_t off;
+    frame_t f = {0};
+    rk_buf_t *pb = payload_buf();
+    rk_status_t st = pb ? rk_msg_serialize(msg, pb) : RK_ERR_NOMEM;
+
+    if (st != RK_OK) return st;
+    if (pb->len > r->rt->params.max_message) return RK_ERR_TOO_LARGE;
+    st = rk_msg_alloc(rk_frame_msg_type(), frame_size(name_len, pb->len) + 8, &m);
+    if (st != RK_OK) return st;
+    st = rk_msg_reserve(&m, frame_size(name_len, pb->len), &off);
+    if (st != RK_OK) {
+        rk_msg_free(m);
+        return st;
+    }
+    f.kind = kind;
+    f.priority = msg->priority;
+    f.name_len = (uint16_t)name_len;
+    f.src_rank = (uint32_t)r->boot.rank;
+    f.payload_len = (uint32_t)pb->len;
+    frame_write((uint8_t *)m + off, &f, name, pb->data);
+    fm = (rk_frame_msg *)m;
+    fm->data.off = off;
+    fm->data.len = (uint32_t)frame_size(name_len, pb->len);
+    m->priority = msg->priority;
+    *out = m;
+    return RK_OK;
+}
+
+static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *name, size_t name_len,
+                             const rk_msg_t *msg, int64_t timeout_us)
+{
+    peer_t *p = &r->peers[dest];
+    rk_msg_t *m;
+    rk_status_t st;
+
+    if (dest < 0 || dest >= r->boot.size || dest == r->boot.rank) return RK_ERR_INVALID;
+    if (r->failed_peer == dest) return RK_ERR_PEER;
+    st = encode_data(r, kind, name, name_len, msg, &m);
+    if (st != RK_OK) return st;
+    pthread_mutex_lock(&r->lock);
+    if (p->credits > 0 && rk_mailbox_size(p->outq) == 0) { /* fast path: straight out */
+        rk_frame_msg *fm = (rk_frame_msg *)m;
+        st = tp_send_frame(r, dest, (uint8_t *)m + fm->data.off, fm->data.len);
+        if (st == RK_OK) p->credits--;
+        pthread_mutex_unlock(&r->lock);
+        rk_msg_free(m);
+        return st;
+    }
+    pthread_mutex_unlock(&r->lock);
+    st = rk_mailbox_put(p->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
+    if (st != RK_OK) {
+        rk_msg_free(m);
+        return st == RK_ERR_TERMINATED ? RK_ERR_PEER : st;
+    }
+    pthread_mutex_lock(&r->lock);
+    flush_peer(r, dest);
+    pthread_mutex_unlock(&r->lock);
+    return RK_OK;
+}
+
+rk_status_t router_send(router_t *r, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us)
+{
+    return send_data(r, k->home_rank, FRAME_MSG, k->id, strlen(k->id), msg, timeout_us);
+}
+
+rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_t *msg, int64_t timeout_us)
+{
+    return send_data(r, rank, FRAME_OUTPUT, k->id, strlen(k->id), msg, timeout_us);
+}
+
+rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg, int64_t timeout_us)
+{
+    return send_data(r, rank, FRAME_PUBLISH, topic, strlen(topic), msg, timeout_us);
+}
+
+static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux)
+{
+    rk_status_t st = RK_OK;
+    pthread_mutex_lock(&r->lock);
+    for (int i = 0; i < r->boot.size; i++) {
+        if (i == r->boot.rank || i == r->failed_peer) continue;
+        rk_status_t s = send_ctrl(r, i, kind, name, name_len, aux);
+        if (s != RK_OK && st == RK_OK) st = s;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return st;
+}
+
+rk_status_t router_announce_kernel(router_t *r, const kernel_t *k)
+{
+    return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), 0);
+}
+
+rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k)
+{
+    char name[2 * RK_ID_MAX];
+    size_t tl = strlen(topic), kl = strlen(k->id);
+    memcpy(name, topic, tl);
+    name[tl] = '\0';
+    memcpy(name + tl + 1, k->id, kl);
+    return ctrl_all(r, FRAME_SUB, name, tl + 1 + kl, (uint32_t)k->home_rank);
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+static void owe_credit(router_t *r, int src)
+{
+    peer_t *p = &r->peers[src];
+    uint32_t threshold = r->credits_init / 2 ? r->credits_init / 2 : 1;
+    if (++p->to_return >= threshold) {
+        if (send_ctrl(r, src, FRAME_CREDIT, NULL, 0, p->to_return) == RK_OK) p->to_return = 0;
+    }
+}
+
+/* Try one delivery without waiting: RK_OK (done, or failed and reported) or RK_ERR_TIMEOUT (full). */
+static rk_status_t try_deliver(router_t *r, int src, delivery_t *d)
+{
+    rk_status_t st;
+    rk_mailbox_stats_t before, after;
+
+    if (d->to_outbox) {
+        rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
+        st = mb ? rk_mailbox_put(mb, d->msg, 0) : RK_ERR_NOMEM;
+    } else {
+        rk_mailbox_stats(d->k->inbox, &before);
+        st = rk_deliver_local(d->k, d->msg, 0);
+        rk_mailbox_stats(d->k->inbox, &after);
+        if (st == RK_OK && after.dropped > before.dropped) /* we evicted a queued message */
+            send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), 2);
+    }
+    if (st == RK_ERR_TIMEOUT) return st;
+    if (st != RK_OK) {
+        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED)
+            send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), st == RK_ERR_FULL ? 1 : 2);
+        else {
+            r->undeliverable++;
+            RK_WARN("message from rank %d for kernel '%s' not delivered: %s", src, d->k->id, rk_status_str(st));
+        }
+        rk_msg_free(d->msg);
+    }
+    if (d->credit) owe_credit(r, src);
+    return RK_OK;
+}
+
+static void pend_push(peer_t *p, delivery_t *d)
+{
+    d->next = NULL;
+    if (p->pend_tail) p->pend_tail->next = d;
+    else p->pend_head = d;
+    p->pend_tail = d;
+}
+
+/* Deliver now if nothing from this source waits, else queue behind it. */
+static void deliver_or_queue(router_t *r, int src, kernel_t *k, rk_msg_t *msg, int to_outbox, int credit)
+{
+    peer_t *p = &r->peers[src];
+    delivery_t d = {NULL, k, msg, to_outbox, credit}, *q;
+
+    if (!p->pend_head && try_deliver(r, src, &d) == RK_OK) return;
+    q = malloc(sizeof *q);
+    if (!q) {
+        RK_ERROR("no memory to queue a message for '%s'; dropped", k->id);
+        r->undeliverable++;
+        rk_msg_free(msg);
+        if (credit) owe_credit(r, src);
+        return;
+    }
+    *q = d;
+    pend_push(p, q);
+}
+
+static int retry_pending(router_t *r)
+{
+    int n = 0;
+    for (int s = 0; s < r->boot.size; s++) {
+        peer_t *p = &r->peers[s];
+        while (p->pend_head && try_deliver(r, s, p->pend_head) == RK_OK) {
+            delivery_t *d = p->pend_head;
+            p->pend_head = d->next;
+            if (!p->pend_head) p->pend_tail = NULL;
+            free(d);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* One copy per local subscriber, each queued like any message; one credit for the frame. */
+static void deliver_publication(router_t *r, int src, const char *topic, rk_msg_t *msg)
+{
+    kernel_t **subs = NULL;
+    uint32_t n = 0, local = 0, done = 0;
+
+    if (rk_topic_snapshot(r->rt, topic, &subs, &n) != RK_OK) n = 0;
+    for (uint32_t i = 0; i < n; i++) local += subs[i]->local ? 1 : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        rk_msg_t *copy;
+        if (!subs[i]->local) continue;
+        if (rk_msg_copy(msg, &copy) != RK_OK) {
+            r->undeliverable++;
+            RK_ERROR("no memory for a publication copy on topic '%s'", topic);
+            if (++done == local) owe_credit(r, src);
+            continue;
+        }
+        deliver_or_queue(r, src, subs[i], copy, 0, ++done == local);
+    }
+    if (local == 0) owe_credit(r, src);
+    free(subs);
+    rk_msg_free(msg);
+}
+
+static void bad_frame(router_t *r, int src, const char *what, rk_status_t st)
+{
+    r->bad_frames++;
+    RK_WARN("unreadable frame from rank %d (%s: %s); counted and skipped (%llu so far)", src, what,
+            rk_status_str(st), (unsigned long long)r->bad_frames);
+}
+
+static void handle_data(router_t *r, int src, const frame_t *f)
+{
+    char name[RK_FRAME_NAME_MAX + 1];
+    rk_msg_t *msg;
+    kernel_t *k;
+    rk_status_t st;
+
+    memcpy(name, f->name, f->name_len);
+    name[f->name_len] = '\0';
+    st = rk_msg_deserialize(r->rt->reg, f->payload, f->payload_len, r->rt->params.max_message, &msg);
+    if (st != RK_OK) {
+        bad_frame(r, src, "message payload", st);
+        owe_credit(r, src);
+        return;
+    }
+    msg->src_rank = src;
+    if (f->kind == FRAME_PUBLISH) {
+        deliver_publication(r, src, name, msg);
+        return;
+    }
+    k = rk_dir_find(r->rt, name);
+    if (!k || (f->kind == FRAME_MSG && !k->local)) {
+        r->undeliverable++;
+        RK_WARN("message from rank %d for unknown kernel '%s' dropped", src, name);
+        rk_msg_free(msg);
+        owe_credit(r, src);
+        return;
+    }
+    deliver_or_queue(r, src, k, msg, f->kind == FRAME_OUTPUT, 1);
+}
+
+static void handle_ctrl(router_t *r, int src, const frame_t *f)
+{
+    char name[RK_FRAME_NAME_MAX + 1];
+    peer_t *p = &r->peers[src];
+    kernel_t *k;
+
+    memcpy(name, f->name, f->name_len);
+    name[f->name_len] = '\0';
+    switch (f->kind) {
+    case FRAME_KERNEL:
+        if (rk_dir_add_remote(r->rt, name, src, NULL) == RK_ERR_EXISTS)
+            send_ctrl(r, src, FRAME_DUP, f->name, f->name_len, 0);
+        break;
+    case FRAME_DUP:
+        RK_ERROR("kernel_id '%s' is also launched on rank %d: duplicate kernel_id", name, src);
+        r->dup_detected = 1;
+        break;
+    case FRAME_SUB: {
+        size_t tl = strnlen(name, f->name_len);
+        if (tl >= f->name_len || tl == 0 || tl >= RK_ID_MAX) {
+            bad_frame(r, src, "subscription", RK_ERR_DECODE);
+            break;
+        }
+        if (rk_dir_add_remote(r->rt, name + tl + 1, (int)f->aux, &k) == RK_OK || k) rk_topic_add(r->rt, name, k);
+        break;
+    }
+    case FRAME_CREDIT:
+        p->credits += f->aux;
+        flush_peer(r, src);
+        break;
+    case FRAME_NACK:
+        k = rk_dir_find(r->rt, name);
+        if (k) __atomic_fetch_add(f->aux == 1 ? &k->remote_rejects : &k->remote_drops, 1, __ATOMIC_RELAXED);
+        break;
+    case FRAME_SYNC:
+        if (f->aux > p->sync_seen) p->sync_seen = f->aux;
+        break;
+    case FRAME_FIN:
+        if (f->aux > p->fin_seen) p->fin_seen = f->aux;
+        break;
+    default: break;
+    }
+}
+
+static void handle_frame(router_t *r, int src, const frame_t *f)
+{
+    if (frame_is_data(f->kind)) handle_data(r, src, f);
+    else handle_ctrl(r, src, f);
+}
+
+/* Transport callback (r->lock held): process in sequence, hold early frames. */
+static void on_frame(void *arg, int src, const void *data, size_t len)
+{
+    router_t *r = arg;
+    peer_t *p;
+    frame_t f;
+    rk_status_t st = frame_parse(data, len, &f);
+
+    if (st != RK_OK) {
+        bad_frame(r, src, "frame header", st);
+        return;
+    }
+    if (src < 0 || src >= r->boot.size || f.src_rank != (uint32_t)src) {
+        bad_frame(r, src, "frame source", RK_ERR_DECODE);
+        return;
+    }
+    p = &r->peers[src];
+    if (f.seq != p->recv_seq) {
+        held_frame_t *h, **at;
+        if ((int32_t)(f.seq - p->recv_seq) < 0) {
+            bad_frame(r, src, "duplicate sequence number", RK_ERR_DECODE);
+            return;
+        }
+        h = malloc(sizeof *h + len);
+        if (!h) {
+            RK_ERROR("no memory to hold an early frame from rank %d", src);
+            return;
+        }
+        h->seq = f.seq;
+        h->len = len;
+        memcpy(h->data, data, len);
+        for (at = &p->held; *at && (int32_t)((*at)->seq - f.seq) < 0; at = &(*at)->next) {
+        }
+        h->next = *at;
+        *at = h;
+        return;
+    }
+    handle_frame(r, src, &f);
+    p->recv_seq++;
+    while (p->held && p->held->seq == p->recv_seq) {
+        held_frame_t *h = p->held;
+        p->held = h->next;
+        if (frame_parse(h->data, h->len, &f) == RK_OK) handle_frame(r, src, &f);
+        p->recv_seq++;
+        free(h);
+    }
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static int progress_locked(router_t *r)
+{
+    int n = r->ops->progress(r->tp);
+    int failed = r->ops->failed_peer(r->tp);
+    if (failed >= 0 && r->failed_peer < 0) {
+        r->failed_peer = failed;
+        rk_mailbox_close(r->peers[failed].outq); /* wake senders blocked towards it */
+    }
+    return n + retry_pending(r);
+}
+
+int router_progress(router_t *r)
+{
+    int n = 0;
+    if (pthread_mutex_trylock(&r->lock) != 0) return 0;
+    n = progress_locked(r);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+static void *progress_main(void *arg)
+{
+    router_t *r = arg;
+    int idle = 0;
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&r->lock);
+        int n = progress_locked(r);
+        for (int i = 0; i < r->boot.size; i++)
+            if (i != r->boot.rank && rk_mailbox_size(r->peers[i].outq)) flush_peer(r, i);
+        pthread_mutex_unlock(&r->lock);
+        if (n) {
+            idle = 0;
+            continue;
+        }
+        if (++idle < 64) sched_yield(); /* stay responsive right after traffic */
+        else usleep(idle < 1024 ? 20 : 100);
+    }
+    return NULL;
+}
+
+/* Progress until @p done(r, arg) or the wait limit / a failed peer. */
+static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint32_t arg, const char *what)
+{
+    int64_t end = rk_mono_ns() + WAIT_LIMIT_US * 1000;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        progress_locked(r);
+        int ok = done(r, arg);
+        pthread_mutex_unlock(&r->lock);
+        if (ok) return RK_OK;
+        if (r->failed_peer >= 0) {
+            RK_ERROR("%s: rank %d failed", what, r->failed_peer);
+            return RK_ERR_PEER;
+        }
+        if (rk_mono_ns() > end) {
+            RK_ERROR("%s: gave up after %lld s", what, WAIT_LIMIT_US / 1000000);
+            return RK_ERR_TIMEOUT;
+        }
+        usleep(50);
+    }
+}
+
+static int all_synced(router_t *r, uint32_t epoch)
+{
+    for (int i = 0; i < r->boot.size; i++)
+        if (i != r->boot.rank && r->peers[i].sync_seen < epoch) return 0;
+    return 1;
+}
+
+static int all_fin(router_t *r, uint32_t phase)
+{
+    for (int i = 0; i < r->boot.size; i++)
+        if (i != r->boot.rank && r->peers[i].fin_seen < phase) return 0;
+    return 1;
+}
+
+static int outqs_empty(router_t *r, uint32_t unused)
+{
+    for (int i = 0; i < r->boot.size; i++) {
+        if (i == r->boot.rank) continue;
+        flush_peer(r, i);
+        if (rk_mailbox_size(r->peers[i].outq) && i != r->failed_peer) return 0;
+    }
+    return 1;
+}
+
+rk_status_t router_sync(router_t *r)
+{
+    uint32_t epoch;
+    rk_status_t st;
+    pthread_mutex_lock(&r->lock);
+    epoch = ++r->sync_epoch;
+    pthread_mutex_unlock(&r->lock);
+    st = ctrl_all(r, FRAME_SYNC, NULL, 0, epoch);
+    if (st == RK_OK) st = wait_for(r, all_synced, epoch, "rk_runtime_sync");
+    if (st == RK_OK && r->dup_detected) st = RK_ERR_EXISTS;
+    return st;
+}
+
+/* ---- life ---------------------------------------------------------------- */
+
+static const rk_transport_ops_t *pick_transport(rk_transport_kind_t kind)
+{
+    const char *env = getenv("RINGMESH_TRANSPORT");
+    const char *name = kind == RK_TRANSPORT_MPI ? "mpi" : "ucx";
+    if (kind == RK_TRANSPORT_AUTO && env && *env) name = env;
+    return rk_transport_find(name);
+}
+
+rk_status_t router_create(rk_runtime_t *rt, router_t **out)
+{
+    router_t *r = calloc(1, sizeof *r);
+    rk_status_t st;
+
+    if (!r) return RK_ERR_NOMEM;
+    r->rt = rt;
+    r->failed_peer = -1;
+    r->credits_init = rt->params.credits;
+    pthread_mutex_init(&r->lock, NULL);
+    r->ops = pick_transport(rt->params.transport);
+    if (!r->ops) {
+        RK_ERROR("unknown transport '%s' (RINGMESH_TRANSPORT): use ucx or mpi", getenv("RINGMESH_TRANSPORT"));
+        free(r);
+        return RK_ERR_INVALID;
+    }
+    st = rk_boot_init(rt->params.mpi_comm, &r->boot);
+    if (st != RK_OK) {
+        free(r);
+        return st;
+    }
+    rk_log_set_rank(r->boot.rank);
+    r->peers = calloc((size_t)r->boot.size, sizeof *r->peers);
+    st = r->peers ? RK_OK : RK_ERR_NOMEM;
+    for (int i = 0; st == RK_OK && i < r->boot.size; i++) {
+        r->peers[i].credits = r->credits_init;
+        st = rk_mailbox_create(r->credits_init * OUTQ_PER_CREDIT, RK_BP_BLOCK, &r->peers[i].outq);
+    }
+    if (st == RK_OK) st = r->ops->create(&r->boot, on_frame, r, &r->tp);
+    if (st == RK_OK) {
+        RK_INFO("rank %d/%d (node-local %d) on %s", r->boot.rank, r->boot.size, r->boot.local_rank,
+                r->ops->describe(r->tp));
+        rt->rank = r->boot.rank; /* kernels created from here on know their home */
+        if (pthread_create(&r->thread, NULL, progress_main, r) != 0) st = RK_ERR_NOMEM;
+    }
+    if (st != RK_OK) {
+        if (r->tp) r->ops->destroy(r->tp);
+        for (int i = 0; r->peers && i < r->boot.size; i++) rk_mailbox_destroy(r->peers[i].outq);
+        free(r->peers);
+        rk_boot_fini(&r->boot);
+        free(r);
+        return st;
+    }
+    *out = r;
+    return RK_OK;
+}
+
+rk_status_t router_quiesce(router_t *r)
+{
+    rk_status_t st = ctrl_all(r, FRAME_FIN, NULL, 0, 1);
+    return st == RK_OK ? wait_for(r, all_fin, 1, "shutdown (waiting for every rank)") : st;
+}
+
+static void free_peer(router_t *r, peer_t *p, int src)
+{
+    uint32_t lost = 0;
+    while (p->pend_head) {
+        delivery_t *d = p->pend_head;
+        p->pend_head = d->next;
+        rk_msg_free(d->msg);
+        free(d);
+        lost++;
+    }
+    while (p->held) {
+        held_frame_t *h = p->held;
+        p->held = h->next;
+        free(h);
+        lost++;
+    }
+    lost += rk_mailbox_clear(p->outq);
+    if (lost) RK_WARN("shutdown: %u in-flight message(s) with rank %d were not delivered", lost, src);
+    rk_mailbox_destroy(p->outq);
+}
+
+rk_status_t router_destroy(router_t *r)
+{
+    rk_status_t st, st2;
+
+    st = wait_for(r, outqs_empty, 0, "shutdown (flushing outgoing messages)");
+    st2 = ctrl_all(r, FRAME_FIN, NULL, 0, 2);
+    if (st == RK_OK) st = st2;
+    st2 = wait_for(r, all_fin, 2, "shutdown (final handshake)");
+    if (st == RK_OK) st = st2;
+    __atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(r->thread, NULL);
+    for (int spins = 0; r->ops->pending(r->tp) && spins < 100000; spins++) r->ops->progress(r->tp);
+    if (r->failed_peer < 0) rk_boot_barrier(&r->boot);
+    if (r->bad_frames || r->undeliverable)
+        RK_WARN("router: %llu unreadable frame(s), %llu undeliverable message(s)",
+                (unsigned long long)r->bad_frames, (unsigned long long)r->undeliverable);
+    r->ops->destroy(r->tp);
+    for (int i = 0; i < r->boot.size; i++) free_peer(r, &r->peers[i], i);
+    free(r->peers);
+    rk_boot_fini(&r->boot);
+    pthread_mutex_destroy(&r->lock);
+    rk_buf_t *b = pthread_getspecific(buf_key); /* main threads run no key destructor */
+    if (b) {
+        pthread_setspecific(buf_key, NULL);
+        buf_release(b);
+    }
+    free(r);
+    return st;
+}

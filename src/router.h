@@ -1,0 +1,39 @@
+/*
+ * router.h - cross-rank delivery, used by the runtime when the transport is
+ * not LOCAL. The router turns messages into msgpack frames, sends them through
+ * the transport with per-peer credits and a per-peer priority send queue, and
+ * on the receiving rank decodes frames into kernel inboxes and outboxes.
+ */
+#ifndef RK_ROUTER_H
+#define RK_ROUTER_H
+
+#include "runtime_internal.h"
+
+typedef struct router router_t;
+
+/** Collective: bootstrap MPI, connect the transport, start progress. */
+rk_status_t router_create(rk_runtime_t *rt, router_t **out);
+/** Collective: returns once every rank has reached shutdown (kernels still serve meanwhile). */
+rk_status_t router_quiesce(router_t *r);
+/** Collective: flush, tell peers we are done, wait for theirs, free. */
+rk_status_t router_destroy(router_t *r);
+/** Send a copy of @p msg to remote kernel @p k's inbox. */
+rk_status_t router_send(router_t *r, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us);
+/** Send an output of local kernel @p k to its outbox on @p rank. */
+rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_t *msg,
+                               int64_t timeout_us);
+/** One copy of a publication to @p rank, fanned out to its subscribers there. */
+rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg,
+                           int64_t timeout_us);
+/** Tell every peer about a kernel launched here / a subscription made here. */
+rk_status_t router_announce_kernel(router_t *r, const kernel_t *k);
+rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k);
+/** Collective: every announcement made before the call is known everywhere after it. */
+rk_status_t router_sync(router_t *r);
+/** Drive the transport once (any thread); returns frames handled. */
+int router_progress(router_t *r);
+int router_rank(const router_t *r);
+int router_size(const router_t *r);
+int router_local_rank(const router_t *r);
+
+#endif

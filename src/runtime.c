@@ -1,0 +1,471 @@
+/*
+ * runtime.c - the runtime object, the kernel directory, send/receive and topics.
+ *
+ * The directory is an open-addressing hash of kernel entries keyed by
+ * kernel_id, guarded by a reader-writer lock: sends only read it; kernels are
+ * added at launch or when a peer announces one. Entries are never removed
+ * before rk_runtime_destroy (see runtime_internal.h), so send paths may use an
+ * entry after dropping the lock.
+ */
+#include "log.h"
+#include "msg_internal.h"
+#include "router.h"
+#include "runtime_internal.h"
+#include "timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SEND_TIMEOUT_US (30LL * 1000000)
+#define DEFAULT_CREDITS 64
+#define OUTBOX_DEFAULT 1024
+
+const char *rk_version(void) { return "0.1.0"; }
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+    return h;
+}
+
+static void apply_params(rk_runtime_t *rt, const rk_runtime_params_t *p)
+{
+    rt->params.transport = RK_TRANSPORT_LOCAL;
+    rt->params.send_timeout_us = DEFAULT_SEND_TIMEOUT_US;
+    rt->params.max_message = RK_CODEC_MAX_DEFAULT;
+    rt->params.credits = DEFAULT_CREDITS;
+    rt->params.mpi_comm = NULL;
+    if (!p) return;
+    rt->params.field_mask = p->field_mask;
+    if (p->field_mask & RK_RUNTIME_FIELD_TRANSPORT) rt->params.transport = p->transport;
+    if (p->field_mask & RK_RUNTIME_FIELD_SEND_TIMEOUT) rt->params.send_timeout_us = p->send_timeout_us;
+    if (p->field_mask & RK_RUNTIME_FIELD_MAX_MESSAGE) rt->params.max_message = p->max_message;
+    if (p->field_mask & RK_RUNTIME_FIELD_CREDITS) rt->params.credits = p->credits;
+    if (p->field_mask & RK_RUNTIME_FIELD_MPI_COMM) rt->params.mpi_comm = p->mpi_comm;
+}
+
+rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out)
+{
+    rk_runtime_t *rt;
+    rk_status_t st;
+
+    if (!out) return RK_ERR_INVALID;
+    if (params && (params->field_mask & RK_RUNTIME_FIELD_TRANSPORT) &&
+        (params->transport < RK_TRANSPORT_LOCAL || params->transport > RK_TRANSPORT_MPI))
+        return RK_ERR_INVALID;
+    if (params && (params->field_mask & RK_RUNTIME_FIELD_CREDITS) && params->credits == 0)
+        return RK_ERR_INVALID;
+    rt = calloc(1, sizeof *rt);
+    if (!rt) return RK_ERR_NOMEM;
+    apply_params(rt, params);
+    rt->size = 1;
+    pthread_rwlock_init(&rt->dir_lock, NULL);
+    rt->table_cap = 64;
+    rt->table = calloc(rt->table_cap, sizeof *rt->table);
+    st = rt->table ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
+    if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
+        st = router_create(rt, &rt->router);
+        if (st == RK_OK) {
+            rt->rank = router_rank(rt->router);
+            rt->size = router_size(rt->router);
+            rt->local_rank = router_local_rank(rt->router);
+        }
+    }
+    if (st != RK_OK) {
+        rk_registry_destroy(rt->reg);
+        free(rt->table);
+        pthread_rwlock_destroy(&rt->dir_lock);
+        free(rt);
+        return st;
+    }
+    *out = rt;
+    return RK_OK;
+}
+
+rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
+{
+    rk_status_t st = RK_OK;
+    uint32_t left = 0;
+
+    if (!rt) return RK_ERR_INVALID;
+    if (rt->router) st = router_quiesce(rt->router); /* every rank reached destroy */
+    __atomic_store_n(&rt->shutting_down, 1, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < rt->table_cap; i++)
+        if (rt->table[i] && rt->table[i]->local) left += rk_kernel_shutdown(rt->table[i], 1000000);
+    if (left) RK_WARN("runtime destroy: %u queued message(s) were never processed", left);
+    if (rt->router) {
+        rk_status_t st2 = router_destroy(rt->router);
+        if (st == RK_OK) st = st2;
+    }
+    for (uint32_t i = 0; i < rt->table_cap; i++) rk_kernel_free(rt->table[i]);
+    for (uint32_t i = 0; i < rt->ntopics; i++) free(rt->topics[i].subs);
+    free(rt->topics);
+    free(rt->table);
+    rk_registry_destroy(rt->reg);
+    pthread_rwlock_destroy(&rt->dir_lock);
+    free(rt);
+    return st;
+}
+
+int rk_runtime_rank(const rk_runtime_t *rt) { return rt ? rt->rank : -1; }
+int rk_runtime_size(const rk_runtime_t *rt) { return rt ? rt->size : 0; }
+int rk_runtime_local_rank(const rk_runtime_t *rt) { return rt ? rt->local_rank : -1; }
+
+rk_status_t rk_runtime_register_type(rk_runtime_t *rt, const rk_msg_type_t *type)
+{
+    if (!rt || !type) return RK_ERR_INVALID;
+    pthread_rwlock_wrlock(&rt->dir_lock);
+    rk_status_t st = rk_registry_add(rt->reg, type);
+    pthread_rwlock_unlock(&rt->dir_lock);
+    if (st == RK_ERR_EXISTS && rk_registry_find(rt->reg, type->name, strlen(type->name)) == type)
+        st = RK_OK; /* registering the same descriptor twice is harmless */
+    return st;
+}
+
+const rk_registry_t *rk_runtime_registry(const rk_runtime_t *rt) { return rt ? rt->reg : NULL; }
+
+rk_status_t rk_runtime_sync(rk_runtime_t *rt)
+{
+    if (!rt) return RK_ERR_INVALID;
+    return rt->router ? router_sync(rt->router) : RK_OK;
+}
+
+/* ---- directory ----------------------------------------------------------- */
+
+static kernel_t *find_locked(rk_runtime_t *rt, const char *id)
+{
+    uint32_t mask = rt->table_cap - 1, i = (uint32_t)hash_id(id) & mask;
+    for (; rt->table[i]; i = (i + 1) & mask)
+        if (strcmp(rt->table[i]->id, id) == 0) return rt->table[i];
+    return NULL;
+}
+
+static rk_status_t insert_locked(rk_runtime_t *rt, kernel_t *k)
+{
+    if ((rt->nkernels + 1) * 2 > rt->table_cap) {
+        uint32_t ncap = rt->table_cap * 2;
+        kernel_t **nt = calloc(ncap, sizeof *nt);
+        if (!nt) return RK_ERR_NOMEM;
+        for (uint32_t i = 0; i < rt->table_cap; i++) {
+            kernel_t *e = rt->table[i];
+            if (!e) continue;
+            uint32_t j = (uint32_t)hash_id(e->id) & (ncap - 1);
+            while (nt[j]) j = (j + 1) & (ncap - 1);
+            nt[j] = e;
+        }
+        free(rt->table);
+        rt->table = nt;
+        rt->table_cap = ncap;
+    }
+    uint32_t mask = rt->table_cap - 1, i = (uint32_t)hash_id(k->id) & mask;
+    while (rt->table[i]) i = (i + 1) & mask;
+    rt->table[i] = k;
+    rt->nkernels++;
+    return RK_OK;
+}
+
+kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id)
+{
+    kernel_t *k;
+    pthread_rwlock_rdlock(&rt->dir_lock);
+    k = find_locked(rt, id);
+    pthread_rwlock_unlock(&rt->dir_lock);
+    return k;
+}
+
+static int id_ok(const char *id)
+{
+    size_t n;
+    if (!id) return 0;
+    n = strlen(id);
+    return n > 0 && n < RK_ID_MAX;
+}
+
+rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel_t **out)
+{
+    kernel_t *k;
+    rk_status_t st = RK_OK;
+
+    if (!id_ok(id)) return RK_ERR_INVALID;
+    pthread_rwlock_wrlock(&rt->dir_lock);
+    k = find_locked(rt, id);
+    if (k) {
+        if (k->home_rank != rank) {
+            RK_ERROR("kernel '%s' launched on rank %d and on rank %d: duplicate kernel_id", id,
+                     k->home_rank, rank);
+            st = RK_ERR_EXISTS;
+        }
+    } else if (!(k = calloc(1, sizeof *k))) {
+        st = RK_ERR_NOMEM;
+    } else {
+        memcpy(k->id, id, strlen(id) + 1);
+        k->home_rank = rank;
+        k->rt = rt;
+        st = insert_locked(rt, k);
+        if (st != RK_OK) {
+            free(k);
+            k = NULL;
+        }
+    }
+    pthread_rwlock_unlock(&rt->dir_lock);
+    if (out) *out = k;
+    return st;
+}
+
+rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k)
+{
+    rk_mailbox_t *mb = __atomic_load_n(&k->outbox, __ATOMIC_ACQUIRE), *fresh;
+    uint32_t cap = OUTBOX_DEFAULT;
+
+    if (mb) return mb;
+    if (k->local && (k->params.field_mask & RK_KERNEL_FIELD_OUT_CAPACITY) && k->params.out_capacity)
+        cap = k->params.out_capacity;
+    if (rk_mailbox_create(cap, RK_BP_BLOCK, &fresh) != RK_OK) return NULL;
+    if (!__atomic_compare_exchange_n(&k->outbox, &mb, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        rk_mailbox_destroy(fresh); /* another thread won the race */
+        return mb;
+    }
+    return fresh;
+}
+
+rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
+{
+    kernel_t *k;
+    rk_status_t st;
+
+    if (!rt || !params || !id_ok(params->kernel_id) || !params->fn) return RK_ERR_INVALID;
+    st = rk_kernel_alloc(rt, params, &k);
+    if (st != RK_OK) return st;
+    pthread_rwlock_wrlock(&rt->dir_lock);
+    st = find_locked(rt, params->kernel_id) ? RK_ERR_EXISTS : insert_locked(rt, k);
+    pthread_rwlock_unlock(&rt->dir_lock);
+    if (st != RK_OK) {
+        if (st == RK_ERR_EXISTS) RK_WARN("kernel_id '%s' already exists", params->kernel_id);
+        rk_kernel_free(k);
+        return st;
+    }
+    if (rt->router) st = router_announce_kernel(rt->router, k);
+    return st;
+}
+
+rk_status_t rk_kernel_rank(rk_runtime_t *rt, const char *kernel_id, int *rank)
+{
+    kernel_t *k;
+    if (!rt || !kernel_id || !rank) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    *rank = k->home_rank;
+    return RK_OK;
+}
+
+/* ---- send / receive ---------------------------------------------------- */
+
+rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us)
+{
+    int s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    if (s >= RK_STATE_TERMINATING) return RK_ERR_TERMINATED;
+    return rk_mailbox_put(k->inbox, msg, timeout_us);
+}
+
+static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us)
+{
+    rk_msg_t *copy;
+    rk_status_t st = rk_msg_copy(msg, &copy);
+    if (st != RK_OK) return st;
+    copy->src_rank = rt->rank;
+    st = rk_deliver_local(k, copy, timeout_us);
+    if (st != RK_OK) rk_msg_free(copy);
+    return st;
+}
+
+rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
+                            int64_t timeout_us)
+{
+    kernel_t *k;
+    rk_status_t st;
+
+    if (!rt || !kernel_id || !msg) return RK_ERR_INVALID;
+    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return RK_ERR_TERMINATED;
+    st = rk_msg_validate(msg);
+    if (st != RK_OK) return st;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) {
+        RK_DEBUG("send: unknown kernel '%s'", kernel_id);
+        return RK_ERR_NOT_FOUND;
+    }
+    if (k->local) return send_copy_local(rt, k, msg, timeout_us);
+    return router_send(rt->router, k, msg, timeout_us);
+}
+
+rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg)
+{
+    if (!rt) return RK_ERR_INVALID;
+    return rk_send_timeout(rt, kernel_id, msg, rt->params.send_timeout_us);
+}
+
+/*
+ * Wait for an output coming from another rank: the waiting thread drives the
+ * transport itself (no relay thread on the hot path), spinning briefly and
+ * then sleeping in short slices so oversubscribed ranks still make progress.
+ */
+static rk_status_t receive_remote(rk_runtime_t *rt, rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
+{
+    int64_t end = timeout_us < 0 ? INT64_MAX : rk_mono_ns() + timeout_us * 1000;
+    for (int spin = 0;; spin++) {
+        rk_status_t st = rk_mailbox_try_get(mb, out);
+        if (st != RK_ERR_EMPTY) return st;
+        if (router_progress(rt->router) > 0) spin = 0;
+        if (rk_mono_ns() >= end) return RK_ERR_TIMEOUT;
+        if (spin > 256) {
+            int64_t left = (end - rk_mono_ns()) / 1000;
+            st = rk_mailbox_get(mb, left < 50 ? (left < 0 ? 0 : left) : 50, out);
+            if (st != RK_ERR_TIMEOUT) return st;
+        }
+    }
+}
+
+rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us, rk_msg_t **out)
+{
+    kernel_t *k;
+    rk_mailbox_t *mb;
+
+    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
+    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return RK_ERR_TERMINATED;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    mb = rk_kernel_outbox(rt, k);
+    if (!mb) return RK_ERR_NOMEM;
+    if (!rt->router || k->home_rank == rt->rank) return rk_mailbox_get(mb, timeout_us, out);
+    return receive_remote(rt, mb, timeout_us, out);
+}
+
+/* ---- topics -------------------------------------------------------------- */
+
+static topic_t *topic_find_locked(rk_runtime_t *rt, const char *name)
+{
+    for (uint32_t i = 0; i < rt->ntopics; i++)
+        if (strcmp(rt->topics[i].name, name) == 0) return &rt->topics[i];
+    return NULL;
+}
+
+rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k)
+{
+    topic_t *t;
+    rk_status_t st = RK_OK;
+
+    pthread_rwlock_wrlock(&rt->dir_lock);
+    t = topic_find_locked(rt, topic);
+    if (!t) {
+        if (rt->ntopics == rt->topics_cap) {
+            uint32_t ncap = rt->topics_cap ? rt->topics_cap * 2 : 8;
+            topic_t *nt = realloc(rt->topics, ncap * sizeof *nt);
+            if (!nt) {
+                st = RK_ERR_NOMEM;
+                goto out;
+            }
+            rt->topics = nt;
+            rt->topics_cap = ncap;
+        }
+        t = &rt->topics[rt->ntopics++];
+        memset(t, 0, sizeof *t);
+        memcpy(t->name, topic, strlen(topic) + 1);
+    }
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->subs[i] == k) goto out; /* already subscribed */
+    if (t->n == t->cap) {
+        uint32_t ncap = t->cap ? t->cap * 2 : 4;
+        kernel_t **ns = realloc(t->subs, ncap * sizeof *ns);
+        if (!ns) {
+            st = RK_ERR_NOMEM;
+            goto out;
+        }
+        t->subs = ns;
+        t->cap = ncap;
+    }
+    t->subs[t->n++] = k;
+out:
+    pthread_rwlock_unlock(&rt->dir_lock);
+    return st;
+}
+
+rk_status_t rk_subscribe(rk_runtime_t *rt, const char *topic, const char *kernel_id)
+{
+    kernel_t *k;
+    rk_status_t st;
+
+    if (!rt || !id_ok(topic) || !kernel_id) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    st = rk_topic_add(rt, topic, k);
+    if (st == RK_OK && rt->router) st = router_announce_sub(rt->router, topic, k);
+    return st;
+}
+
+/* Snapshot the subscriber list so delivery runs without the directory lock. */
+rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n)
+{
+    topic_t *t;
+    rk_status_t st = RK_OK;
+
+    *subs = NULL;
+    *n = 0;
+    pthread_rwlock_rdlock(&rt->dir_lock);
+    t = topic_find_locked(rt, topic);
+    if (!t) {
+        st = RK_ERR_NOT_FOUND;
+    } else if (t->n) {
+        *subs = malloc(t->n * sizeof **subs);
+        if (!*subs) st = RK_ERR_NOMEM;
+        else {
+            memcpy(*subs, t->subs, t->n * sizeof **subs);
+            *n = t->n;
+        }
+    }
+    pthread_rwlock_unlock(&rt->dir_lock);
+    return st;
+}
+
+rk_status_t rk_topic_deliver_local(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg,
+                                   int64_t timeout_us)
+{
+    kernel_t **subs;
+    uint32_t n;
+    rk_status_t st = rk_topic_snapshot(rt, topic, &subs, &n), first = RK_OK;
+
+    if (st != RK_OK) return st == RK_ERR_NOT_FOUND ? RK_OK : st;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!subs[i]->local) continue;
+        st = send_copy_local(rt, subs[i], msg, timeout_us);
+        if (st != RK_OK && first == RK_OK) first = st;
+    }
+    free(subs);
+    return first;
+}
+
+rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg)
+{
+    kernel_t **subs;
+    uint32_t n;
+    rk_status_t st, first = RK_OK;
+
+    if (!rt || !topic || !msg) return RK_ERR_INVALID;
+    st = rk_msg_validate(msg);
+    if (st != RK_OK) return st;
+    st = rk_topic_snapshot(rt, topic, &subs, &n);
+    if (st != RK_OK) return st;
+    first = rk_topic_deliver_local(rt, topic, msg, rt->params.send_timeout_us);
+    if (rt->router) { /* one copy per remote rank that has subscribers */
+        for (int r = 0; r < rt->size; r++) {
+            if (r == rt->rank) continue;
+            for (uint32_t i = 0; i < n; i++) {
+                if (subs[i]->home_rank != r) continue;
+                st = router_publish(rt->router, r, topic, msg, rt->params.send_timeout_us);
+                if (st != RK_OK && first == RK_OK) first = st;
+                break;
+            }
+        }
+    }
+    free(subs);
+    return first;
+}

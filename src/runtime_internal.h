@@ -1,0 +1,104 @@
+/*
+ * runtime_internal.h - the runtime, kernel and directory structures shared by
+ * runtime.c (directory, send/receive, topics), kernel.c (lifecycle, context)
+ * and router.c (cross-rank delivery).
+ *
+ * Invariant: a kernel entry, once in the directory, lives until the runtime is
+ * destroyed (a terminated kernel stays as a TERMINATED entry), so a pointer
+ * obtained from rk_dir_find never dangles while the runtime exists.
+ */
+#ifndef RK_RUNTIME_INTERNAL_H
+#define RK_RUNTIME_INTERNAL_H
+
+#include "ringmesh/ringmesh.h"
+
+#include <pthread.h>
+
+#define RK_ID_MAX 64
+#define RK_REQMAP_SIZE 4096 /* remembered request origins per kernel */
+
+struct router;
+
+struct rk_ctx {
+    struct kernel *k;
+};
+
+typedef struct req_origin {
+    rk_uuid_t id;
+    int32_t rank;
+} req_origin_t;
+
+typedef struct dedup_set {
+    uint32_t window;   /* ring size (power of two) */
+    uint32_t next;     /* ring position of the next insert */
+    rk_uuid_t *ring;   /* insertion order, for eviction */
+    rk_uuid_t *table;  /* open addressing, 2 * window slots, nil = empty */
+    uint8_t *tomb;     /* deleted slots */
+} dedup_set_t;
+
+typedef struct kernel {
+    char id[RK_ID_MAX];
+    int home_rank;
+    int local;                   /* hosted on this rank */
+    rk_mailbox_t *outbox;        /* outputs of this kernel addressed to this rank */
+    /* local kernels only */
+    rk_runtime_t *rt;
+    rk_mailbox_t *inbox;
+    rk_kernel_params_t params;
+    rk_backend_t backend;
+    pthread_mutex_t lock;        /* guards state transitions */
+    pthread_cond_t cv;
+    int state;                   /* rk_kernel_state_t, read atomically */
+    int draining;
+    int64_t drain_deadline_ns;
+    int thread_started;
+    pthread_t thread;
+    struct rk_ctx ctx;
+    uint64_t processed, sent, duplicates;
+    uint64_t remote_drops, remote_rejects;
+    req_origin_t *reqmap;        /* message_id -> rank it came from */
+    dedup_set_t dedup;
+} kernel_t;
+
+typedef struct topic {
+    char name[RK_ID_MAX];
+    uint32_t n, cap;
+    kernel_t **subs;             /* subscribers, local and remote */
+} topic_t;
+
+struct rk_runtime {
+    rk_runtime_params_t params;
+    int rank, size, local_rank;
+    rk_registry_t *reg;
+    pthread_rwlock_t dir_lock;   /* kernels and topics */
+    kernel_t **table;            /* open-addressing hash by id */
+    uint32_t table_cap, nkernels;
+    topic_t *topics;
+    uint32_t ntopics, topics_cap;
+    struct router *router;       /* NULL for RK_TRANSPORT_LOCAL */
+    int shutting_down;
+};
+
+/* Directory (runtime.c). */
+kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id);
+/** Find or add an entry for @p id homed at @p rank (remote kernels learned from peers). */
+rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel_t **out);
+/** Outbox of @p k, created on first use. */
+rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k);
+/** Deliver an owned message into a local kernel's inbox (timeout for BLOCK). */
+rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us);
+/** Fan a message out to this rank's subscribers of @p topic (copies). */
+rk_status_t rk_topic_deliver_local(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg,
+                                   int64_t timeout_us);
+/** Copy of the subscriber list of @p topic (caller frees *subs); RK_ERR_NOT_FOUND when none. */
+rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n);
+/** Record a subscription (from this rank or a peer). */
+rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k);
+
+/* Kernels (kernel.c). */
+rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out);
+void rk_kernel_free(kernel_t *k);
+/** Terminate (if still running) and join; returns leftover messages. */
+uint32_t rk_kernel_shutdown(kernel_t *k, int64_t drain_timeout_us);
+
+#endif

@@ -1,0 +1,205 @@
+// PriorityMailbox: ordering, bounds, backpressure strategies, concurrency,
+// and the allocation-free hot path.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "pool.h"
+#include "test_types.h"
+
+namespace {
+
+struct Mailbox {
+    rk_mailbox_t *mb = nullptr;
+    Mailbox(uint32_t cap, rk_backpressure_t bp) { EXPECT_EQ(rk_mailbox_create(cap, bp, &mb), RK_OK); }
+    ~Mailbox() { rk_mailbox_destroy(mb); }
+};
+
+rk_msg_t *M(TestNum *n) { return &n->hdr; }
+
+int64_t seq_of(rk_msg_t *m) { return reinterpret_cast<TestNum *>(m)->seq; }
+
+}  // namespace
+
+TEST(PriorityMailbox, HigherPriorityFirstFifoWithinLevel)
+{
+    Mailbox box(16, RK_BP_BLOCK);
+    // A(100) B(200) C(100) D(150) -> B D A C
+    const int prio[] = {100, 200, 100, 150};
+    for (int i = 0; i < 4; i++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, prio[i])), 0), RK_OK);
+    const int64_t expect[] = {1, 3, 0, 2};
+    for (int64_t e : expect) {
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+        EXPECT_EQ(seq_of(m), e);
+        rk_msg_free(m);
+    }
+    rk_msg_t *m = nullptr;
+    EXPECT_EQ(rk_mailbox_try_get(box.mb, &m), RK_ERR_EMPTY);
+}
+
+TEST(PriorityMailbox, AllLevelsAndExtremes)
+{
+    Mailbox box(512, RK_BP_BLOCK);
+    for (int p = 0; p < 256; p++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(p, p)), 0), RK_OK);
+    for (int p = 255; p >= 0; p--) {
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_mailbox_try_get(box.mb, &m), RK_OK);
+        EXPECT_EQ(m->priority, p);
+        rk_msg_free(m);
+    }
+}
+
+TEST(PriorityMailbox, PeekSizeCapacityClear)
+{
+    Mailbox box(4, RK_BP_BLOCK);
+    const rk_msg_t *peeked = nullptr;
+    EXPECT_EQ(rk_mailbox_peek(box.mb, &peeked), RK_ERR_EMPTY);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1, 10)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(2, 20)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_peek(box.mb, &peeked), RK_OK);
+    EXPECT_EQ(reinterpret_cast<const TestNum *>(peeked)->seq, 2);
+    EXPECT_EQ(rk_mailbox_size(box.mb), 2u);  // peek does not remove
+    EXPECT_EQ(rk_mailbox_capacity(box.mb), 4u);
+    EXPECT_EQ(rk_mailbox_clear(box.mb), 2u);
+    EXPECT_EQ(rk_mailbox_size(box.mb), 0u);
+}
+
+TEST(PriorityMailbox, RejectWhenFull)
+{
+    Mailbox box(2, RK_BP_REJECT);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(2)), 0), RK_OK);
+    TestNum *third = make_num(3, 255);
+    EXPECT_EQ(rk_mailbox_put(box.mb, M(third), RK_WAIT_FOREVER), RK_ERR_FULL);
+    rk_msg_free(M(third));  // still ours after a reject
+    rk_mailbox_stats_t st;
+    rk_mailbox_stats(box.mb, &st);
+    EXPECT_EQ(st.rejected, 1u);
+    EXPECT_EQ(st.depth, 2u);
+}
+
+TEST(PriorityMailbox, DropOldestEvictsOldestOfLowestLevelAndCounts)
+{
+    Mailbox box(3, RK_BP_DROP_OLDEST);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1, 50)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(2, 50)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(3, 200)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(4, 100)), 0), RK_OK);  // evicts seq 1
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(5, 100)), 0), RK_OK);  // evicts seq 2
+    TestNum *low = make_num(6, 10);  // below everything queued: refused
+    EXPECT_EQ(rk_mailbox_put(box.mb, M(low), 0), RK_ERR_DROPPED);
+    rk_msg_free(M(low));
+    rk_mailbox_stats_t st;
+    rk_mailbox_stats(box.mb, &st);
+    EXPECT_EQ(st.dropped, 3u);
+    const int64_t expect[] = {3, 4, 5};
+    for (int64_t e : expect) {
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_mailbox_try_get(box.mb, &m), RK_OK);
+        EXPECT_EQ(seq_of(m), e);
+        rk_msg_free(m);
+    }
+}
+
+TEST(PriorityMailbox, BlockTimesOutThenSucceedsWhenRoomAppears)
+{
+    Mailbox box(1, RK_BP_BLOCK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1)), 0), RK_OK);
+    TestNum *second = make_num(2);
+    EXPECT_EQ(rk_mailbox_put(box.mb, M(second), 20000), RK_ERR_TIMEOUT);
+    std::thread consumer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        rk_msg_t *m = nullptr;
+        EXPECT_EQ(rk_mailbox_get(box.mb, RK_WAIT_FOREVER, &m), RK_OK);
+        rk_msg_free(m);
+    });
+    EXPECT_EQ(rk_mailbox_put(box.mb, M(second), 5000000), RK_OK);  // woken by the get
+    consumer.join();
+    rk_mailbox_stats_t st;
+    rk_mailbox_stats(box.mb, &st);
+    EXPECT_EQ(st.timeouts, 1u);
+    EXPECT_EQ(st.high_water, 1u);
+}
+
+TEST(PriorityMailbox, GetTimesOutWhenEmpty)
+{
+    Mailbox box(1, RK_BP_BLOCK);
+    rk_msg_t *m = nullptr;
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(rk_mailbox_get(box.mb, 30000, &m), RK_ERR_TIMEOUT);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(25));
+}
+
+TEST(PriorityMailbox, CloseWakesBlockedGetterAndRefusesPuts)
+{
+    Mailbox box(1, RK_BP_BLOCK);
+    std::thread getter([&] {
+        rk_msg_t *m = nullptr;
+        EXPECT_EQ(rk_mailbox_get(box.mb, RK_WAIT_FOREVER, &m), RK_ERR_TERMINATED);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    rk_mailbox_close(box.mb);
+    getter.join();
+    TestNum *n = make_num(1);
+    EXPECT_EQ(rk_mailbox_put(box.mb, M(n), 0), RK_ERR_TERMINATED);
+    rk_msg_free(M(n));
+}
+
+TEST(PriorityMailbox, InvalidArguments)
+{
+    rk_mailbox_t *mb = nullptr;
+    EXPECT_EQ(rk_mailbox_create(0, RK_BP_BLOCK, &mb), RK_ERR_INVALID);
+    EXPECT_EQ(rk_mailbox_create(4, (rk_backpressure_t)7, &mb), RK_ERR_INVALID);
+    EXPECT_EQ(rk_mailbox_create(4, RK_BP_BLOCK, nullptr), RK_ERR_INVALID);
+    EXPECT_EQ(rk_mailbox_put(nullptr, nullptr, 0), RK_ERR_INVALID);
+}
+
+// Many producers, one consumer: nothing lost, duplicated, or reordered within
+// (producer, priority); each dequeue is the highest priority present.
+TEST(PriorityMailbox, ManyProducersOneConsumerKeepPerSenderOrder)
+{
+    constexpr int kProducers = 4, kPer = 20000;
+    Mailbox box(64, RK_BP_BLOCK);
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; p++)
+        producers.emplace_back([&, p] {
+            for (int i = 0; i < kPer; i++)
+                ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, 100 + (i % 3) * 50, p)), RK_WAIT_FOREVER), RK_OK);
+        });
+    std::vector<std::vector<int64_t>> last(kProducers, std::vector<int64_t>(256, -1));
+    for (int got = 0; got < kProducers * kPer; got++) {
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_mailbox_get(box.mb, 10000000, &m), RK_OK);
+        auto *n = reinterpret_cast<TestNum *>(m);
+        ASSERT_GT(n->seq, last[n->sender][m->priority]);
+        last[n->sender][m->priority] = n->seq;
+        rk_msg_free(m);
+    }
+    for (auto &t : producers) t.join();
+    EXPECT_EQ(rk_mailbox_size(box.mb), 0u);
+}
+
+// After warm-up, put/get plus message create/free never call malloc: the
+// pool's count of blocks taken from the system stays the same.
+TEST(PriorityMailbox, NoAllocationPerMessageAfterWarmup)
+{
+    Mailbox box(256, RK_BP_BLOCK);
+    auto round = [&](int n) {
+        for (int i = 0; i < n; i++) {
+            ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, i & 255)), 0), RK_OK);
+            if (rk_mailbox_size(box.mb) == 256) {
+                rk_msg_t *m;
+                while (rk_mailbox_try_get(box.mb, &m) == RK_OK) rk_msg_free(m);
+            }
+        }
+        rk_msg_t *m;
+        while (rk_mailbox_try_get(box.mb, &m) == RK_OK) rk_msg_free(m);
+    };
+    round(1000);
+    uint64_t before = rk_pool_sys_allocs();
+    round(100000);
+    EXPECT_EQ(rk_pool_sys_allocs(), before);
+}

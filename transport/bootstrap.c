@@ -1,0 +1,88 @@
+/*
+ * bootstrap.c - start-up over MPI: init (or join the application's MPI),
+ * rank, size, node-local rank from MPI_Comm_split_type (portable across Open
+ * MPI and MPICH, no launcher environment variables), and blob exchange.
+ * Threads: the router serializes transport calls with a lock, so
+ * MPI_THREAD_SERIALIZED is enough; MULTIPLE is taken when offered.
+ */
+#include "transport.h"
+#include "../src/log.h"
+
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+rk_status_t rk_boot_init(void *user_comm, rk_boot_t *out)
+{
+    int inited = 0, provided = 0;
+    MPI_Comm *comm, node;
+
+    memset(out, 0, sizeof *out);
+    MPI_Initialized(&inited);
+    if (!inited) {
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) return RK_ERR_TRANSPORT;
+        out->initialized_mpi = 1;
+    } else {
+        MPI_Query_thread(&provided);
+    }
+    if (provided < MPI_THREAD_SERIALIZED) {
+        RK_ERROR("MPI thread level %d is below MPI_THREAD_SERIALIZED: initialize MPI with "
+                 "MPI_Init_thread(..., MPI_THREAD_MULTIPLE, ...)", provided);
+        if (out->initialized_mpi) MPI_Finalize();
+        return RK_ERR_UNSUPPORTED;
+    }
+    comm = malloc(sizeof *comm);
+    if (!comm) return RK_ERR_NOMEM;
+    MPI_Comm_dup(user_comm ? *(MPI_Comm *)user_comm : MPI_COMM_WORLD, comm);
+    MPI_Comm_rank(*comm, &out->rank);
+    MPI_Comm_size(*comm, &out->size);
+    MPI_Comm_split_type(*comm, MPI_COMM_TYPE_SHARED, out->rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &out->local_rank);
+    MPI_Comm_size(node, &out->local_size);
+    MPI_Comm_free(&node);
+    out->comm = comm;
+    return RK_OK;
+}
+
+void rk_boot_fini(rk_boot_t *b)
+{
+    if (!b->comm) return;
+    MPI_Comm_free((MPI_Comm *)b->comm);
+    free(b->comm);
+    b->comm = NULL;
+    if (b->initialized_mpi) MPI_Finalize();
+}
+
+void rk_boot_barrier(const rk_boot_t *b) { MPI_Barrier(*(MPI_Comm *)b->comm); }
+
+rk_status_t rk_boot_allgatherv(const rk_boot_t *b, const void *mine, size_t len, void **all,
+                               size_t *offs, size_t *lens)
+{
+    MPI_Comm comm = *(MPI_Comm *)b->comm;
+    int *ilens = calloc((size_t)b->size, sizeof *ilens), *displs = calloc((size_t)b->size, sizeof *displs);
+    int my = (int)len, total = 0;
+    rk_status_t st = RK_OK;
+
+    *all = NULL;
+    if (!ilens || !displs) {
+        st = RK_ERR_NOMEM;
+        goto out;
+    }
+    MPI_Allgather(&my, 1, MPI_INT, ilens, 1, MPI_INT, comm);
+    for (int i = 0; i < b->size; i++) {
+        displs[i] = total;
+        offs[i] = (size_t)total;
+        lens[i] = (size_t)ilens[i];
+        total += ilens[i];
+    }
+    *all = malloc(total ? (size_t)total : 1);
+    if (!*all) {
+        st = RK_ERR_NOMEM;
+        goto out;
+    }
+    MPI_Allgatherv(mine, my, MPI_BYTE, *all, ilens, displs, MPI_BYTE, comm);
+out:
+    free(ilens);
+    free(displs);
+    return st;
+}

@@ -1,0 +1,55 @@
+/*
+ * transport.h - the one interface every transport implements, plus the MPI
+ * bootstrap that all of them start from.
+ *
+ * A transport moves opaque frames between ranks. send() copies the frame (or
+ * finishes with it) before returning, so the caller may reuse its buffer;
+ * received frames are handed to the callback from inside progress(), valid
+ * only for the duration of the call. A transport is not thread-safe: the
+ * router serializes every call with one lock. Adding a transport means one
+ * folder with one ops table and one line in transport/registry.c.
+ */
+#ifndef RK_TRANSPORT_H
+#define RK_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "ringmesh/status.h"
+
+/** What MPI told us at start-up. comm is an MPI_Comm * owned by the bootstrap. */
+typedef struct rk_boot {
+    int rank, size, local_rank, local_size;
+    void *comm;
+    int initialized_mpi; /* we called MPI_Init_thread, so we finalize */
+} rk_boot_t;
+
+rk_status_t rk_boot_init(void *user_comm, rk_boot_t *out);
+void rk_boot_fini(rk_boot_t *b);
+void rk_boot_barrier(const rk_boot_t *b);
+/** Exchange variable-length blobs: *all (malloc'd, caller frees) holds size blobs at offs[i]. */
+rk_status_t rk_boot_allgatherv(const rk_boot_t *b, const void *mine, size_t len, void **all,
+                               size_t *offs, size_t *lens);
+
+typedef struct rk_transport rk_transport_t;
+typedef void (*rk_tp_recv_fn)(void *arg, int src, const void *data, size_t len);
+
+typedef struct rk_transport_ops {
+    const char *name;
+    rk_status_t (*create)(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg, rk_transport_t **out);
+    /** Queue a frame to @p dest; the bytes are copied or sent before return. */
+    rk_status_t (*send)(rk_transport_t *t, int dest, const void *data, size_t len);
+    /** Complete sends and deliver received frames; returns frames delivered. */
+    int (*progress)(rk_transport_t *t);
+    /** Sends still in flight. */
+    size_t (*pending)(rk_transport_t *t);
+    /** A peer that failed, or -1 (after progress reported RK_ERR_PEER). */
+    int (*failed_peer)(rk_transport_t *t);
+    void (*destroy)(rk_transport_t *t);
+    /** One line naming the transport and what it runs over. */
+    const char *(*describe)(rk_transport_t *t);
+} rk_transport_ops_t;
+
+/** Find a transport by name ("ucx", "mpi"); NULL when not compiled in. */
+const rk_transport_ops_t *rk_transport_find(const char *name);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * ucx_transport.c - the default transport: UCP active messages.
+ *
+ * Start-up: one worker per rank; worker addresses are exchanged with the MPI
+ * bootstrap and an endpoint is made to every peer with peer error handling,
+ * so a dead rank surfaces as RK_ERR_PEER instead of a hang.
+ * Send: small frames first try an immediate-completion eager send straight
+ * from the caller's buffer (no copy); otherwise the frame is copied into a
+ * buffer that lives until the send callback fires. Frames above RNDV_MIN use
+ * rendezvous (zero-copy on transports that can). Receive: eager data is
+ * handed to the router inside the AM callback; rendezvous data is pulled with
+ * ucp_am_recv_data_nbx into a buffer and handed over on completion. UCX may
+ * reorder AMs on one endpoint; the router's per-peer sequence numbers restore
+ * order.
+ */
+#include "../transport.h"
+#include "../../src/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucp/api/ucp.h>
+
+#define AM_ID 7
+#define RNDV_MIN (64 * 1024)
+
+typedef struct rndv_recv {
+    struct rk_transport *t;
+    int src;
+    size_t len;
+    void *buf;
+} rndv_recv_t;
+
+struct rk_transport {
+    ucp_context_h ctx;
+    ucp_worker_h worker;
+    ucp_ep_h *eps;
+    int rank, size;
+    int32_t my_rank_hdr;  /* AM header: the sender's rank (must outlive sends) */
+    rk_tp_recv_fn fn;
+    void *arg;
+    size_t inflight;      /* sends and rendezvous receives not yet complete */
+    int failed;           /* first failed peer, -1 none */
+    int delivered;        /* frames handed over during the current progress */
+    char desc[160];
+};
+
+static void peer_error(void *arg, ucp_ep_h ep, ucs_status_t status)
+{
+    rk_transport_t *t = arg;
+    for (int i = 0; i < t->size; i++) {
+        if (t->eps[i] != ep) continue;
+        if (t->failed < 0) t->failed = i;
+        RK_ERROR("ucx: peer rank %d failed: %s", i, ucs_status_string(status));
+    }
+}
+
+static void send_done(void *request, ucs_status_t status, void *user_data)
+{
+    void **pair = user_data; /* {transport, buffer} */
+    rk_transport_t *t = pair[0];
+    if (status != UCS_OK && status != UCS_ERR_CANCELED) RK_WARN("ucx: send failed: %s", ucs_status_string(status));
+    free(pair[1]);
+    free(pair);
+    t->inflight--;
+    ucp_request_free(request);
+}
+
+static void rndv_done(void *request, ucs_status_t status, size_t length, void *user_data)
+{
+    rndv_recv_t *r = user_data;
+    rk_transport_t *t = r->t;
+    if (status == UCS_OK) {
+        t->fn(t->arg, r->src, r->buf, r->len);
+        t->delivered++;
+    } else {
+        RK_WARN("ucx: rendezvous receive from rank %d failed: %s", r->src, ucs_status_string(status));
+    }
+    free(r->buf);
+    free(r);
+    t->inflight--;
+    ucp_request_free(request);
+}
+
+static ucs_status_t am_recv(void *arg, const void *header, size_t header_length, void *data, size_t length,
+                            const ucp_am_recv_param_t *param)
+{
+    rk_transport_t *t = arg;
+    int32_t src;
+    rndv_recv_t *r;
+    ucp_request_param_t rp;
+    ucs_status_ptr_t req;
+
+    if (header_length != sizeof src) {
+        RK_WARN("ucx: dropped an AM with a %zu-byte header", header_length);
+        return UCS_OK;
+    }
+    memcpy(&src, header, sizeof src);
+    if (src < 0 || src >= t->size) {
+        RK_WARN("ucx: dropped an AM from unknown rank %d", (int)src);
+        return UCS_OK;
+    }
+    if (!(param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV)) {
+        t->fn(t->arg, src, data, length);
+        t->delivered++;
+        return UCS_OK;
+    }
+    r = calloc(1, sizeof *r);
+    if (r) r->buf = malloc(length ? length : 1);
+    if (!r || !r->buf) {
+        free(r);
+        RK_ERROR("ucx: no memory for a %zu-byte rendezvous frame from rank %d", length, (int)src);
+        return UCS_ERR_NO_MEMORY;
+    }
+    r->t = t;
+    r->src = src;
+    r->len = length;
+    memset(&rp, 0, sizeof rp);
+    rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+    rp.cb.recv_am = rndv_done;
+    rp.user_data = r;
+    req = ucp_am_recv_data_nbx(t->worker, data, r->buf, length, &rp);
+    if (req == NULL) { /* completed in place */
+        t->fn(t->arg, src, r->buf, length);
+        t->delivered++;
+        free(r->buf);
+        free(r);
+    } else if (UCS_PTR_IS_ERR(req)) {
+        RK_WARN("ucx: rendezvous receive failed: %s", ucs_status_string(UCS_PTR_STATUS(req)));
+        free(r->buf);
+        free(r);
+    } else {
+        t->inflight++;
+    }
+    return UCS_OK;
+}
+
+static rk_status_t make_worker(rk_transport_t *t)
+{
+    ucp_params_t p;
+    ucp_config_t *cfg;
+    ucp_worker_params_t wp;
+    ucp_am_handler_param_t hp;
+    ucs_status_t s;
+
+    memset(&p, 0, sizeof p);
+    p.field_mask = UCP_PARAM_FIELD_FEATURES;
+    p.features = UCP_FEATURE_AM;
+    if (ucp_config_read(NULL, NULL, &cfg) != UCS_OK) return RK_ERR_TRANSPORT;
+    s = ucp_init(&p, cfg, &t->ctx);
+    ucp_config_release(cfg);
+    if (s != UCS_OK) return RK_ERR_TRANSPORT;
+    memset(&wp, 0, sizeof wp);
+    wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+    wp.thread_mode = UCS_THREAD_MODE_SERIALIZED;
+    if (ucp_worker_create(t->ctx, &wp, &t->worker) != UCS_OK) return RK_ERR_TRANSPORT;
+    memset(&hp, 0, sizeof hp);
+    hp.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
+    hp.id = AM_ID;
+    hp.cb = am_recv;
+    hp.arg = t;
+    return ucp_worker_set_am_recv_handler(t->worker, &hp) == UCS_OK ? RK_OK : RK_ERR_TRANSPORT;
+}
+
+static rk_status_t connect_peers(rk_transport_t *t, const rk_boot_t *boot)
+{
+    ucp_address_t *addr;
+    size_t alen, *offs, *lens;
+    void *all = NULL;
+    rk_status_t st;
+
+    if (ucp_worker_get_address(t->worker, &addr, &alen) != UCS_OK) return RK_ERR_TRANSPORT;
+    offs = calloc((size_t)t->size, sizeof *offs);
+    lens = calloc((size_t)t->size, sizeof *lens);
+    st = offs && lens ? rk_boot_allgatherv(boot, addr, alen, &all, offs, lens) : RK_ERR_NOMEM;
+    ucp_worker_release_address(t->worker, addr);
+    for (int i = 0; st == RK_OK && i < t->size; i++) {
+        ucp_ep_params_t ep;
+        memset(&ep, 0, sizeof ep);
+        ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
+                        UCP_EP_PARAM_FIELD_ERR_HANDLER;
+        ep.address = (const ucp_address_t *)((const char *)all + offs[i]);
+        ep.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+        ep.err_handler.cb = peer_error;
+        ep.err_handler.arg = t;
+        if (ucp_ep_create(t->worker, &ep, &t->eps[i]) != UCS_OK) st = RK_ERR_TRANSPORT;
+    }
+    free(all);
+    free(offs);
+    free(lens);
+    return st;
+}
+
+static void ucx_destroy(rk_transport_t *t);
+
+static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg, rk_transport_t **out)
+{
+    rk_transport_t *t = calloc(1, sizeof *t);
+    const char *tls = getenv("UCX_TLS");
+    rk_status_t st;
+
+    if (!t) return RK_ERR_NOMEM;
+    t->rank = boot->rank;
+    t->size = boot->size;
+    t->my_rank_hdr = boot->rank;
+    t->fn = fn;
+    t->arg = arg;
+    t->failed = -1;
+    t->eps = calloc((size_t)boot->size, sizeof *t->eps);
+    st = t->eps ? make_worker(t) : RK_ERR_NOMEM;
+    if (st == RK_OK) st = connect_peers(t, boot);
+    if (st != RK_OK) {
+        RK_ERROR("ucx transport failed to start (%s)", rk_status_str(st));
+        ucx_destroy(t);
+        return st;
+    }
+    snprintf(t->desc, sizeof t->desc, "ucx %s (active messages, UCX_TLS=%s)", ucp_get_version_string(),
+             tls ? tls : "default");
+    *out = t;
+    return RK_OK;
+}
+
+static rk_status_t ucx_send(rk_transport_t *t, int dest, const void *data, size_t len)
+{
+    ucp_request_param_t rp;
+    ucs_status_ptr_t req;
+    void **pair;
+    void *copy;
+
+    if (t->failed == dest) return RK_ERR_PEER;
+    memset(&rp, 0, sizeof rp);
+    if (len < RNDV_MIN) { /* eager, straight from the caller's buffer if UCX can finish now */
+        rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FLAG_FORCE_IMM_CMPL;
+        rp.flags = UCP_AM_SEND_FLAG_EAGER;
+        req = ucp_am_send_nbx(t->eps[dest], AM_ID, &t->my_rank_hdr, sizeof t->my_rank_hdr, data, len, &rp);
+        if (req == NULL) return RK_OK;
+        if (UCS_PTR_STATUS(req) != UCS_ERR_NO_RESOURCE) {
+            if (UCS_PTR_IS_ERR(req)) return RK_ERR_TRANSPORT;
+            ucp_request_free(req); /* cannot happen with FORCE_IMM_CMPL, be safe */
+            return RK_OK;
+        }
+    }
+    copy = malloc(len ? len : 1);
+    pair = malloc(2 * sizeof *pair);
+    if (!copy || !pair) {
+        free(copy);
+        free(pair);
+        return RK_ERR_NOMEM;
+    }
+    memcpy(copy, data, len);
+    pair[0] = t;
+    pair[1] = copy;
+    memset(&rp, 0, sizeof rp);
+    rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FIELD_FLAGS;
+    rp.flags = len < RNDV_MIN ? UCP_AM_SEND_FLAG_EAGER : UCP_AM_SEND_FLAG_RNDV;
+    rp.cb.send = send_done;
+    rp.user_data = pair;
+    req = ucp_am_send_nbx(t->eps[dest], AM_ID, &t->my_rank_hdr, sizeof t->my_rank_hdr, copy, len, &rp);
+    if (req == NULL) {
+        free(copy);
+        free(pair);
+        return RK_OK;
+    }
+    if (UCS_PTR_IS_ERR(req)) {
+        free(copy);
+        free(pair);
+        return t->failed == dest ? RK_ERR_PEER : RK_ERR_TRANSPORT;
+    }
+    t->inflight++;
+    return RK_OK;
+}
+
+static int ucx_progress(rk_transport_t *t)
+{
+    t->delivered = 0;
+    while (ucp_worker_progress(t->worker)) {
+    }
+    return t->delivered;
+}
+
+static size_t ucx_pending(rk_transport_t *t) { return t->inflight; }
+static int ucx_failed_peer(rk_transport_t *t) { return t->failed; }
+
+static void close_eps(rk_transport_t *t)
+{
+    ucp_request_param_t rp;
+    memset(&rp, 0, sizeof rp);
+    rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+    rp.flags = UCP_EP_CLOSE_FLAG_FORCE; /* peers are done: the router exchanged FIN first */
+    for (int i = 0; i < t->size; i++) {
+        ucs_status_ptr_t req;
+        if (!t->eps[i]) continue;
+        req = ucp_ep_close_nbx(t->eps[i], &rp);
+        if (UCS_PTR_IS_PTR(req)) {
+            while (ucp_request_check_status(req) == UCS_INPROGRESS) ucp_worker_progress(t->worker);
+            ucp_request_free(req);
+        }
+        t->eps[i] = NULL;
+    }
+}
+
+static void ucx_destroy(rk_transport_t *t)
+{
+    if (!t) return;
+    if (t->worker) {
+        for (int spins = 0; t->inflight && spins < 1000000; spins++) ucp_worker_progress(t->worker);
+        if (t->eps) close_eps(t);
+        ucp_worker_destroy(t->worker);
+    }
+    if (t->ctx) ucp_cleanup(t->ctx);
+    free(t->eps);
+    free(t);
+}
+
+static const char *ucx_describe(rk_transport_t *t) { return t->desc; }
+
+const rk_transport_ops_t rk_transport_ucx_ops = {
+    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_describe,
+};
