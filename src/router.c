@@ -53,12 +53,31 @@ typedef struct delivery { /* a decoded message waiting for mailbox room */
     int credit; /* return a credit when this one is done */
 } delivery_t;
 
+/*
+ * A flow is one (peer rank, frame kind, kernel or topic) stream. Credits are
+ * counted per flow, within the pair of ranks: a kernel that stops draining
+ * holds back only the flows into it, never another kernel's traffic between
+ * the same two ranks, so pipelines that cross back and forth between ranks
+ * cannot deadlock on a shared credit pool. Flows live until shutdown.
+ */
+typedef struct flow {
+    struct flow *peer_next, *hash_next;
+    int peer;
+    uint8_t kind;
+    uint16_t name_len;
+    char name[RK_FRAME_NAME_MAX + 1];
+    uint32_t credits;           /* sending: frames we may still send */
+    rk_mailbox_t *outq;         /* sending: frames waiting for credits, by priority */
+    uint32_t to_return;         /* receiving: credits owed to the peer */
+    delivery_t *pend_head, *pend_tail; /* receiving: waiting for mailbox room */
+} flow_t;
+
+#define FLOW_BUCKETS 1024
+
 typedef struct peer {
-    uint32_t credits, to_return;
     uint32_t send_seq, recv_seq;
     held_frame_t *held;
-    rk_mailbox_t *outq;
-    delivery_t *pend_head, *pend_tail;
+    flow_t *flows;
     uint32_t sync_seen, fin_seen;
 } peer_t;
 
@@ -69,6 +88,7 @@ struct router {
     rk_transport_t *tp;
     pthread_mutex_t lock;
     peer_t *peers;
+    flow_t *buckets[FLOW_BUCKETS];
     uint32_t credits_init;
     uint32_t sync_epoch;
     int failed_peer;
@@ -133,17 +153,58 @@ static rk_status_t send_ctrl(router_t *r, int dest, uint8_t kind, const char *na
     return tp_send_frame(r, dest, buf, frame_size(name_len, 0));
 }
 
-/* Drain @p dest's outgoing queue while credits last. Caller holds r->lock. */
+/* The flow for (peer, kind, name), created on first use. Caller holds r->lock. */
+static flow_t *get_flow(router_t *r, int peer, uint8_t kind, const char *name, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)peer ^ ((uint64_t)kind << 32);
+    flow_t *f;
+
+    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)name[i]) * 1099511628211ull;
+    for (f = r->buckets[h % FLOW_BUCKETS]; f; f = f->hash_next)
+        if (f->peer == peer && f->kind == kind && f->name_len == len && memcmp(f->name, name, len) == 0) return f;
+    if (len > RK_FRAME_NAME_MAX || !(f = calloc(1, sizeof *f))) return NULL;
+    if (rk_mailbox_create(r->credits_init * OUTQ_PER_CREDIT, RK_BP_BLOCK, &f->outq) != RK_OK) {
+        free(f);
+        return NULL;
+    }
+    f->peer = peer;
+    f->kind = kind;
+    f->name_len = (uint16_t)len;
+    memcpy(f->name, name, len);
+    f->credits = r->credits_init;
+    f->hash_next = r->buckets[h % FLOW_BUCKETS];
+    r->buckets[h % FLOW_BUCKETS] = f;
+    f->peer_next = r->peers[peer].flows;
+    r->peers[peer].flows = f;
+    return f;
+}
+
+/* The flow with credits whose next queued frame has the highest priority. */
+static flow_t *best_ready_flow(router_t *r, int dest)
+{
+    flow_t *best = NULL;
+    int best_prio = -1;
+    for (flow_t *f = r->peers[dest].flows; f; f = f->peer_next) {
+        const rk_msg_t *head;
+        if (f->credits == 0 || rk_mailbox_peek(f->outq, &head) != RK_OK) continue;
+        if (head->priority > best_prio) {
+            best = f;
+            best_prio = head->priority;
+        }
+    }
+    return best;
+}
+
+/* Send queued frames to @p dest, highest priority first, while credits last. Caller holds r->lock. */
 static void flush_peer(router_t *r, int dest)
 {
-    peer_t *p = &r->peers[dest];
+    flow_t *f;
     rk_msg_t *m;
-    while (p->credits > 0 && rk_mailbox_try_get(p->outq, &m) == RK_OK) {
+    while ((f = best_ready_flow(r, dest)) != NULL && rk_mailbox_try_get(f->outq, &m) == RK_OK) {
         rk_frame_msg *fm = (rk_frame_msg *)m;
-        uint8_t *bytes = (uint8_t *)m + fm->data.off;
-        rk_status_t st = tp_send_frame(r, dest, bytes, fm->data.len);
+        rk_status_t st = tp_send_frame(r, dest, (uint8_t *)m + fm->data.off, fm->data.len);
         if (st != RK_OK) RK_ERROR("send to rank %d failed: %s; frame lost", dest, rk_status_str(st));
-        p->credits--;
+        f->credits--;
         rk_msg_free(m);
     }
 }
@@ -185,7 +246,7 @@ static rk_status_t encode_data(router_t *r, uint8_t kind, const char *name, size
 static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *name, size_t name_len,
                              const rk_msg_t *msg, int64_t timeout_us)
 {
-    peer_t *p = &r->peers[dest];
+    flow_t *f;
     rk_msg_t *m;
     rk_status_t st;
 
@@ -194,16 +255,22 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     st = encode_data(r, kind, name, name_len, msg, &m);
     if (st != RK_OK) return st;
     pthread_mutex_lock(&r->lock);
-    if (p->credits > 0 && rk_mailbox_size(p->outq) == 0) { /* fast path: straight out */
+    f = get_flow(r, dest, kind, name, name_len);
+    if (!f) {
+        pthread_mutex_unlock(&r->lock);
+        rk_msg_free(m);
+        return RK_ERR_NOMEM;
+    }
+    if (f->credits > 0 && rk_mailbox_size(f->outq) == 0) { /* fast path: straight out */
         rk_frame_msg *fm = (rk_frame_msg *)m;
         st = tp_send_frame(r, dest, (uint8_t *)m + fm->data.off, fm->data.len);
-        if (st == RK_OK) p->credits--;
+        if (st == RK_OK) f->credits--;
         pthread_mutex_unlock(&r->lock);
         rk_msg_free(m);
         return st;
     }
     pthread_mutex_unlock(&r->lock);
-    st = rk_mailbox_put(p->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
+    st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
     if (st != RK_OK) {
         rk_msg_free(m);
         return st == RK_ERR_TERMINATED ? RK_ERR_PEER : st;
@@ -259,18 +326,25 @@ rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *
 
 /* ---- receiving ----------------------------------------------------------- */
 
-static void owe_credit(router_t *r, int src)
+static void owe_credit(router_t *r, flow_t *f)
 {
-    peer_t *p = &r->peers[src];
     uint32_t threshold = r->credits_init / 2 ? r->credits_init / 2 : 1;
-    if (++p->to_return >= threshold) {
-        if (send_ctrl(r, src, FRAME_CREDIT, NULL, 0, p->to_return) == RK_OK) p->to_return = 0;
-    }
+    if (!f || ++f->to_return < threshold) return;
+    uint8_t buf[RK_FRAME_HDR + RK_FRAME_NAME_MAX];
+    frame_t cf = {0};
+    cf.kind = FRAME_CREDIT;
+    cf.priority = f->kind; /* which flow the credits belong to */
+    cf.name_len = f->name_len;
+    cf.src_rank = (uint32_t)r->boot.rank;
+    cf.aux = f->to_return;
+    frame_write(buf, &cf, f->name, NULL);
+    if (tp_send_frame(r, f->peer, buf, frame_size(f->name_len, 0)) == RK_OK) f->to_return = 0;
 }
 
 /* Try one delivery without waiting: RK_OK (done, or failed and reported) or RK_ERR_TIMEOUT (full). */
-static rk_status_t try_deliver(router_t *r, int src, delivery_t *d)
+static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
 {
+    int src = f->peer;
     rk_status_t st;
     rk_mailbox_stats_t before, after;
 
@@ -294,11 +368,11 @@ static rk_status_t try_deliver(router_t *r, int src, delivery_t *d)
         }
         rk_msg_free(d->msg);
     }
-    if (d->credit) owe_credit(r, src);
+    if (d->credit) owe_credit(r, f);
     return RK_OK;
 }
 
-static void pend_push(peer_t *p, delivery_t *d)
+static void pend_push(flow_t *p, delivery_t *d)
 {
     d->next = NULL;
     if (p->pend_tail) p->pend_tail->next = d;
@@ -307,42 +381,42 @@ static void pend_push(peer_t *p, delivery_t *d)
 }
 
 /* Deliver now if nothing from this source waits, else queue behind it. */
-static void deliver_or_queue(router_t *r, int src, kernel_t *k, rk_msg_t *msg, int to_outbox, int credit)
+static void deliver_or_queue(router_t *r, flow_t *f, kernel_t *k, rk_msg_t *msg, int to_outbox, int credit)
 {
-    peer_t *p = &r->peers[src];
     delivery_t d = {NULL, k, msg, to_outbox, credit}, *q;
 
-    if (!p->pend_head && try_deliver(r, src, &d) == RK_OK) return;
+    if (!f->pend_head && try_deliver(r, f, &d) == RK_OK) return;
     q = malloc(sizeof *q);
     if (!q) {
         RK_ERROR("no memory to queue a message for '%s'; dropped", k->id);
         r->undeliverable++;
         rk_msg_free(msg);
-        if (credit) owe_credit(r, src);
+        if (credit) owe_credit(r, f);
         return;
     }
     *q = d;
-    pend_push(p, q);
+    pend_push(f, q);
 }
 
 static int retry_pending(router_t *r)
 {
     int n = 0;
     for (int s = 0; s < r->boot.size; s++) {
-        peer_t *p = &r->peers[s];
-        while (p->pend_head && try_deliver(r, s, p->pend_head) == RK_OK) {
-            delivery_t *d = p->pend_head;
-            p->pend_head = d->next;
-            if (!p->pend_head) p->pend_tail = NULL;
-            free(d);
-            n++;
+        for (flow_t *p = r->peers[s].flows; p; p = p->peer_next) {
+            while (p->pend_head && try_deliver(r, p, p->pend_head) == RK_OK) {
+                delivery_t *d = p->pend_head;
+                p->pend_head = d->next;
+                if (!p->pend_head) p->pend_tail = NULL;
+                free(d);
+                n++;
+            }
         }
     }
     return n;
 }
 
 /* One copy per local subscriber, each queued like any message; one credit for the frame. */
-static void deliver_publication(router_t *r, int src, const char *topic, rk_msg_t *msg)
+static void deliver_publication(router_t *r, flow_t *f, const char *topic, rk_msg_t *msg)
 {
     kernel_t **subs = NULL;
     uint32_t n = 0, local = 0, done = 0;
@@ -355,12 +429,12 @@ static void deliver_publication(router_t *r, int src, const char *topic, rk_msg_
         if (rk_msg_copy(msg, &copy) != RK_OK) {
             r->undeliverable++;
             RK_ERROR("no memory for a publication copy on topic '%s'", topic);
-            if (++done == local) owe_credit(r, src);
+            if (++done == local) owe_credit(r, f);
             continue;
         }
-        deliver_or_queue(r, src, subs[i], copy, 0, ++done == local);
+        deliver_or_queue(r, f, subs[i], copy, 0, ++done == local);
     }
-    if (local == 0) owe_credit(r, src);
+    if (local == 0) owe_credit(r, f);
     free(subs);
     rk_msg_free(msg);
 }
@@ -379,17 +453,25 @@ static void handle_data(router_t *r, int src, const frame_t *f)
     kernel_t *k;
     rk_status_t st;
 
+    flow_t *fl = get_flow(r, src, f->kind, f->name, f->name_len);
+
     memcpy(name, f->name, f->name_len);
     name[f->name_len] = '\0';
     st = rk_msg_deserialize(r->rt->reg, f->payload, f->payload_len, r->rt->params.max_message, &msg);
     if (st != RK_OK) {
         bad_frame(r, src, "message payload", st);
-        owe_credit(r, src);
+        owe_credit(r, fl);
         return;
     }
     msg->src_rank = src;
+    if (!fl) {
+        RK_ERROR("no memory for a flow from rank %d; message for '%s' dropped", src, name);
+        r->undeliverable++;
+        rk_msg_free(msg);
+        return;
+    }
     if (f->kind == FRAME_PUBLISH) {
-        deliver_publication(r, src, name, msg);
+        deliver_publication(r, fl, name, msg);
         return;
     }
     k = rk_dir_find(r->rt, name);
@@ -397,10 +479,10 @@ static void handle_data(router_t *r, int src, const frame_t *f)
         r->undeliverable++;
         RK_WARN("message from rank %d for unknown kernel '%s' dropped", src, name);
         rk_msg_free(msg);
-        owe_credit(r, src);
+        owe_credit(r, fl);
         return;
     }
-    deliver_or_queue(r, src, k, msg, f->kind == FRAME_OUTPUT, 1);
+    deliver_or_queue(r, fl, k, msg, f->kind == FRAME_OUTPUT, 1);
 }
 
 static void handle_ctrl(router_t *r, int src, const frame_t *f)
@@ -413,8 +495,10 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
     name[f->name_len] = '\0';
     switch (f->kind) {
     case FRAME_KERNEL:
-        if (rk_dir_add_remote(r->rt, name, src, NULL) == RK_ERR_EXISTS)
+        if (rk_dir_add_remote(r->rt, name, src, NULL) == RK_ERR_EXISTS) {
+            r->dup_detected = 1; /* both owners learn it: here, and the peer through DUP */
             send_ctrl(r, src, FRAME_DUP, f->name, f->name_len, 0);
+        }
         break;
     case FRAME_DUP:
         RK_ERROR("kernel_id '%s' is also launched on rank %d: duplicate kernel_id", name, src);
@@ -429,10 +513,12 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         if (rk_dir_add_remote(r->rt, name + tl + 1, (int)f->aux, &k) == RK_OK || k) rk_topic_add(r->rt, name, k);
         break;
     }
-    case FRAME_CREDIT:
-        p->credits += f->aux;
+    case FRAME_CREDIT: {
+        flow_t *fl = get_flow(r, src, f->priority, f->name, f->name_len);
+        if (fl) fl->credits += f->aux;
         flush_peer(r, src);
         break;
+    }
     case FRAME_NACK:
         k = rk_dir_find(r->rt, name);
         if (k) __atomic_fetch_add(f->aux == 1 ? &k->remote_rejects : &k->remote_drops, 1, __ATOMIC_RELAXED);
@@ -509,7 +595,8 @@ static int progress_locked(router_t *r)
     int failed = r->ops->failed_peer(r->tp);
     if (failed >= 0 && r->failed_peer < 0) {
         r->failed_peer = failed;
-        rk_mailbox_close(r->peers[failed].outq); /* wake senders blocked towards it */
+        for (flow_t *f = r->peers[failed].flows; f; f = f->peer_next)
+            rk_mailbox_close(f->outq); /* wake senders blocked towards it */
     }
     return n + retry_pending(r);
 }
@@ -531,7 +618,7 @@ static void *progress_main(void *arg)
         pthread_mutex_lock(&r->lock);
         int n = progress_locked(r);
         for (int i = 0; i < r->boot.size; i++)
-            if (i != r->boot.rank && rk_mailbox_size(r->peers[i].outq)) flush_peer(r, i);
+            if (i != r->boot.rank) flush_peer(r, i);
         pthread_mutex_unlock(&r->lock);
         if (n) {
             idle = 0;
@@ -582,22 +669,32 @@ static int all_fin(router_t *r, uint32_t phase)
 static int outqs_empty(router_t *r, uint32_t unused)
 {
     for (int i = 0; i < r->boot.size; i++) {
-        if (i == r->boot.rank) continue;
+        if (i == r->boot.rank || i == r->failed_peer) continue;
         flush_peer(r, i);
-        if (rk_mailbox_size(r->peers[i].outq) && i != r->failed_peer) return 0;
+        for (flow_t *f = r->peers[i].flows; f; f = f->peer_next)
+            if (rk_mailbox_size(f->outq)) return 0;
     }
     return 1;
 }
 
+/*
+ * Two rounds, so that sync works as a barrier for the directory: after round
+ * one this rank has every announcement made before the peers' calls; after
+ * round two every rank has them, so no peer can start sending traffic that
+ * this rank's kernels would forward to a kernel they do not know yet.
+ */
 rk_status_t router_sync(router_t *r)
 {
-    uint32_t epoch;
-    rk_status_t st;
+    uint32_t round;
+    rk_status_t st = RK_OK;
     pthread_mutex_lock(&r->lock);
-    epoch = ++r->sync_epoch;
+    round = r->sync_epoch;
+    r->sync_epoch += 2;
     pthread_mutex_unlock(&r->lock);
-    st = ctrl_all(r, FRAME_SYNC, NULL, 0, epoch);
-    if (st == RK_OK) st = wait_for(r, all_synced, epoch, "rk_runtime_sync");
+    for (uint32_t i = 1; i <= 2 && st == RK_OK; i++) {
+        st = ctrl_all(r, FRAME_SYNC, NULL, 0, round + i);
+        if (st == RK_OK) st = wait_for(r, all_synced, round + i, "rk_runtime_sync");
+    }
     if (st == RK_OK && r->dup_detected) st = RK_ERR_EXISTS;
     return st;
 }
@@ -636,10 +733,6 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     rk_log_set_rank(r->boot.rank);
     r->peers = calloc((size_t)r->boot.size, sizeof *r->peers);
     st = r->peers ? RK_OK : RK_ERR_NOMEM;
-    for (int i = 0; st == RK_OK && i < r->boot.size; i++) {
-        r->peers[i].credits = r->credits_init;
-        st = rk_mailbox_create(r->credits_init * OUTQ_PER_CREDIT, RK_BP_BLOCK, &r->peers[i].outq);
-    }
     if (st == RK_OK) st = r->ops->create(&r->boot, on_frame, r, &r->tp);
     if (st == RK_OK) {
         RK_INFO("rank %d/%d (node-local %d) on %s", r->boot.rank, r->boot.size, r->boot.local_rank,
@@ -649,7 +742,6 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     }
     if (st != RK_OK) {
         if (r->tp) r->ops->destroy(r->tp);
-        for (int i = 0; r->peers && i < r->boot.size; i++) rk_mailbox_destroy(r->peers[i].outq);
         free(r->peers);
         rk_boot_fini(&r->boot);
         free(r);
@@ -668,12 +760,19 @@ rk_status_t router_quiesce(router_t *r)
 static void free_peer(router_t *r, peer_t *p, int src)
 {
     uint32_t lost = 0;
-    while (p->pend_head) {
-        delivery_t *d = p->pend_head;
-        p->pend_head = d->next;
-        rk_msg_free(d->msg);
-        free(d);
-        lost++;
+    while (p->flows) {
+        flow_t *f = p->flows;
+        p->flows = f->peer_next;
+        while (f->pend_head) {
+            delivery_t *d = f->pend_head;
+            f->pend_head = d->next;
+            rk_msg_free(d->msg);
+            free(d);
+            lost++;
+        }
+        lost += rk_mailbox_clear(f->outq);
+        rk_mailbox_destroy(f->outq);
+        free(f);
     }
     while (p->held) {
         held_frame_t *h = p->held;
@@ -681,9 +780,7 @@ static void free_peer(router_t *r, peer_t *p, int src)
         free(h);
         lost++;
     }
-    lost += rk_mailbox_clear(p->outq);
     if (lost) RK_WARN("shutdown: %u in-flight message(s) with rank %d were not delivered", lost, src);
-    rk_mailbox_destroy(p->outq);
 }
 
 rk_status_t router_destroy(router_t *r)
