@@ -300,14 +300,14 @@ rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_s
     return RK_OK;
 }
 
-rk_status_t rk_kernel_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out)
+rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out)
 {
     kernel_t *k;
     if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
     k = rk_dir_find(rt, kernel_id);
     if (!k) return RK_ERR_NOT_FOUND;
     memset(out, 0, sizeof *out);
-    if (k->local) rk_mailbox_stats(k->inbox, &out->inbox);
+    if (k->local) rk_mailbox_get_stats(k->inbox, &out->inbox);
     out->processed = __atomic_load_n(&k->processed, __ATOMIC_RELAXED);
     out->sent = __atomic_load_n(&k->sent, __ATOMIC_RELAXED);
     out->duplicates = __atomic_load_n(&k->duplicates, __ATOMIC_RELAXED);

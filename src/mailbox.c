@@ -297,7 +297,7 @@ uint32_t rk_mailbox_clear(rk_mailbox_t *mb)
 uint32_t rk_mailbox_size(const rk_mailbox_t *mb) { return mb ? __atomic_load_n(&mb->depth, __ATOMIC_ACQUIRE) : 0; }
 uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb) { return mb ? mb->capacity : 0; }
 
-void rk_mailbox_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
+void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
 {
     rk_mailbox_t *m = (rk_mailbox_t *)mb;
     if (!mb || !out) return;

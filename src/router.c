@@ -93,6 +93,7 @@ struct router {
     uint32_t sync_epoch;
     int failed_peer;
     int dup_detected;
+    int closing; /* FIN 2 sent: nothing more may go out (MPI may reuse the communicator) */
     pthread_t thread;
     int stop;
     uint64_t bad_frames, undeliverable;
@@ -132,6 +133,7 @@ static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t l
 {
     peer_t *p = &r->peers[dest];
     rk_status_t st;
+    if (r->closing) return RK_ERR_TERMINATED;
     frame_set_seq(frame, p->send_seq);
     st = r->ops->send(r->tp, dest, frame, len);
     if (st == RK_OK) p->send_seq++;
@@ -296,15 +298,21 @@ rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_ms
     return send_data(r, rank, FRAME_PUBLISH, topic, strlen(topic), msg, timeout_us);
 }
 
-static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux)
+static rk_status_t ctrl_all_locked(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux)
 {
     rk_status_t st = RK_OK;
-    pthread_mutex_lock(&r->lock);
     for (int i = 0; i < r->boot.size; i++) {
         if (i == r->boot.rank || i == r->failed_peer) continue;
         rk_status_t s = send_ctrl(r, i, kind, name, name_len, aux);
         if (s != RK_OK && st == RK_OK) st = s;
     }
+    return st;
+}
+
+static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux)
+{
+    pthread_mutex_lock(&r->lock);
+    rk_status_t st = ctrl_all_locked(r, kind, name, name_len, aux);
     pthread_mutex_unlock(&r->lock);
     return st;
 }
@@ -352,9 +360,9 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
         rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
         st = mb ? rk_mailbox_put(mb, d->msg, 0) : RK_ERR_NOMEM;
     } else {
-        rk_mailbox_stats(d->k->inbox, &before);
+        rk_mailbox_get_stats(d->k->inbox, &before);
         st = rk_deliver_local(d->k, d->msg, 0);
-        rk_mailbox_stats(d->k->inbox, &after);
+        rk_mailbox_get_stats(d->k->inbox, &after);
         if (st == RK_OK && after.dropped > before.dropped) /* we evicted a queued message */
             send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), 2);
     }
@@ -630,10 +638,13 @@ static void *progress_main(void *arg)
     return NULL;
 }
 
+static int all_fin(router_t *r, uint32_t phase);
+
 /* Progress until @p done(r, arg) or the wait limit / a failed peer. */
 static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint32_t arg, const char *what)
 {
-    int64_t end = rk_mono_ns() + WAIT_LIMIT_US * 1000;
+    int64_t end = rk_mono_ns() + WAIT_LIMIT_US * 1000, next_note = rk_mono_ns() + 10000000000LL;
+    int forever = done == all_fin && arg == 1; /* ranks may reach shutdown hours apart */
     for (;;) {
         pthread_mutex_lock(&r->lock);
         progress_locked(r);
@@ -644,7 +655,11 @@ static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint
             RK_ERROR("%s: rank %d failed", what, r->failed_peer);
             return RK_ERR_PEER;
         }
-        if (rk_mono_ns() > end) {
+        if (forever && rk_mono_ns() > next_note) {
+            RK_INFO("%s: still waiting for other ranks", what);
+            next_note = rk_mono_ns() + 10000000000LL;
+        }
+        if (!forever && rk_mono_ns() > end) {
             RK_ERROR("%s: gave up after %lld s", what, WAIT_LIMIT_US / 1000000);
             return RK_ERR_TIMEOUT;
         }
@@ -788,7 +803,10 @@ rk_status_t router_destroy(router_t *r)
     rk_status_t st, st2;
 
     st = wait_for(r, outqs_empty, 0, "shutdown (flushing outgoing messages)");
-    st2 = ctrl_all(r, FRAME_FIN, NULL, 0, 2);
+    pthread_mutex_lock(&r->lock);
+    st2 = ctrl_all_locked(r, FRAME_FIN, NULL, 0, 2); /* our last frame to every peer */
+    r->closing = 1;
+    pthread_mutex_unlock(&r->lock);
     if (st == RK_OK) st = st2;
     st2 = wait_for(r, all_fin, 2, "shutdown (final handshake)");
     if (st == RK_OK) st = st2;

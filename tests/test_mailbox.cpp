@@ -76,7 +76,7 @@ TEST(PriorityMailbox, RejectWhenFull)
     EXPECT_EQ(rk_mailbox_put(box.mb, M(third), RK_WAIT_FOREVER), RK_ERR_FULL);
     rk_msg_free(M(third));  // still ours after a reject
     rk_mailbox_stats_t st;
-    rk_mailbox_stats(box.mb, &st);
+    rk_mailbox_get_stats(box.mb, &st);
     EXPECT_EQ(st.rejected, 1u);
     EXPECT_EQ(st.depth, 2u);
 }
@@ -93,7 +93,7 @@ TEST(PriorityMailbox, DropOldestEvictsOldestOfLowestLevelAndCounts)
     EXPECT_EQ(rk_mailbox_put(box.mb, M(low), 0), RK_ERR_DROPPED);
     rk_msg_free(M(low));
     rk_mailbox_stats_t st;
-    rk_mailbox_stats(box.mb, &st);
+    rk_mailbox_get_stats(box.mb, &st);
     EXPECT_EQ(st.dropped, 3u);
     const int64_t expect[] = {3, 4, 5};
     for (int64_t e : expect) {
@@ -119,7 +119,7 @@ TEST(PriorityMailbox, BlockTimesOutThenSucceedsWhenRoomAppears)
     EXPECT_EQ(rk_mailbox_put(box.mb, M(second), 5000000), RK_OK);  // woken by the get
     consumer.join();
     rk_mailbox_stats_t st;
-    rk_mailbox_stats(box.mb, &st);
+    rk_mailbox_get_stats(box.mb, &st);
     EXPECT_EQ(st.timeouts, 1u);
     EXPECT_EQ(st.high_water, 1u);
 }

@@ -170,7 +170,7 @@ TEST(Kernels, MalformedMessageIsRefusedNotStored)
     t->text.len += 1000;  // now points past the block
     EXPECT_EQ(rk_send(r.rt, "sink", &t->hdr), RK_ERR_MALFORMED);
     rk_kernel_stats_t st;
-    ASSERT_EQ(rk_kernel_stats(r.rt, "sink", &st), RK_OK);
+    ASSERT_EQ(rk_kernel_get_stats(r.rt, "sink", &st), RK_OK);
     EXPECT_EQ(st.inbox.enqueued, 0u);
     rk_msg_free(&t->hdr);
 }
@@ -250,7 +250,7 @@ TEST(Kernels, DeactivatedKernelKeepsMessagesAndProcessesThemAfterActivation)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_EQ(count.load(), 0);
     rk_kernel_stats_t st;
-    ASSERT_EQ(rk_kernel_stats(r.rt, "sink", &st), RK_OK);
+    ASSERT_EQ(rk_kernel_get_stats(r.rt, "sink", &st), RK_OK);
     EXPECT_EQ(st.inbox.depth, 5u);
     ASSERT_EQ(rk_kernel_activate(r.rt, "sink"), RK_OK);
     for (int i = 0; i < 200 && count.load() < 5; i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -295,7 +295,7 @@ TEST(Kernels, DedupProcessesARepeatedMessageIdOnce)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(count.load(), 2);
     rk_kernel_stats_t st;
-    ASSERT_EQ(rk_kernel_stats(r.rt, "sink", &st), RK_OK);
+    ASSERT_EQ(rk_kernel_get_stats(r.rt, "sink", &st), RK_OK);
     EXPECT_EQ(st.duplicates, 2u);
     rk_msg_free(&n->hdr);
     rk_msg_free(&other->hdr);

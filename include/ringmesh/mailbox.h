@@ -64,7 +64,7 @@ rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out);
 uint32_t rk_mailbox_clear(rk_mailbox_t *mb);
 uint32_t rk_mailbox_size(const rk_mailbox_t *mb);
 uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb);
-void rk_mailbox_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out);
+void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out);
 /** Close: waiting getters return RK_ERR_TERMINATED once empty, puts fail, blocked puts wake. */
 void rk_mailbox_close(rk_mailbox_t *mb);
 /** Wake a waiting getter without a message (it returns RK_ERR_TIMEOUT early). */

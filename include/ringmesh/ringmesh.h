@@ -172,7 +172,7 @@ typedef struct rk_kernel_stats {
     uint64_t remote_drops;  /**< drops reported back by remote kernels' mailboxes */
     uint64_t remote_rejects;/**< rejects reported back by remote kernels' mailboxes */
 } rk_kernel_stats_t;
-rk_status_t rk_kernel_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
+rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
 
 /* ---- application side ------------------------------------------------- */
 

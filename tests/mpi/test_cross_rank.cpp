@@ -240,7 +240,7 @@ TEST(Priority, UrgentMessageOvertakesTenThousandQueuedOnes)
     if (d.rank == 0) {
         rk_kernel_stats_t st;
         for (int i = 0; i < 5000; i++) {
-            ASSERT_EQ(rk_kernel_stats(d.rt, "prio", &st), RK_OK);
+            ASSERT_EQ(rk_kernel_get_stats(d.rt, "prio", &st), RK_OK);
             if (st.inbox.depth == 10001) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
@@ -288,7 +288,7 @@ TEST(FlowControl, FloodTowardsSlowKernelBlocksSendersAndLosesNothing)
         wait_count(t.n, (long long)kPer * (d.size - 1), 120);
         EXPECT_EQ(t.n.load(), (long long)kPer * (d.size - 1));
         rk_kernel_stats_t st;
-        ASSERT_EQ(rk_kernel_stats(d.rt, "slow", &st), RK_OK);
+        ASSERT_EQ(rk_kernel_get_stats(d.rt, "slow", &st), RK_OK);
         EXPECT_LE(st.inbox.high_water, 32u);
         EXPECT_EQ(st.inbox.dropped, 0u);
     }
@@ -322,7 +322,7 @@ TEST(FlowControl, DropOldestCountsExactlyAndTellsSenders)
     if (d.rank == 0) {
         rk_kernel_stats_t st;
         for (int i = 0; i < 5000; i++) {
-            ASSERT_EQ(rk_kernel_stats(d.rt, "dropper", &st), RK_OK);
+            ASSERT_EQ(rk_kernel_get_stats(d.rt, "dropper", &st), RK_OK);
             if ((long long)(st.inbox.enqueued) == (long long)kPer * (d.size - 1)) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
@@ -335,7 +335,7 @@ TEST(FlowControl, DropOldestCountsExactlyAndTellsSenders)
     for (int i = 0; i < 2500; i++) {
         if (d.rank != 0) {
             rk_kernel_stats_t st;
-            ASSERT_EQ(rk_kernel_stats(d.rt, "dropper", &st), RK_OK);
+            ASSERT_EQ(rk_kernel_get_stats(d.rt, "dropper", &st), RK_OK);
             remote = (long long)st.remote_drops;
         }
         total = allsum(remote);
