@@ -317,6 +317,13 @@ static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t 
     return st;
 }
 
+void router_report_dup(router_t *r, const char *id, int rank)
+{
+    pthread_mutex_lock(&r->lock);
+    send_ctrl(r, rank, FRAME_DUP, id, strlen(id), 0);
+    pthread_mutex_unlock(&r->lock);
+}
+
 rk_status_t router_announce_kernel(router_t *r, const kernel_t *k)
 {
     return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), 0);

@@ -28,6 +28,8 @@ rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_ms
 /** Tell every peer about a kernel launched here / a subscription made here. */
 rk_status_t router_announce_kernel(router_t *r, const kernel_t *k);
 rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k);
+/** Tell @p rank that its kernel @p id clashes with a launch attempted here. */
+void router_report_dup(router_t *r, const char *id, int rank);
 /** Collective: every announcement made before the call is known everywhere after it. */
 rk_status_t router_sync(router_t *r);
 /** Drive the transport once (any thread); returns frames handled. */

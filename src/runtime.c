@@ -237,11 +237,17 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     if (!rt || !params || !id_ok(params->kernel_id) || !params->fn) return RK_ERR_INVALID;
     st = rk_kernel_alloc(rt, params, &k);
     if (st != RK_OK) return st;
+    int other_home = -1;
     pthread_rwlock_wrlock(&rt->dir_lock);
-    st = find_locked(rt, params->kernel_id) ? RK_ERR_EXISTS : insert_locked(rt, k);
+    kernel_t *old = find_locked(rt, params->kernel_id);
+    if (old) other_home = old->home_rank;
+    st = old ? RK_ERR_EXISTS : insert_locked(rt, k);
     pthread_rwlock_unlock(&rt->dir_lock);
     if (st != RK_OK) {
-        if (st == RK_ERR_EXISTS) RK_WARN("kernel_id '%s' already exists", params->kernel_id);
+        if (st == RK_ERR_EXISTS) {
+            RK_ERROR("kernel_id '%s' already exists on rank %d", params->kernel_id, other_home);
+            if (rt->router && other_home != rt->rank) router_report_dup(rt->router, params->kernel_id, other_home);
+        }
         rk_kernel_free(k);
         return st;
     }
