@@ -27,6 +27,8 @@ void *rk_pool_alloc(size_t size, uint8_t *cls, size_t *usable);
 void rk_pool_free(void *p, uint8_t cls);
 /** Blocks ever obtained from malloc by the pool (process-wide). */
 uint64_t rk_pool_sys_allocs(void);
+/** 1 when the pool forwards to malloc (AddressSanitizer builds). */
+int rk_pool_passthrough(void);
 
 #ifdef __cplusplus
 }

@@ -829,6 +829,7 @@ rk_status_t router_destroy(router_t *r)
     free(r->peers);
     rk_boot_fini(&r->boot);
     pthread_mutex_destroy(&r->lock);
+    pthread_once(&buf_once, buf_key_init);
     rk_buf_t *b = pthread_getspecific(buf_key); /* main threads run no key destructor */
     if (b) {
         pthread_setspecific(buf_key, NULL);
