@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "mpi_util.h"
 
 namespace {
@@ -281,7 +283,9 @@ TEST(FlowControl, FloodTowardsSlowKernelBlocksSendersAndLosesNothing)
         ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     }
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
-    const int kPer = 5000;
+    const int kPer = 20000;
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
     if (d.rank != 0)
         for (int i = 0; i < kPer; i++) {
             TestNum *n = make_num(i, 128, d.rank);
@@ -296,6 +300,12 @@ TEST(FlowControl, FloodTowardsSlowKernelBlocksSendersAndLosesNothing)
         EXPECT_LE(st.inbox.high_water, 32u);
         EXPECT_EQ(st.inbox.dropped, 0u);
     }
+    // Bounded memory: the flood (20,000 messages per sender) is held back by
+    // credits, so no rank's peak RSS grows by more than a few MiB.
+    getrusage(RUSAGE_SELF, &after);
+    long grew_kib = after.ru_maxrss - before.ru_maxrss;
+    printf("[flood] rank %d peak RSS %ld KiB (grew %ld KiB during the flood)\n", d.rank, after.ru_maxrss, grew_kib);
+    EXPECT_LT(grew_kib, 32 * 1024);
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
