@@ -53,6 +53,7 @@ CTLD_PID=/run/slurmctld.pid
 SLURMD_PID=/run/slurmd.pid
 LOG_DIR=/var/log/slurm
 NODE=$(hostname -s)
+[ -n "$NODE" ] || NODE=$(hostname)
 
 # ---------------------------------------------------------------- daemons ---
 # pid_alive PIDFILE NAME: the pid in PIDFILE is a running NAME process.
@@ -123,6 +124,12 @@ else
   fi
   for _ in $(seq 1 50); do munge_ok && break; sleep 0.2; done
   munge_ok || die "munged does not answer (see /var/log/munge/munged.log)"
+fi
+
+# srun and slurmstepd look the node name up; containers do not always map it.
+if ! getent hosts "$NODE" >/dev/null 2>&1; then
+  say "adding '127.0.0.1 $NODE' to /etc/hosts (the host name did not resolve)"
+  printf '127.0.0.1 %s\n' "$NODE" >>/etc/hosts
 fi
 
 # ------------------------------------------------------------- slurm.conf ---
