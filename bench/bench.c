@@ -1,0 +1,155 @@
+/*
+ * bench.c - ringmesh-bench: command line, benchmark table, MPI start-up.
+ *
+ * Every benchmark prints one JSON object per result line on stdout (rank 0
+ * only) and progress on stderr. Baselines run in the same process, interleaved
+ * with the measured code, and figures are medians over repetitions. MPI is
+ * started only when a selected benchmark needs ranks or the program was
+ * launched by mpirun; single-rank benchmarks then run on rank 0 while the
+ * other ranks wait in a sleeping barrier.
+ */
+#include "bench_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct bench_def {
+    const char *name;
+    int (*fn)(void);
+    int needs_mpi;
+    const char *what;
+} bench_def_t;
+
+static const bench_def_t k_benches[] = {
+    {"codec", bench_codec, 0,
+     "encode+decode of a WorkRequest (16 floats, short str, header): rk_msg_serialize/"
+     "rk_msg_deserialize_as vs hand-written msgpack-c; ns/op"},
+    {"mailbox", bench_mailbox, 0,
+     "1 producer -> 1 consumer thread through rk_mailbox (BLOCK, capacity 1024) vs a bare SPSC ring; msg/s"},
+    {"local-rr", bench_local_rr, 0,
+     "request -> host kernel -> rk_ctx_reply on one rank (LOCAL); p50/p99 us and round trips/s vs the "
+     "seed's published Python figures"},
+    {"pingpong", bench_pingpong, 1,
+     "2 ranks: kernel->kernel one-way latency (64 B .. 1 MiB) vs raw UCX AM and MPI_Send/Recv; us p50"},
+    {"rate", bench_rate, 1, "2 ranks: 64 B messages/s rank 0 app -> kernel on rank 1 vs raw UCX AM streaming"},
+    {"pipeline", bench_pipeline, 1, "1, 2 or 4 ranks: msg/s through 4 stages (stage i on rank i % size)"},
+    {"gpu-roundtrip", bench_gpu_roundtrip, 0, "placeholder: host -> GPU kernel -> host (skipped without a GPU)"},
+    {"gpu-throughput", bench_gpu_throughput, 0, "placeholder: messages/s into a GPU kernel (skipped without a GPU)"},
+};
+#define NBENCH (sizeof k_benches / sizeof k_benches[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ringmesh-bench [options] NAME... | all\n"
+            "       mpirun -n 2 ringmesh-bench pingpong rate      (2-rank benchmarks)\n"
+            "\n"
+            "options:\n"
+            "  --list           list the benchmarks\n"
+            "  --quick          tiny counts: a smoke test, the figures mean nothing\n"
+            "  --reps N         repetitions (medians are over these)\n"
+            "  --iters N        iterations per repetition\n"
+            "  --quiet          no progress on stderr\n"
+            "  --ucx-err-peer   raw UCX baseline endpoints use peer error handling, as ringmesh's do\n"
+            "  -h, --help       this text\n"
+            "\n"
+            "A NAME ending in '*' selects every benchmark with that prefix (e.g. 'gpu-*').\n"
+            "Environment: RINGMESH_TRANSPORT=ucx|mpi picks ringmesh's transport for the\n"
+            "multi-rank benchmarks (local-rr always uses the LOCAL transport).\n"
+            "\n"
+            "Output: one JSON object per line on stdout (rank 0), progress on stderr:\n"
+            "  {\"name\", \"metric\", \"value\", \"unit\", [\"baseline\", \"baseline_value\", \"ratio\"],\n"
+            "   \"params\": {\"size\", \"ranks\", \"iterations\", \"reps\", ...}, ...}\n"
+            "  or {\"name\", \"skipped\": \"why\"} when a benchmark cannot run here.\n"
+            "value and baseline_value are medians over the repetitions; the baseline runs in\n"
+            "the same process, interleaved with ringmesh.\n"
+            "ratio > 1 means ringmesh did better than the baseline:\n"
+            "  times / latencies:  ratio = baseline_value / value\n"
+            "  rates / throughput: ratio = value / baseline_value\n"
+            "local-rr's baselines are the seed's PUBLISHED Python figures (21 us p50,\n"
+            "76K msg/s per actor), not measured here.\n");
+}
+
+static void list(void)
+{
+    for (size_t i = 0; i < NBENCH; i++) printf("%-15s %s%s\n", k_benches[i].name, k_benches[i].what,
+                                               k_benches[i].needs_mpi ? " [MPI]" : "");
+}
+
+static int matches(const char *pattern, const char *name)
+{
+    size_t n = strlen(pattern);
+    if (strcmp(pattern, "all") == 0) return 1;
+    if (n > 0 && pattern[n - 1] == '*') return strncmp(pattern, name, n - 1) == 0;
+    return strcmp(pattern, name) == 0;
+}
+
+static int launched_by_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") ||
+           getenv("MPI_LOCALNRANKS");
+}
+
+int main(int argc, char **argv)
+{
+    int selected[NBENCH] = {0}, nsel = 0, need_mpi = 0, rc = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--list")) {
+            list();
+            return 0;
+        } else if (!strcmp(a, "--quick")) {
+            g_opts.quick = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            g_opts.verbose = 0;
+        } else if (!strcmp(a, "--ucx-err-peer")) {
+            g_opts.ucx_err_peer = 1;
+        } else if ((!strcmp(a, "--reps") || !strcmp(a, "--iters")) && i + 1 < argc) {
+            long v = strtol(argv[++i], NULL, 10);
+            if (v <= 0) {
+                fprintf(stderr, "ringmesh-bench: %s needs a positive number\n", a);
+                return 1;
+            }
+            if (!strcmp(a, "--reps")) g_opts.reps = (int)v;
+            else g_opts.iters = v;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "ringmesh-bench: unknown option %s\n", a);
+            usage(stderr);
+            return 1;
+        } else {
+            int hit = 0;
+            for (size_t b = 0; b < NBENCH; b++)
+                if (matches(a, k_benches[b].name)) {
+                    hit = 1;
+                    if (!selected[b]) nsel++;
+                    selected[b] = 1;
+                }
+            if (!hit) {
+                fprintf(stderr, "ringmesh-bench: no benchmark named '%s' (try --list)\n", a);
+                return 1;
+            }
+        }
+    }
+    if (nsel == 0) {
+        usage(stderr);
+        return 1;
+    }
+    for (size_t b = 0; b < NBENCH; b++) need_mpi |= selected[b] && k_benches[b].needs_mpi;
+    if ((need_mpi || launched_by_mpirun()) && bench_mpi_start() != 0) {
+        fprintf(stderr, "ringmesh-bench: MPI_Init_thread failed\n");
+        return 1;
+    }
+    for (size_t b = 0; b < NBENCH; b++) {
+        if (!selected[b]) continue;
+        if (k_benches[b].needs_mpi || g_mpi.rank == 0) bench_progress("running %s", k_benches[b].name);
+        rc |= k_benches[b].fn();
+        bench_barrier();
+    }
+    bench_mpi_stop();
+    return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * bench_types.c - descriptors of the benchmark message types and makers.
+ */
+#include "bench_types.h"
+
+#include "bench_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+RK_MESSAGE_DEFINE(WorkRequest, BENCH_WORK_REQUEST)
+RK_MESSAGE_DEFINE(BenchNum, BENCH_NUM)
+RK_MESSAGE_DEFINE(BenchBlob, BENCH_BLOB)
+
+rk_status_t bench_register_types(rk_runtime_t *rt)
+{
+    rk_status_t st = rk_runtime_register_type(rt, WorkRequest_type());
+    if (st == RK_OK) st = rk_runtime_register_type(rt, BenchNum_type());
+    if (st == RK_OK) st = rk_runtime_register_type(rt, BenchBlob_type());
+    return st;
+}
+
+BenchNum *bench_make_num(int64_t seq, double value)
+{
+    rk_msg_t *m;
+    BENCH_CHECK(rk_msg_create(BenchNum_type(), 0, &m));
+    BenchNum *n = (BenchNum *)m;
+    n->seq = seq;
+    n->value = value;
+    return n;
+}
+
+BenchBlob *bench_make_blob(int64_t seq, size_t size)
+{
+    rk_msg_t *m;
+    BenchBlob *b;
+    uint8_t *data = malloc(size ? size : 1);
+    if (!data) bench_die("bench_make_blob", RK_ERR_NOMEM);
+    for (size_t i = 0; i < size; i++) data[i] = (uint8_t)(i * 131u + 7u);
+    BENCH_CHECK(rk_msg_create(BenchBlob_type(), size + 16, &m));
+    b = (BenchBlob *)m;
+    BENCH_CHECK(RK_SET_BYTES(&b, BenchBlob, payload, data, size));
+    b->seq = seq;
+    free(data);
+    return b;
+}

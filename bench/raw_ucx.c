@@ -1,0 +1,222 @@
+/*
+ * raw_ucx.c - a minimal UCP active-message link between two ranks (the
+ * baseline of the pingpong and rate benchmarks). See raw_ucx.h.
+ */
+#include "raw_ucx.h"
+
+#include "bench_util.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucp/api/ucp.h>
+
+#define RAW_AM_ID 3
+
+struct raw_ucx {
+    ucp_context_h ctx;
+    ucp_worker_h worker;
+    ucp_ep_h ep;
+    uint8_t *rbuf;
+    size_t rcap;
+    volatile uint64_t received;
+    volatile int inflight; /* incomplete sends */
+    int err_peer;
+    char desc[256];
+};
+
+static void fail(const char *what, ucs_status_t s)
+{
+    fprintf(stderr, "[bench %d] raw UCX: %s: %s\n", g_mpi.rank, what, ucs_status_string(s));
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    exit(3);
+}
+
+static void rndv_done(void *req, ucs_status_t status, size_t length, void *user_data)
+{
+    raw_ucx_t *u = user_data;
+    if (status != UCS_OK) fail("rendezvous receive", status);
+    u->received++;
+    ucp_request_free(req);
+}
+
+static ucs_status_t am_cb(void *arg, const void *header, size_t header_length, void *data, size_t length,
+                          const ucp_am_recv_param_t *param)
+{
+    raw_ucx_t *u = arg;
+    if (length > u->rcap) fail("message larger than the receive buffer", UCS_ERR_MESSAGE_TRUNCATED);
+    if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) {
+        ucp_request_param_t rp;
+        memset(&rp, 0, sizeof rp);
+        rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+        rp.cb.recv_am = rndv_done;
+        rp.user_data = u;
+        ucs_status_ptr_t req = ucp_am_recv_data_nbx(u->worker, data, u->rbuf, length, &rp);
+        if (req == NULL) u->received++;
+        else if (UCS_PTR_IS_ERR(req)) fail("ucp_am_recv_data_nbx", UCS_PTR_STATUS(req));
+        return UCS_OK;
+    }
+    memcpy(u->rbuf, data, length);
+    u->received++;
+    return UCS_OK;
+}
+
+static void send_cb(void *req, ucs_status_t status, void *user_data)
+{
+    raw_ucx_t *u = user_data;
+    if (status != UCS_OK) fail("send", status);
+    u->inflight--;
+    ucp_request_free(req);
+}
+
+static void make_worker(raw_ucx_t *u)
+{
+    ucp_params_t p;
+    ucp_config_t *cfg;
+    ucp_worker_params_t wp;
+    ucp_am_handler_param_t hp;
+    ucs_status_t s;
+
+    memset(&p, 0, sizeof p);
+    p.field_mask = UCP_PARAM_FIELD_FEATURES;
+    p.features = UCP_FEATURE_AM;
+    if ((s = ucp_config_read(NULL, NULL, &cfg)) != UCS_OK) fail("ucp_config_read", s);
+    s = ucp_init(&p, cfg, &u->ctx);
+    ucp_config_release(cfg);
+    if (s != UCS_OK) fail("ucp_init", s);
+    memset(&wp, 0, sizeof wp);
+    wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+    wp.thread_mode = UCS_THREAD_MODE_SINGLE;
+    if ((s = ucp_worker_create(u->ctx, &wp, &u->worker)) != UCS_OK) fail("ucp_worker_create", s);
+    memset(&hp, 0, sizeof hp);
+    hp.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
+    hp.id = RAW_AM_ID;
+    hp.cb = am_cb;
+    hp.arg = u;
+    if ((s = ucp_worker_set_am_recv_handler(u->worker, &hp)) != UCS_OK) fail("set_am_recv_handler", s);
+}
+
+/* Exchange worker addresses (MPI_Allgather of lengths, then of the bytes) and connect to the peer. */
+static void connect_peer(raw_ucx_t *u, int err_peer)
+{
+    MPI_Comm comm = *(MPI_Comm *)bench_comm();
+    ucp_address_t *addr;
+    size_t alen;
+    int mylen, lens[2], displs[2];
+    char *all;
+    ucp_ep_params_t ep;
+    ucs_status_t s;
+    int peer = 1 - g_mpi.rank;
+
+    if ((s = ucp_worker_get_address(u->worker, &addr, &alen)) != UCS_OK) fail("ucp_worker_get_address", s);
+    mylen = (int)alen;
+    MPI_Allgather(&mylen, 1, MPI_INT, lens, 1, MPI_INT, comm);
+    displs[0] = 0;
+    displs[1] = lens[0];
+    all = malloc((size_t)lens[0] + (size_t)lens[1]);
+    if (!all) fail("address exchange", UCS_ERR_NO_MEMORY);
+    MPI_Allgatherv(addr, mylen, MPI_BYTE, all, lens, displs, MPI_BYTE, comm);
+    ucp_worker_release_address(u->worker, addr);
+    memset(&ep, 0, sizeof ep);
+    ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    ep.address = (const ucp_address_t *)(all + displs[peer]);
+    if (err_peer) { /* what ringmesh does; UCX may then pick other lanes */
+        ep.field_mask |= UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
+        ep.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+    }
+    if ((s = ucp_ep_create(u->worker, &ep, &u->ep)) != UCS_OK) fail("ucp_ep_create", s);
+    free(all);
+}
+
+int raw_ucx_open(size_t max_msg, int err_peer, raw_ucx_t **out)
+{
+    raw_ucx_t *u = calloc(1, sizeof *u);
+    if (!u || g_mpi.size != 2) {
+        free(u);
+        return -1;
+    }
+    u->rcap = max_msg;
+    u->err_peer = err_peer;
+    u->rbuf = malloc(max_msg ? max_msg : 1);
+    if (!u->rbuf) fail("receive buffer", UCS_ERR_NO_MEMORY);
+    memset(u->rbuf, 0, max_msg);
+    make_worker(u);
+    connect_peer(u, err_peer);
+    snprintf(u->desc, sizeof u->desc, "ucx %s (UCX_TLS=%s, err_mode=%s)", ucp_get_version_string(),
+             getenv("UCX_TLS") ? getenv("UCX_TLS") : "default", err_peer ? "peer" : "none");
+    /* Make sure both sides' wireup is done before anyone measures. */
+    {
+        static const char hello = 1;
+        raw_ucx_send(u, &hello, 1);
+        raw_ucx_wait_received(u, 1);
+        u->received = 0;
+    }
+    *out = u;
+    return 0;
+}
+
+static void wait_req(raw_ucx_t *u, ucs_status_ptr_t req, const char *what)
+{
+    if (req == NULL) return;
+    if (UCS_PTR_IS_ERR(req)) fail(what, UCS_PTR_STATUS(req));
+    while (ucp_request_check_status(req) == UCS_INPROGRESS) ucp_worker_progress(u->worker);
+    ucs_status_t s = ucp_request_check_status(req);
+    ucp_request_free(req);
+    if (s != UCS_OK) fail(what, s);
+}
+
+void raw_ucx_send(raw_ucx_t *u, const void *buf, size_t len)
+{
+    ucp_request_param_t rp;
+    memset(&rp, 0, sizeof rp);
+    wait_req(u, ucp_am_send_nbx(u->ep, RAW_AM_ID, NULL, 0, buf, len, &rp), "ucp_am_send_nbx");
+}
+
+void raw_ucx_send_window(raw_ucx_t *u, const void *buf, size_t len, int window)
+{
+    ucp_request_param_t rp;
+    ucs_status_ptr_t req;
+    while (u->inflight >= window) ucp_worker_progress(u->worker);
+    memset(&rp, 0, sizeof rp);
+    rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+    rp.cb.send = send_cb;
+    rp.user_data = u;
+    req = ucp_am_send_nbx(u->ep, RAW_AM_ID, NULL, 0, buf, len, &rp);
+    if (req == NULL) return;
+    if (UCS_PTR_IS_ERR(req)) fail("ucp_am_send_nbx (window)", UCS_PTR_STATUS(req));
+    u->inflight++;
+}
+
+void raw_ucx_flush(raw_ucx_t *u)
+{
+    while (u->inflight > 0) ucp_worker_progress(u->worker);
+}
+
+uint64_t raw_ucx_received(const raw_ucx_t *u) { return u->received; }
+
+void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count)
+{
+    while (u->received < count) ucp_worker_progress(u->worker);
+}
+
+const char *raw_ucx_describe(raw_ucx_t *u) { return u->desc; }
+
+void raw_ucx_close(raw_ucx_t *u)
+{
+    ucp_request_param_t rp;
+    if (!u) return;
+    raw_ucx_flush(u);
+    bench_barrier(); /* both sides idle; each flushes and closes its endpoint while progressing */
+    memset(&rp, 0, sizeof rp);
+    if (u->err_peer) { /* FORCE is only valid with peer error handling */
+        rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+        rp.flags = UCP_EP_CLOSE_FLAG_FORCE;
+    }
+    wait_req(u, ucp_ep_close_nbx(u->ep, &rp), "ucp_ep_close_nbx");
+    bench_barrier();
+    ucp_worker_destroy(u->worker);
+    ucp_cleanup(u->ctx);
+    free(u->rbuf);
+    free(u);
+}

@@ -1,0 +1,36 @@
+/*
+ * raw_ucx.h - the transport baseline: the smallest UCP active-message setup
+ * that two ranks can ping-pong and stream over (its own context, worker and
+ * endpoint; worker addresses exchanged with MPI_Allgather).
+ *
+ * Receiving copies each eager message into one preallocated buffer and pulls
+ * rendezvous data into it with ucp_am_recv_data_nbx, so a "receive" ends with
+ * the bytes in user memory, as ringmesh's does. Every wait busy-polls the
+ * worker: this is the floor ringmesh is compared with.
+ */
+#ifndef RK_BENCH_RAW_UCX_H
+#define RK_BENCH_RAW_UCX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct raw_ucx raw_ucx_t;
+
+/** Collective over the bench communicator (exactly 2 ranks): connect to the other rank. */
+int raw_ucx_open(size_t max_msg, int err_peer, raw_ucx_t **out);
+/** Collective: flush and close the endpoint, destroy the worker and context. */
+void raw_ucx_close(raw_ucx_t *u);
+/** Send @p len bytes and progress until the send completed (the buffer is reusable). */
+void raw_ucx_send(raw_ucx_t *u, const void *buf, size_t len);
+/** Send without waiting while fewer than @p window sends are incomplete (the buffer must stay valid). */
+void raw_ucx_send_window(raw_ucx_t *u, const void *buf, size_t len, int window);
+/** Progress until every send has completed. */
+void raw_ucx_flush(raw_ucx_t *u);
+/** Messages fully received so far. */
+uint64_t raw_ucx_received(const raw_ucx_t *u);
+/** Busy-poll until raw_ucx_received() >= @p count. */
+void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count);
+/** The transports UCX picked for the endpoint (one line, static storage). */
+const char *raw_ucx_describe(raw_ucx_t *u);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# smoke.sh COMMAND... - run a ringmesh-bench command line (possibly under
+# mpirun) and check that it exits 0 and that every stdout line is a JSON
+# object with a "name". Speed is never checked.
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+"$@" >"$out"
+rc=$?
+cat "$out"
+if [ "$rc" -ne 0 ]; then
+    echo "smoke: command exited with $rc" >&2
+    exit 1
+fi
+python3 - "$out" <<'PY'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+if not lines:
+    sys.exit("smoke: no output")
+for l in lines:
+    o = json.loads(l)
+    if not isinstance(o, dict) or "name" not in o:
+        sys.exit("smoke: not a result object: " + l)
+    if "skipped" not in o and not all(k in o for k in ("metric", "value", "unit", "params")):
+        sys.exit("smoke: result without metric/value/unit/params: " + l)
+print("smoke: %d JSON line(s) ok" % len(lines), file=sys.stderr)
+PY
