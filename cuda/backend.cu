@@ -1,11 +1,15 @@
 /*
- * backend.cu - run-time GPU detection for the CUDA backend. cudaGetDeviceCount
- * fails cleanly (no crash) when there is no driver or no device, which is how
- * a CUDA build falls back to the host backend on CI machines.
+ * backend.cu - the CUDA backend's host side: detection, binding, mapped
+ * pinned rings and persistent-kernel launch. cudaGetDeviceCount fails cleanly
+ * (no crash) when there is no driver or device, which is how a CUDA build
+ * falls back to the host backend on CI machines. Rings live in mapped pinned
+ * host memory (cudaHostAllocMapped): both sides address the same bytes, the
+ * host with plain atomics and the device with system-scope atomic_ref.
  */
 #include "backend.h"
 
 #include <cuda_runtime.h>
+#include <string.h>
 
 extern "C" int rk_cuda_device_count(const char **why)
 {
@@ -21,3 +25,63 @@ extern "C" int rk_cuda_device_count(const char **why)
 }
 
 extern "C" int rk_cuda_compiled(void) { return 1; }
+
+extern "C" int rk_cuda_bind(int preferred, int local_rank, const char **why)
+{
+    int n = rk_cuda_device_count(why);
+    int dev;
+    if (n <= 0) return -1;
+    dev = preferred >= 0 ? preferred : (local_rank < 0 ? 0 : local_rank % n);
+    if (dev >= n) {
+        if (why) *why = "requested GPU index is not visible";
+        return -1;
+    }
+    if (cudaSetDevice(dev) != cudaSuccess) {
+        if (why) *why = "cudaSetDevice failed";
+        cudaGetLastError();
+        return -1;
+    }
+    return dev;
+}
+
+extern "C" rk_status_t rk_cuda_rings_create(int device, size_t ring_bytes, rk_cuda_rings_t *out)
+{
+    cudaStream_t s;
+    memset(out, 0, sizeof *out);
+    out->device = device;
+    if (cudaSetDevice(device) != cudaSuccess) goto fail;
+    if (cudaHostAlloc(&out->in_host, ring_bytes, cudaHostAllocMapped) != cudaSuccess) goto fail;
+    if (cudaHostAlloc(&out->out_host, ring_bytes, cudaHostAllocMapped) != cudaSuccess) goto fail;
+    memset(out->in_host, 0, ring_bytes);
+    memset(out->out_host, 0, ring_bytes);
+    if (cudaHostGetDevicePointer(&out->in_dev, out->in_host, 0) != cudaSuccess) goto fail;
+    if (cudaHostGetDevicePointer(&out->out_dev, out->out_host, 0) != cudaSuccess) goto fail;
+    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess) goto fail;
+    out->stream = s;
+    return RK_OK;
+fail:
+    cudaGetLastError();
+    rk_cuda_rings_destroy(out);
+    return RK_ERR_UNSUPPORTED;
+}
+
+extern "C" rk_status_t rk_cuda_start(rk_cuda_rings_t *r, rk_device_launch_fn launch)
+{
+    if (!launch) return RK_ERR_INVALID;
+    cudaSetDevice(r->device);
+    return launch(r->in_dev, r->out_dev, r->stream);
+}
+
+extern "C" rk_status_t rk_cuda_wait(rk_cuda_rings_t *r)
+{
+    cudaError_t err = cudaStreamSynchronize((cudaStream_t)r->stream);
+    return err == cudaSuccess ? RK_OK : RK_ERR_TRANSPORT;
+}
+
+extern "C" void rk_cuda_rings_destroy(rk_cuda_rings_t *r)
+{
+    if (r->stream) cudaStreamDestroy((cudaStream_t)r->stream);
+    if (r->in_host) cudaFreeHost(r->in_host);
+    if (r->out_host) cudaFreeHost(r->out_host);
+    memset(r, 0, sizeof *r);
+}

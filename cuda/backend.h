@@ -1,12 +1,19 @@
 /*
- * backend.h - what the core needs from the CUDA backend: is a GPU usable?
+ * backend.h - what the core needs from the CUDA backend: GPU detection and
+ * binding, mapped pinned rings, launching and stopping persistent kernels.
  *
  * Built from cuda/backend.cu when nvcc is found, else from backend_stub.c.
- * The answer is decided at run time (driver present, a device visible), so a
- * CUDA build runs unchanged on a machine without a GPU.
+ * Whether a GPU is usable is decided at run time (driver present, a device
+ * visible), so a CUDA build runs unchanged on a machine without a GPU.
  */
 #ifndef RK_CUDA_BACKEND_H
 #define RK_CUDA_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringmesh/device.h"
+#include "ringmesh/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,6 +23,26 @@ extern "C" {
 int rk_cuda_device_count(const char **why);
 /** 1 when the library was built with the CUDA backend. */
 int rk_cuda_compiled(void);
+/**
+ * Bind the calling thread to a GPU: @p preferred when >= 0, else
+ * @p local_rank % count. Returns the device index, or -1 (why set).
+ */
+int rk_cuda_bind(int preferred, int local_rank, const char **why);
+
+/** Two rings (host -> device, device -> host) in mapped pinned memory. */
+typedef struct rk_cuda_rings {
+    void *in_host, *out_host; /* host addresses */
+    void *in_dev, *out_dev;   /* the same memory as the device sees it */
+    void *stream;
+    int device;
+} rk_cuda_rings_t;
+
+rk_status_t rk_cuda_rings_create(int device, size_t ring_bytes, rk_cuda_rings_t *out);
+/** Launch the persistent kernel on the rings' stream. */
+rk_status_t rk_cuda_start(rk_cuda_rings_t *r, rk_device_launch_fn launch);
+/** Wait for the kernel to finish (after rk_ring_request_stop on the input ring). */
+rk_status_t rk_cuda_wait(rk_cuda_rings_t *r);
+void rk_cuda_rings_destroy(rk_cuda_rings_t *r);
 
 #ifdef __cplusplus
 }

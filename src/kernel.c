@@ -122,6 +122,12 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     if (st == RK_OK && !k->reqmap) st = RK_ERR_NOMEM;
     if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_DEDUP) && p->dedup_window)
         st = dedup_init(&k->dedup, p->dedup_window);
+    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_DEVICE)) {
+        if (!p->device || !p->device->host_body) st = RK_ERR_INVALID;
+        else k->params.fn = rk_device_pump;
+    } else {
+        k->params.device = NULL;
+    }
     if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_BACKEND) && p->backend != RK_BACKEND_HOST) {
         const char *why = NULL;
         if (p->backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
@@ -129,8 +135,9 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
         else if (p->backend == RK_BACKEND_CUDA) {
             RK_ERROR("kernel '%s': CUDA backend requested but unavailable (%s)", k->id, why);
             st = RK_ERR_UNSUPPORTED;
-        } else
-            RK_INFO("kernel '%s': no usable GPU (%s); running on the host backend", k->id, why);
+        } else if (!__atomic_exchange_n(&rt->gpu_fallback_logged, 1, __ATOMIC_RELAXED)) {
+            RK_WARN("no usable GPU (%s): kernels asking for backend AUTO run on the host backend", why);
+        }
     }
     if (st != RK_OK) {
         rk_kernel_free(k);

@@ -36,6 +36,7 @@ static void apply_params(rk_runtime_t *rt, const rk_runtime_params_t *p)
     rt->params.max_message = RK_CODEC_MAX_DEFAULT;
     rt->params.credits = DEFAULT_CREDITS;
     rt->params.mpi_comm = NULL;
+    rt->params.gpu = -1;
     if (!p) return;
     rt->params.field_mask = p->field_mask;
     if (p->field_mask & RK_RUNTIME_FIELD_TRANSPORT) rt->params.transport = p->transport;
@@ -43,6 +44,7 @@ static void apply_params(rk_runtime_t *rt, const rk_runtime_params_t *p)
     if (p->field_mask & RK_RUNTIME_FIELD_MAX_MESSAGE) rt->params.max_message = p->max_message;
     if (p->field_mask & RK_RUNTIME_FIELD_CREDITS) rt->params.credits = p->credits;
     if (p->field_mask & RK_RUNTIME_FIELD_MPI_COMM) rt->params.mpi_comm = p->mpi_comm;
+    if (p->field_mask & RK_RUNTIME_FIELD_GPU) rt->params.gpu = p->gpu;
 }
 
 rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out)
@@ -234,7 +236,8 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     kernel_t *k;
     rk_status_t st;
 
-    if (!rt || !params || !id_ok(params->kernel_id) || !params->fn) return RK_ERR_INVALID;
+    if (!rt || !params || !id_ok(params->kernel_id)) return RK_ERR_INVALID;
+    if (!params->fn && !((params->field_mask & RK_KERNEL_FIELD_DEVICE) && params->device)) return RK_ERR_INVALID;
     st = rk_kernel_alloc(rt, params, &k);
     if (st != RK_OK) return st;
     int other_home = -1;

@@ -77,6 +77,7 @@ struct rk_runtime {
     uint32_t ntopics, topics_cap;
     struct router *router;       /* NULL for RK_TRANSPORT_LOCAL */
     int shutting_down;
+    int gpu_fallback_logged;     /* the AUTO -> host decision is logged once */
 };
 
 /* Directory (runtime.c). */
@@ -94,6 +95,9 @@ rk_status_t rk_topic_deliver_local(rk_runtime_t *rt, const char *topic, const rk
 rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n);
 /** Record a subscription (from this rank or a peer). */
 rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k);
+
+/* Device-body kernels (device_kernel.c): the kernel thread's body. */
+void rk_device_pump(rk_ctx_t *ctx, void *arg);
 
 /* Kernels (kernel.c). */
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out);

@@ -18,6 +18,7 @@
 #define RINGMESH_RINGMESH_H
 
 #include "ringmesh/codec.h"
+#include "ringmesh/device.h"
 #include "ringmesh/mailbox.h"
 #include "ringmesh/message.h"
 #include "ringmesh/status.h"
@@ -70,7 +71,8 @@ enum {
     RK_RUNTIME_FIELD_SEND_TIMEOUT = 1u << 1,
     RK_RUNTIME_FIELD_MAX_MESSAGE = 1u << 2,
     RK_RUNTIME_FIELD_CREDITS = 1u << 3,
-    RK_RUNTIME_FIELD_MPI_COMM = 1u << 4
+    RK_RUNTIME_FIELD_MPI_COMM = 1u << 4,
+    RK_RUNTIME_FIELD_GPU = 1u << 5
 };
 
 /** Runtime parameters; only fields named in field_mask are read (others default). */
@@ -81,6 +83,7 @@ typedef struct rk_runtime_params {
     uint32_t max_message;          /**< largest encoded message; default 16 MiB */
     uint32_t credits;              /**< frames in flight per (sender, receiver) rank; default 64 */
     void *mpi_comm;                /**< address of an MPI_Comm to use; default MPI_COMM_WORLD */
+    int gpu;                       /**< GPU for this rank's CUDA kernels; default node-local rank % GPUs */
 } rk_runtime_params_t;
 
 /**
@@ -124,7 +127,8 @@ enum {
     RK_KERNEL_FIELD_OUT_CAPACITY = 1u << 2,
     RK_KERNEL_FIELD_BACKEND = 1u << 3,
     RK_KERNEL_FIELD_ARG = 1u << 4,
-    RK_KERNEL_FIELD_DEDUP = 1u << 5
+    RK_KERNEL_FIELD_DEDUP = 1u << 5,
+    RK_KERNEL_FIELD_DEVICE = 1u << 6
 };
 
 /** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
@@ -138,6 +142,8 @@ typedef struct rk_kernel_params {
     uint32_t out_capacity;          /**< outputs held per rank for rk_receive; default 1024 */
     rk_backend_t backend;           /**< default HOST */
     uint32_t dedup_window;          /**< remember this many message_ids; 0 = no dedup */
+    /** Run a device body (ringmesh/device.h) instead of fn; fn may then be NULL. */
+    const struct rk_device_kernel *device;
 } rk_kernel_params_t;
 
 /** Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet. */

@@ -1,0 +1,180 @@
+/*
+ * device_kernel.c - the host side of a device-body kernel (ringmesh/device.h).
+ *
+ * The kernel's thread pumps: it takes messages from the kernel's mailbox
+ * highest priority first, copies each block into the shallow input ring, and
+ * turns output-ring entries into outputs (rk_ctx_send). With the CUDA backend
+ * a persistent GPU kernel serves the rings; with the host backend this thread
+ * serves them itself with the same rk_ring_serve_one. The rings stay a few
+ * slots deep, so the mailbox, not the ring, decides the order of work.
+ * Output blocks are checked before they reach the runtime: size, a known
+ * type descriptor, rk_msg_validate. A bad block is logged and counted.
+ */
+#include "../cuda/backend.h"
+#include "../cuda/ring.h"
+#include "log.h"
+#include "runtime_internal.h"
+#include "timeutil.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SLOTS 4
+#define DEFAULT_SLOT_SIZE 4096
+#define KNOWN_TYPES 8
+
+typedef struct pump {
+    kernel_t *k;
+    const rk_device_kernel_t *dk;
+    rk_ring_t *in, *out;
+    void *mem;               /* host backend: both rings */
+    rk_cuda_rings_t cuda;    /* CUDA backend */
+    int on_gpu;
+    const rk_msg_type_t *types[KNOWN_TYPES]; /* descriptors an output may carry */
+    uint32_t ntypes;
+} pump_t;
+
+static void remember_type(pump_t *p, const rk_msg_type_t *t)
+{
+    for (uint32_t i = 0; i < p->ntypes; i++)
+        if (p->types[i] == t) return;
+    if (p->ntypes < KNOWN_TYPES) p->types[p->ntypes++] = t;
+}
+
+static int known_type(const pump_t *p, const rk_msg_type_t *t)
+{
+    for (uint32_t i = 0; i < p->ntypes; i++)
+        if (p->types[i] == t) return 1;
+    return 0;
+}
+
+static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
+{
+    size_t bytes = rk_ring_bytes(slots, slot_size);
+    const char *why = NULL;
+
+    if (!bytes) return RK_ERR_INVALID;
+    if (p->k->backend == RK_BACKEND_CUDA && p->dk->launch) {
+        int dev = rk_cuda_bind(p->k->rt->params.gpu, p->k->rt->local_rank, &why);
+        if (dev >= 0 && rk_cuda_rings_create(dev, bytes, &p->cuda) == RK_OK) {
+            p->in = rk_ring_init(p->cuda.in_host, slots, slot_size);
+            p->out = rk_ring_init(p->cuda.out_host, slots, slot_size);
+            if (rk_cuda_start(&p->cuda, p->dk->launch) == RK_OK) {
+                p->on_gpu = 1;
+                RK_INFO("kernel '%s': persistent kernel on GPU %d", p->k->id, dev);
+                return RK_OK;
+            }
+            rk_cuda_rings_destroy(&p->cuda);
+        }
+        RK_WARN("kernel '%s': GPU start failed (%s); serving on the host", p->k->id, why ? why : "launch failed");
+    }
+    p->mem = aligned_alloc(64, (2 * bytes + 63) / 64 * 64);
+    if (!p->mem) return RK_ERR_NOMEM;
+    p->in = rk_ring_init(p->mem, slots, slot_size);
+    p->out = rk_ring_init((char *)p->mem + bytes, slots, slot_size);
+    return RK_OK;
+}
+
+static void rings_close(pump_t *p)
+{
+    rk_ring_request_stop(p->in);
+    if (p->on_gpu) {
+        rk_cuda_wait(&p->cuda);
+        rk_cuda_rings_destroy(&p->cuda);
+    }
+    free(p->mem);
+}
+
+/* Move mailbox messages into the input ring while it has room. */
+static int feed(pump_t *p, rk_ctx_t *ctx, int64_t wait_us)
+{
+    int n = 0;
+    rk_msg_t *m;
+    while (rk_ring_size(p->in) < p->in->capacity && rk_ctx_receive(ctx, n ? 0 : wait_us, &m) == RK_OK) {
+        if (m->size > rk_ring_payload_max(p->in)) {
+            RK_ERROR("kernel '%s': a %u-byte message exceeds the %u-byte device slot; dropped", p->k->id, m->size,
+                     rk_ring_payload_max(p->in));
+        } else {
+            remember_type(p, m->type);
+            rk_ring_push(p->in, m, m->size, m->priority);
+            n++;
+        }
+        rk_msg_free(m);
+    }
+    return n;
+}
+
+/* Turn one output-ring entry into a message block and emit it. */
+static void emit_output(pump_t *p, rk_ctx_t *ctx, const uint8_t *bytes, uint32_t len)
+{
+    rk_msg_t *o, hdr;
+
+    if (len < sizeof hdr) goto bad;
+    memcpy(&hdr, bytes, sizeof hdr);
+    if (hdr.magic != RK_MSG_MAGIC || !known_type(p, hdr.type)) goto bad;
+    if (rk_msg_create(hdr.type, len, &o) != RK_OK) return;
+    uint32_t cap = o->capacity;
+    uint8_t cls = o->pool_class;
+    rk_uuid_t fresh = o->message_id;
+    memcpy(o, bytes, len);
+    o->size = len;
+    o->capacity = cap;
+    o->pool_class = cls;
+    o->correlation_id = hdr.message_id;
+    o->message_id = fresh;
+    o->src_rank = -1;
+    if (rk_msg_validate(o) == RK_OK) {
+        rk_ctx_send(ctx, o);
+    } else {
+        RK_ERROR("kernel '%s': the device body produced a malformed block; dropped", p->k->id);
+    }
+    rk_msg_free(o);
+    return;
+bad:
+    RK_ERROR("kernel '%s': the device body produced an unreadable block (%u bytes); dropped", p->k->id, len);
+}
+
+static int drain(pump_t *p, rk_ctx_t *ctx)
+{
+    uint32_t len;
+    const uint8_t *b;
+    int n = 0;
+    while ((b = rk_ring_front(p->out, &len, NULL)) != NULL) {
+        emit_output(p, ctx, b, len);
+        rk_ring_pop(p->out);
+        n++;
+    }
+    return n;
+}
+
+void rk_device_pump(rk_ctx_t *ctx, void *arg)
+{
+    pump_t p;
+    uint32_t slots, slot_size;
+
+    memset(&p, 0, sizeof p);
+    p.k = ctx->k;
+    p.dk = p.k->params.device;
+    slots = p.dk->ring_slots ? p.dk->ring_slots : DEFAULT_SLOTS;
+    slot_size = p.dk->slot_size ? p.dk->slot_size : DEFAULT_SLOT_SIZE;
+    if (p.dk->out_type) remember_type(&p, p.dk->out_type);
+    if (rings_open(&p, slots, slot_size) != RK_OK) {
+        RK_ERROR("kernel '%s': cannot create device rings (slots %u, slot size %u)", p.k->id, slots, slot_size);
+        return;
+    }
+    for (int idle = 0;;) {
+        int busy = rk_ring_size(p.in) != 0;
+        int n = feed(&p, ctx, busy ? 0 : 2000);
+        if (!p.on_gpu)
+            while (rk_ring_serve_one(p.in, p.out, p.dk->host_body, p.dk->host_state)) n++;
+        n += drain(&p, ctx);
+        if (n) {
+            idle = 0;
+            continue;
+        }
+        if (rk_ctx_should_terminate(ctx) && rk_ring_size(p.in) == 0 && rk_ring_size(p.out) == 0) break;
+        if (++idle > 64) sched_yield();
+    }
+    rings_close(&p);
+}
