@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 typedef struct bench_def {
     const char *name;
@@ -51,7 +52,11 @@ static void usage(FILE *f)
             "  --reps N         repetitions (medians are over these)\n"
             "  --iters N        iterations per repetition\n"
             "  --quiet          no progress on stderr\n"
+            "  --credits N      ringmesh runtime credits per flow (default: the library's, 64)\n"
+            "  --size BYTES     pingpong: only this message size (64, 1024, 16384, 262144, 1048576)\n"
             "  --ucx-err-peer   raw UCX baseline endpoints use peer error handling, as ringmesh's do\n"
+            "  --timer-slack-ns N  diagnosis: set the timer slack (inherited by every thread the\n"
+            "                   runtime starts) so short sleeps in the library really are short\n"
             "  -h, --help       this text\n"
             "\n"
             "A NAME ending in '*' selects every benchmark with that prefix (e.g. 'gpu-*').\n"
@@ -109,6 +114,16 @@ int main(int argc, char **argv)
             g_opts.verbose = 0;
         } else if (!strcmp(a, "--ucx-err-peer")) {
             g_opts.ucx_err_peer = 1;
+        } else if (!strcmp(a, "--timer-slack-ns") && i + 1 < argc) {
+            long v = strtol(argv[++i], NULL, 10);
+            if (v <= 0 || prctl(PR_SET_TIMERSLACK, (unsigned long)v, 0, 0, 0) != 0) {
+                fprintf(stderr, "ringmesh-bench: --timer-slack-ns needs a positive number\n");
+                return 1;
+            }
+        } else if (!strcmp(a, "--credits") && i + 1 < argc) {
+            g_opts.credits = strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(a, "--size") && i + 1 < argc) {
+            g_opts.only_size = strtol(argv[++i], NULL, 10);
         } else if ((!strcmp(a, "--reps") || !strcmp(a, "--iters")) && i + 1 < argc) {
             long v = strtol(argv[++i], NULL, 10);
             if (v <= 0) {

@@ -159,16 +159,20 @@ static double pp_mpi(void *sbuf, void *rbuf, long size, long n, double *lat, dou
 }
 
 static void pp_emit(long size, long n, int reps, double rk, double rk99, const char *baseline, double base,
-                    double base99, const char *what)
+                    double base99, const char *detail)
 {
-    char extra[256];
-    snprintf(extra, sizeof extra, "\"p99_us\":%.2f,\"baseline_p99_us\":%.2f,\"path\":\"%s\"", rk99, base99, what);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "\"p99_us\":%.2f,\"baseline_p99_us\":%.2f,\"path\":\"kernel->kernel\",\"baseline_detail\":\"%s\"", rk99,
+             base99, detail);
     bench_result_t res = {.name = "pingpong", .metric = "one_way_latency_p50_us", .unit = "us", .value = rk,
                           .baseline = baseline, .baseline_value = base, .better = BENCH_LOWER_IS_BETTER,
                           .size = size, .ranks = 2, .iterations = n, .reps = reps,
                           .transport = bench_transport_name(), .extra = extra};
     bench_emit(&res);
 }
+
+static int skip_size(int si) { return g_opts.only_size > 0 && g_opts.only_size != k_sizes[si]; }
 
 static int need_two_ranks(const char *name)
 {
@@ -193,8 +197,10 @@ int bench_pingpong(void)
     double *lat, *res[NPHASES][NSIZES], *res99[NPHASES][NSIZES];
     uint8_t *sbuf, *rbuf;
     const char *desc;
+    char mpi_desc[128];
 
     if (need_two_ranks("pingpong")) return 0;
+    bench_mpi_version(mpi_desc, sizeof mpi_desc);
     memset(&sh, 0, sizeof sh);
     lat = calloc((size_t)maxn, sizeof *lat);
     sh.lat = calloc((size_t)maxn, sizeof *sh.lat);
@@ -224,6 +230,7 @@ int bench_pingpong(void)
 
     for (int s = 0; s < NSIZES; s++) { /* warm-up: every path, every size */
         double d;
+        if (skip_size(s)) continue;
         long n = pp_iters(base_n, k_sizes[s]) / 4 + 2;
         pp_ringmesh(rt, &sh, s, n, &d);
         pp_raw_ucx(u, sbuf, k_sizes[s], n, lat, &d);
@@ -233,6 +240,7 @@ int bench_pingpong(void)
         bench_progress("pingpong rep %d/%d", r + 1, reps);
         for (int s = 0; s < NSIZES; s++) {
             long n = pp_iters(base_n, k_sizes[s]);
+            if (skip_size(s)) continue;
             for (int k = 0; k < NPHASES; k++) { /* rotate the order from rep to rep */
                 int p = (k + r) % NPHASES;
                 double *v = &res[p][s][r], *v99 = &res99[p][s][r];
@@ -244,11 +252,12 @@ int bench_pingpong(void)
     }
     for (int s = 0; s < NSIZES; s++) {
         long n = pp_iters(base_n, k_sizes[s]);
+        if (skip_size(s)) continue;
         double rk = bench_median(res[P_RK][s], (size_t)reps), rk99 = bench_median(res99[P_RK][s], (size_t)reps);
         pp_emit(k_sizes[s], n, reps, rk, rk99, "raw UCX AM", bench_median(res[P_UCX][s], (size_t)reps),
-                bench_median(res99[P_UCX][s], (size_t)reps), "kernel->kernel");
+                bench_median(res99[P_UCX][s], (size_t)reps), desc);
         pp_emit(k_sizes[s], n, reps, rk, rk99, "MPI_Send/MPI_Recv", bench_median(res[P_MPI][s], (size_t)reps),
-                bench_median(res99[P_MPI][s], (size_t)reps), "kernel->kernel");
+                bench_median(res99[P_MPI][s], (size_t)reps), mpi_desc);
         if (g_mpi.rank == 0)
             bench_progress("pingpong %7ld B: ringmesh %.2f us, raw UCX %.2f us, MPI %.2f us", k_sizes[s], rk,
                        bench_median(res[P_UCX][s], (size_t)reps), bench_median(res[P_MPI][s], (size_t)reps));
@@ -352,7 +361,7 @@ int bench_rate(void)
     BenchBlob *msg = NULL;
     uint8_t buf[RATE_SIZE];
     double *rk, *ucx;
-    char extra[96];
+    char extra[384];
 
     if (need_two_ranks("rate")) return 0;
     rk = calloc((size_t)reps, sizeof *rk);
@@ -385,7 +394,8 @@ int bench_rate(void)
             rk[r] = rate_ringmesh(rt, msg, n);
         }
     }
-    snprintf(extra, sizeof extra, "\"window\":%d,\"path\":\"app(rank 0)->kernel(rank 1)\"", RATE_WINDOW);
+    snprintf(extra, sizeof extra, "\"window\":%d,\"path\":\"app(rank 0)->kernel(rank 1)\",\"baseline_detail\":\"%s\"",
+             RATE_WINDOW, raw_ucx_describe(u));
     bench_result_t res = {.name = "rate", .metric = "msgs_per_s", .unit = "msg/s",
                           .value = bench_median(rk, (size_t)reps), .baseline = "raw UCX AM (window 64)",
                           .baseline_value = bench_median(ucx, (size_t)reps), .better = BENCH_HIGHER_IS_BETTER,

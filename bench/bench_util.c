@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bench_opts_t g_opts = {0, 0, 0, 1, 0};
+bench_opts_t g_opts = {0, 0, 0, 1, 0, 0, 0};
 bench_mpi_t g_mpi = {0, 0, 1};
 static MPI_Comm g_comm = MPI_COMM_NULL;
 
@@ -98,7 +98,7 @@ void bench_emit(const bench_result_t *r)
         fputs(",\"baseline_value\":", f);
         put_num(f, r->baseline_value);
         fputs(",\"ratio\":", f);
-        if (isfinite(ratio)) fprintf(f, "%.3f", ratio);
+        if (isfinite(ratio)) fprintf(f, "%.4g", ratio);
         else fputs("null", f);
     }
     fputs(",\"params\":{", f);
@@ -111,6 +111,8 @@ void bench_emit(const bench_result_t *r)
         put_str(f, r->transport);
     }
     if (g_opts.quick) fputs(",\"quick\":true", f);
+    if (g_opts.credits > 0 && r->transport && strcmp(r->transport, "local") != 0)
+        fprintf(f, ",\"credits\":%ld", g_opts.credits);
     if (r->extra_params) fprintf(f, ",%s", r->extra_params);
     fputc('}', f);
     if (r->extra) fprintf(f, ",%s", r->extra);
@@ -148,6 +150,16 @@ const char *bench_transport_name(void)
 }
 
 void *bench_comm(void) { return &g_comm; }
+
+void bench_mpi_version(char *out, size_t cap)
+{
+    char v[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    size_t i;
+    MPI_Get_library_version(v, &len);
+    for (i = 0; i + 1 < cap && v[i] && v[i] != ',' && v[i] != '\n' && v[i] != '"'; i++) out[i] = v[i];
+    out[i] = '\0';
+}
 
 int bench_mpi_start(void)
 {
@@ -193,6 +205,10 @@ rk_status_t bench_runtime_dist(rk_runtime_t **out)
     memset(&p, 0, sizeof p);
     p.field_mask = RK_RUNTIME_FIELD_TRANSPORT;
     p.transport = RK_TRANSPORT_AUTO;
+    if (g_opts.credits > 0) {
+        p.field_mask |= RK_RUNTIME_FIELD_CREDITS;
+        p.credits = (uint32_t)g_opts.credits;
+    }
     return rk_runtime_create(&p, out);
 }
 

@@ -22,6 +22,8 @@ typedef struct bench_opts {
     long iters;     /* iterations per repetition (0 = default) */
     int verbose;    /* progress to stderr */
     int ucx_err_peer; /* raw UCX baseline endpoints with peer error handling, like ringmesh */
+    long only_size;   /* pingpong: run this message size only (0 = all) */
+    long credits;     /* ringmesh runtime credits per flow (0 = the library's default) */
 } bench_opts_t;
 
 extern bench_opts_t g_opts;
@@ -97,6 +99,8 @@ void bench_barrier(void);
 int bench_mpi_start(void);
 /** Barrier, free the communicator, MPI_Finalize. */
 void bench_mpi_stop(void);
+/** First part of MPI_Get_library_version ("Open MPI v4.1.4"), JSON-safe. */
+void bench_mpi_version(char *out, size_t cap);
 /** The benchmark's private communicator (an MPI_Comm *, as void * to keep mpi.h out). */
 void *bench_comm(void);
 

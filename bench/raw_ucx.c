@@ -129,6 +129,31 @@ static void connect_peer(raw_ucx_t *u, int err_peer)
     free(all);
 }
 
+/* "ucx 1.13.1 err_mode=none lanes=sysv/memory.0,cma/memory.0": what UCX picked for the endpoint. */
+static void describe_lanes(raw_ucx_t *u)
+{
+    char *text = NULL, *line, *save = NULL;
+    size_t tlen = 0, n;
+    FILE *f = open_memstream(&text, &tlen);
+
+    n = (size_t)snprintf(u->desc, sizeof u->desc, "ucx %s err_mode=%s lanes=", ucp_get_version_string(),
+                         u->err_peer ? "peer" : "none");
+    if (!f) return;
+    ucp_ep_print_info(u->ep, f);
+    fclose(f);
+    if (getenv("RINGMESH_BENCH_UCX_INFO") && g_mpi.rank == 0) fputs(text, stderr);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *p = strstr(line, "lane["), tl[64];
+        if (!p || !(p = strchr(p, ':'))) continue;
+        p++;
+        while (*p == ' ') p++;
+        if ((p = strchr(p, ':')) == NULL || sscanf(p + 1, "%63s", tl) != 1) continue; /* "3:sysv/memory.0" */
+        if (n < sizeof u->desc)
+            n += (size_t)snprintf(u->desc + n, sizeof u->desc - n, "%s%s", u->desc[n - 1] == '=' ? "" : ",", tl);
+    }
+    free(text);
+}
+
 int raw_ucx_open(size_t max_msg, int err_peer, raw_ucx_t **out)
 {
     raw_ucx_t *u = calloc(1, sizeof *u);
@@ -143,8 +168,7 @@ int raw_ucx_open(size_t max_msg, int err_peer, raw_ucx_t **out)
     memset(u->rbuf, 0, max_msg);
     make_worker(u);
     connect_peer(u, err_peer);
-    snprintf(u->desc, sizeof u->desc, "ucx %s (UCX_TLS=%s, err_mode=%s)", ucp_get_version_string(),
-             getenv("UCX_TLS") ? getenv("UCX_TLS") : "default", err_peer ? "peer" : "none");
+    describe_lanes(u);
     /* Make sure both sides' wireup is done before anyone measures. */
     {
         static const char hello = 1;

@@ -1,0 +1,69 @@
+#!/bin/sh
+# run-all.sh [BUILD_DIR] - run every ringmesh benchmark and collect the JSON
+# lines under bench/results/:
+#   local.jsonl                 codec, mailbox, local-rr, gpu-* (one rank)
+#   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi
+#   2rank-ucx-errpeer.jsonl     pingpong + rate with the raw UCX baseline using
+#                               peer error handling (the endpoint mode ringmesh uses)
+#   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
+#   meta.json                   when, where, which commit
+# Each file is rewritten by every run. Extra ringmesh-bench options come from
+# $BENCH_ARGS (e.g. BENCH_ARGS=--quick). Exit status: 0 when every run succeeded.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+bin=""
+for d in "${1:-}" "$root/build-bench" "$root/build"; do
+    if [ -n "$d" ] && [ -x "$d/bin/ringmesh-bench" ]; then
+        bin="$d/bin/ringmesh-bench"
+        break
+    fi
+done
+if [ -z "$bin" ]; then
+    echo "run-all: no ringmesh-bench found; build it first:" >&2
+    echo "  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench --target ringmesh-bench" >&2
+    exit 1
+fi
+
+out="$here/results"
+mkdir -p "$out"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPIRUN=${MPIRUN:-mpirun --oversubscribe --bind-to none}
+ARGS=${BENCH_ARGS:-}
+failed=0
+
+# run FILE COMMAND...: append the command's stdout to results/FILE.
+run() {
+    file=$1
+    shift
+    echo "+ $*" >&2
+    if ! "$@" >>"$out/$file"; then
+        echo "run-all: FAILED: $*" >&2
+        failed=1
+    fi
+}
+
+for f in local 2rank-ucx 2rank-mpi 2rank-ucx-errpeer pipeline-ucx pipeline-mpi; do
+    : >"$out/$f.jsonl"
+done
+
+# shellcheck disable=SC2086  # ARGS and MPIRUN are word lists on purpose
+run local.jsonl "$bin" $ARGS codec mailbox local-rr 'gpu-*'
+for tp in ucx mpi; do
+    RINGMESH_TRANSPORT=$tp run "2rank-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS pingpong rate
+done
+RINGMESH_TRANSPORT=ucx run 2rank-ucx-errpeer.jsonl $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS \
+    --ucx-err-peer pingpong rate
+for tp in ucx mpi; do
+    for np in 1 2 4; do
+        RINGMESH_TRANSPORT=$tp run "pipeline-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n $np "$bin" $ARGS pipeline
+    done
+done
+
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -c . || true)
+cat >"$out/meta.json" <<EOF
+{"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","host":"$(hostname)","cpus":$(nproc),"cpu":"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')","loadavg":"$(cut -d' ' -f1-3 /proc/loadavg)","commit":"$commit","dirty_files":$dirty,"args":"$ARGS"}
+EOF
+echo "run-all: results in $out" >&2
+exit $failed
