@@ -85,3 +85,30 @@ extern "C" void rk_cuda_rings_destroy(rk_cuda_rings_t *r)
     if (r->out_host) cudaFreeHost(r->out_host);
     memset(r, 0, sizeof *r);
 }
+
+extern "C" rk_status_t rk_cuda_buffer_alloc(int device, size_t size, void **dev, void **pinned_host)
+{
+    *dev = *pinned_host = NULL;
+    if (cudaSetDevice(device) != cudaSuccess || cudaMalloc(dev, size ? size : 1) != cudaSuccess) goto fail;
+    if (cudaMallocHost(pinned_host, size ? size : 1) != cudaSuccess) goto fail;
+    memset(*pinned_host, 0, size);
+    if (cudaMemset(*dev, 0, size) != cudaSuccess) goto fail;
+    return RK_OK;
+fail:
+    cudaGetLastError();
+    rk_cuda_buffer_free(*dev, *pinned_host);
+    *dev = *pinned_host = NULL;
+    return RK_ERR_UNSUPPORTED;
+}
+
+extern "C" void rk_cuda_buffer_free(void *dev, void *pinned_host)
+{
+    if (dev) cudaFree(dev);
+    if (pinned_host) cudaFreeHost(pinned_host);
+}
+
+extern "C" rk_status_t rk_cuda_copy(void *dst, const void *src, size_t size, int to_device)
+{
+    cudaError_t e = cudaMemcpy(dst, src, size, to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost);
+    return e == cudaSuccess ? RK_OK : RK_ERR_TRANSPORT;
+}

@@ -44,6 +44,12 @@ rk_status_t rk_cuda_start(rk_cuda_rings_t *r, rk_device_launch_fn launch);
 rk_status_t rk_cuda_wait(rk_cuda_rings_t *r);
 void rk_cuda_rings_destroy(rk_cuda_rings_t *r);
 
+/** Device memory for a buffer (RK_ERR_UNSUPPORTED without a usable GPU). */
+rk_status_t rk_cuda_buffer_alloc(int device, size_t size, void **dev, void **pinned_host);
+void rk_cuda_buffer_free(void *dev, void *pinned_host);
+/** Copy between a buffer's copies: to_device 1 = host -> device. */
+rk_status_t rk_cuda_copy(void *dst, const void *src, size_t size, int to_device);
+
 #ifdef __cplusplus
 }
 #endif

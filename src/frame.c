@@ -54,7 +54,7 @@ rk_status_t frame_parse(const void *data, size_t len, frame_t *out)
     if (out->name_len > RK_FRAME_NAME_MAX) return RK_ERR_DECODE;
     if ((uint64_t)RK_FRAME_HDR + out->name_len + out->payload_len != len)
         return (uint64_t)RK_FRAME_HDR + out->name_len + out->payload_len > len ? RK_ERR_TRUNCATED : RK_ERR_DECODE;
-    if (!frame_is_data(out->kind) && out->payload_len) return RK_ERR_DECODE;
+    if (!frame_has_payload(out->kind) && out->payload_len) return RK_ERR_DECODE;
     if (frame_is_data(out->kind) && out->name_len == 0) return RK_ERR_DECODE;
     out->name = (const char *)p + RK_FRAME_HDR;
     out->payload = p + RK_FRAME_HDR + out->name_len;

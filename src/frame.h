@@ -32,6 +32,8 @@ typedef enum frame_kind {
     FRAME_SYNC,       /* aux = sync epoch */
     FRAME_FIN,        /* aux = shutdown phase */
     FRAME_DUP,        /* your kernel `name` duplicates one on src_rank */
+    FRAME_BUF_GET,    /* send me buffer `name` (16 hex digits); aux = request token */
+    FRAME_BUF_DATA,   /* buffer bytes for request aux; priority = 0 ok, else an rk_status_t negated */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -43,10 +45,14 @@ typedef struct frame {
     const uint8_t *payload; /* points into the parsed bytes */
 } frame_t;
 
+/** Frames that carry a message and spend a flow credit. */
 static inline int frame_is_data(uint8_t kind)
 {
     return kind == FRAME_MSG || kind == FRAME_OUTPUT || kind == FRAME_PUBLISH;
 }
+
+/** Frames that may carry a payload. */
+static inline int frame_has_payload(uint8_t kind) { return frame_is_data(kind) || kind == FRAME_BUF_DATA; }
 
 /** Bytes needed for a frame with these lengths. */
 static inline size_t frame_size(size_t name_len, size_t payload_len) { return RK_FRAME_HDR + name_len + payload_len; }

@@ -32,6 +32,11 @@ rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *
 void router_report_dup(router_t *r, const char *id, int rank);
 /** Collective: every announcement made before the call is known everywhere after it. */
 rk_status_t router_sync(router_t *r);
+/** Fetch buffer @p id from its owner @p rank (see rk_buffer_fetch). */
+rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, size_t cap, size_t *len,
+                                int64_t timeout_us);
+/** One line: how device buffers cross ranks with this transport. */
+const char *router_buffer_path(router_t *r);
 /** Drive the transport once (any thread); returns frames handled. */
 int router_progress(router_t *r);
 int router_rank(const router_t *r);

@@ -66,6 +66,7 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     rt->table_cap = 64;
     rt->table = calloc(rt->table_cap, sizeof *rt->table);
     st = rt->table ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
+    if (st == RK_OK) st = rk_buffers_init(rt);
     if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
         st = router_create(rt, &rt->router);
         if (st == RK_OK) {
@@ -75,6 +76,7 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
         }
     }
     if (st != RK_OK) {
+        rk_buffers_fini(rt);
         rk_registry_destroy(rt->reg);
         free(rt->table);
         pthread_rwlock_destroy(&rt->dir_lock);
@@ -101,6 +103,7 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
         if (st == RK_OK) st = st2;
     }
     for (uint32_t i = 0; i < rt->table_cap; i++) rk_kernel_free(rt->table[i]);
+    rk_buffers_fini(rt);
     for (uint32_t i = 0; i < rt->ntopics; i++) free(rt->topics[i].subs);
     free(rt->topics);
     free(rt->table);

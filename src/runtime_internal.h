@@ -78,7 +78,15 @@ struct rk_runtime {
     struct router *router;       /* NULL for RK_TRANSPORT_LOCAL */
     int shutting_down;
     int gpu_fallback_logged;     /* the AUTO -> host decision is logged once */
+    struct buffer_table *buffers;
 };
+
+/* Buffers (buffer.c). */
+rk_status_t rk_buffers_init(rk_runtime_t *rt);
+void rk_buffers_fini(rk_runtime_t *rt);
+typedef void (*rk_buffer_reader_fn)(void *arg, const void *bytes, size_t size);
+/** Call @p fn with the newest host bytes of local buffer @p id (synced from the device if needed). */
+rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader_fn fn, void *arg);
 
 /* Directory (runtime.c). */
 kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id);

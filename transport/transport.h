@@ -45,6 +45,8 @@ typedef struct rk_transport_ops {
     /** A peer that failed, or -1 (after progress reported RK_ERR_PEER). */
     int (*failed_peer)(rk_transport_t *t);
     void (*destroy)(rk_transport_t *t);
+    /** 1 when device (CUDA) memory can be sent directly (GPUDirect), decided at run time. */
+    int (*cuda_memory)(rk_transport_t *t);
     /** One line naming the transport and what it runs over. */
     const char *(*describe)(rk_transport_t *t);
 } rk_transport_ops_t;

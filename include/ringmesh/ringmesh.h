@@ -17,6 +17,7 @@
 #ifndef RINGMESH_RINGMESH_H
 #define RINGMESH_RINGMESH_H
 
+#include "ringmesh/buffer.h"
 #include "ringmesh/codec.h"
 #include "ringmesh/device.h"
 #include "ringmesh/mailbox.h"

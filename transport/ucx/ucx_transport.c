@@ -312,8 +312,19 @@ static void ucx_destroy(rk_transport_t *t)
     free(t);
 }
 
+/* Does this UCX build register CUDA memory (a GPUDirect-capable transport)? */
+static int ucx_cuda_memory(rk_transport_t *t)
+{
+    ucp_context_attr_t a;
+    memset(&a, 0, sizeof a);
+    a.field_mask = UCP_ATTR_FIELD_MEMORY_TYPES;
+    if (ucp_context_query(t->ctx, &a) != UCS_OK) return 0;
+    return (a.memory_types & UCS_BIT(UCS_MEMORY_TYPE_CUDA)) != 0;
+}
+
 static const char *ucx_describe(rk_transport_t *t) { return t->desc; }
 
 const rk_transport_ops_t rk_transport_ucx_ops = {
-    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_describe,
+    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_cuda_memory,
+    ucx_describe,
 };

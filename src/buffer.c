@@ -1,0 +1,328 @@
+/*
+ * buffer.c - unified buffers: host and device copies, a dirty state, a pool,
+ * and lookup by job-wide id for remote fetches.
+ *
+ * Invariant: a live buffer is in the runtime's table under its id; a released
+ * one is not, and sits in the pool (same size class) until reused with a new
+ * id. The table lock is held while a peer's fetch reads the bytes, so a
+ * buffer cannot be released under a reader.
+ */
+#include "../cuda/backend.h"
+#include "log.h"
+#include "router.h"
+#include "runtime_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 16
+#define TABLE_MIN 64
+
+struct rk_buffer {
+    rk_runtime_t *rt;
+    rk_buffer_id_t id;
+    size_t size, cap;
+    rk_buffer_state_t state;
+    void *host, *dev;
+    int on_gpu;
+    struct rk_buffer *pool_next;
+};
+
+struct buffer_table {
+    pthread_mutex_t lock;
+    rk_buffer_t **slots; /* open addressing by id, NULL = empty */
+    uint32_t cap, count;
+    uint64_t serial;
+    rk_buffer_t *pool;
+    uint32_t pooled;
+};
+
+static uint32_t id_hash(rk_buffer_id_t id) { return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32); }
+
+rk_status_t rk_buffers_init(rk_runtime_t *rt)
+{
+    struct buffer_table *t = calloc(1, sizeof *t);
+    if (!t) return RK_ERR_NOMEM;
+    t->slots = calloc(TABLE_MIN, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return RK_ERR_NOMEM;
+    }
+    t->cap = TABLE_MIN;
+    pthread_mutex_init(&t->lock, NULL);
+    rt->buffers = t;
+    return RK_OK;
+}
+
+static void buffer_free_memory(rk_buffer_t *b)
+{
+    if (b->on_gpu) rk_cuda_buffer_free(b->dev, b->host);
+    else {
+        free(b->host);
+        free(b->dev);
+    }
+    free(b);
+}
+
+void rk_buffers_fini(rk_runtime_t *rt)
+{
+    struct buffer_table *t = rt->buffers;
+    uint32_t live = 0;
+    if (!t) return;
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->slots[i]) {
+            buffer_free_memory(t->slots[i]);
+            live++;
+        }
+    while (t->pool) {
+        rk_buffer_t *b = t->pool;
+        t->pool = b->pool_next;
+        buffer_free_memory(b);
+    }
+    if (live) RK_INFO("runtime destroy: freed %u unreleased buffer(s)", live);
+    free(t->slots);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    rt->buffers = NULL;
+}
+
+static int64_t slot_of(struct buffer_table *t, rk_buffer_id_t id)
+{
+    uint32_t mask = t->cap - 1;
+    for (uint32_t i = id_hash(id) & mask, n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+        if (!t->slots[i]) return -1;
+        if (t->slots[i]->id == id) return i;
+    }
+    return -1;
+}
+
+static rk_status_t table_insert(struct buffer_table *t, rk_buffer_t *b)
+{
+    if ((t->count + 1) * 2 > t->cap) {
+        uint32_t ncap = t->cap * 2;
+        rk_buffer_t **ns = calloc(ncap, sizeof *ns);
+        if (!ns) return RK_ERR_NOMEM;
+        for (uint32_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i]) continue;
+            uint32_t j = id_hash(t->slots[i]->id) & (ncap - 1);
+            while (ns[j]) j = (j + 1) & (ncap - 1);
+            ns[j] = t->slots[i];
+        }
+        free(t->slots);
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    uint32_t j = id_hash(b->id) & (t->cap - 1);
+    while (t->slots[j]) j = (j + 1) & (t->cap - 1);
+    t->slots[j] = b;
+    t->count++;
+    return RK_OK;
+}
+
+/* Remove slot @p i and re-place the rest of its probe run (linear probing delete). */
+static void table_remove(struct buffer_table *t, uint32_t i)
+{
+    uint32_t mask = t->cap - 1;
+    t->slots[i] = NULL;
+    t->count--;
+    for (uint32_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+        rk_buffer_t *b = t->slots[j];
+        t->slots[j] = NULL;
+        t->count--;
+        table_insert(t, b);
+    }
+}
+
+static rk_status_t buffer_alloc_memory(rk_runtime_t *rt, size_t cap, rk_buffer_t *b)
+{
+    const char *why = NULL;
+    if (rk_cuda_device_count(&why) > 0) {
+        int dev = rt->params.gpu >= 0 ? rt->params.gpu : 0;
+        if (rk_cuda_buffer_alloc(dev, cap, &b->dev, &b->host) == RK_OK) {
+            b->on_gpu = 1;
+            return RK_OK;
+        }
+    }
+    b->host = calloc(1, cap ? cap : 1);
+    b->dev = calloc(1, cap ? cap : 1);
+    return b->host && b->dev ? RK_OK : RK_ERR_NOMEM;
+}
+
+rk_status_t rk_buffer_create(rk_runtime_t *rt, size_t size, rk_buffer_t **out)
+{
+    struct buffer_table *t;
+    rk_buffer_t *b = NULL, **pp;
+    size_t cap = 64;
+    rk_status_t st;
+
+    if (!rt || !out || size == 0 || size > ((size_t)1 << 34)) return RK_ERR_INVALID;
+    t = rt->buffers;
+    while (cap < size) cap <<= 1;
+    pthread_mutex_lock(&t->lock);
+    for (pp = &t->pool; *pp; pp = &(*pp)->pool_next)
+        if ((*pp)->cap == cap) {
+            b = *pp;
+            *pp = b->pool_next;
+            t->pooled--;
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) return RK_ERR_NOMEM;
+        b->cap = cap;
+        st = buffer_alloc_memory(rt, cap, b);
+        if (st != RK_OK) {
+            buffer_free_memory(b);
+            return st;
+        }
+    } else {
+        memset(b->host, 0, size);
+        if (b->on_gpu) rk_cuda_copy(b->dev, b->host, size, 1);
+        else memset(b->dev, 0, size);
+    }
+    b->rt = rt;
+    b->size = size;
+    b->state = RK_BUF_CLEAN;
+    b->pool_next = NULL;
+    pthread_mutex_lock(&t->lock);
+    b->id = ((uint64_t)(rt->rank + 1) << 40) | (++t->serial & ((1ull << 40) - 1));
+    st = table_insert(t, b);
+    pthread_mutex_unlock(&t->lock);
+    if (st != RK_OK) {
+        buffer_free_memory(b);
+        return st;
+    }
+    *out = b;
+    return RK_OK;
+}
+
+rk_status_t rk_buffer_release(rk_buffer_t *b)
+{
+    struct buffer_table *t;
+    int64_t i;
+    if (!b) return RK_ERR_INVALID;
+    t = b->rt->buffers;
+    pthread_mutex_lock(&t->lock);
+    i = slot_of(t, b->id);
+    if (i < 0) {
+        pthread_mutex_unlock(&t->lock);
+        return RK_ERR_NOT_FOUND; /* released twice */
+    }
+    table_remove(t, (uint32_t)i);
+    b->id = 0;
+    if (t->pooled < POOL_MAX) {
+        b->pool_next = t->pool;
+        t->pool = b;
+        t->pooled++;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (b) buffer_free_memory(b);
+    return RK_OK;
+}
+
+rk_buffer_id_t rk_buffer_id(const rk_buffer_t *b) { return b ? b->id : 0; }
+size_t rk_buffer_size(const rk_buffer_t *b) { return b ? b->size : 0; }
+rk_buffer_state_t rk_buffer_state(const rk_buffer_t *b) { return b ? b->state : RK_BUF_CLEAN; }
+void *rk_buffer_host(rk_buffer_t *b) { return b ? b->host : NULL; }
+void *rk_buffer_device(rk_buffer_t *b) { return b ? b->dev : NULL; }
+int rk_buffer_on_gpu(const rk_buffer_t *b) { return b ? b->on_gpu : 0; }
+
+rk_status_t rk_buffer_mark_host_dirty(rk_buffer_t *b)
+{
+    if (!b) return RK_ERR_INVALID;
+    if (b->state == RK_BUF_DEVICE_DIRTY) return RK_ERR_STATE;
+    b->state = RK_BUF_HOST_DIRTY;
+    return RK_OK;
+}
+
+rk_status_t rk_buffer_mark_device_dirty(rk_buffer_t *b)
+{
+    if (!b) return RK_ERR_INVALID;
+    if (b->state == RK_BUF_HOST_DIRTY) return RK_ERR_STATE;
+    b->state = RK_BUF_DEVICE_DIRTY;
+    return RK_OK;
+}
+
+rk_status_t rk_buffer_sync(rk_buffer_t *b)
+{
+    rk_status_t st = RK_OK;
+    if (!b) return RK_ERR_INVALID;
+    if (b->state == RK_BUF_CLEAN) return RK_OK;
+    int to_device = b->state == RK_BUF_HOST_DIRTY;
+    void *dst = to_device ? b->dev : b->host;
+    const void *src = to_device ? b->host : b->dev;
+    if (b->on_gpu) st = rk_cuda_copy(dst, src, b->size, to_device);
+    else memcpy(dst, src, b->size);
+    if (st == RK_OK) b->state = RK_BUF_CLEAN;
+    return st;
+}
+
+rk_status_t rk_buffer_find(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_t **out)
+{
+    struct buffer_table *t;
+    int64_t i;
+    if (!rt || !out) return RK_ERR_INVALID;
+    t = rt->buffers;
+    pthread_mutex_lock(&t->lock);
+    i = slot_of(t, id);
+    *out = i >= 0 ? t->slots[i] : NULL;
+    pthread_mutex_unlock(&t->lock);
+    return i >= 0 ? RK_OK : RK_ERR_NOT_FOUND;
+}
+
+rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader_fn fn, void *arg)
+{
+    struct buffer_table *t = rt->buffers;
+    rk_status_t st = RK_OK;
+    int64_t i;
+
+    pthread_mutex_lock(&t->lock);
+    i = slot_of(t, id);
+    if (i < 0) st = RK_ERR_NOT_FOUND;
+    else {
+        rk_buffer_t *b = t->slots[i];
+        if (b->state == RK_BUF_DEVICE_DIRTY) st = rk_buffer_sync(b); /* stage device -> host */
+        if (st == RK_OK) fn(arg, b->host, b->size);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return st;
+}
+
+typedef struct copy_out {
+    void *dst;
+    size_t cap, *len;
+    rk_status_t st;
+} copy_out_t;
+
+static void copy_bytes(void *arg, const void *bytes, size_t size)
+{
+    copy_out_t *c = arg;
+    *c->len = size;
+    if (size > c->cap) c->st = RK_ERR_TOO_LARGE;
+    else memcpy(c->dst, bytes, size);
+}
+
+rk_status_t rk_buffer_fetch(rk_runtime_t *rt, rk_buffer_id_t id, void *dst, size_t cap, size_t *len,
+                            int64_t timeout_us)
+{
+    int owner;
+    size_t dummy;
+    if (!rt || (!dst && cap) || id == 0) return RK_ERR_INVALID;
+    if (!len) len = &dummy;
+    owner = (int)(id >> 40) - 1;
+    if (owner < 0 || owner >= rt->size) return RK_ERR_NOT_FOUND;
+    if (owner == rt->rank) {
+        copy_out_t c = {dst, cap, len, RK_OK};
+        rk_status_t st = rk_buffer_read(rt, id, copy_bytes, &c);
+        return st != RK_OK ? st : c.st;
+    }
+    return router_fetch_buffer(rt->router, owner, id, dst, cap, len, timeout_us);
+}
+
+const char *rk_buffer_remote_path(rk_runtime_t *rt)
+{
+    if (!rt || !rt->router) return "local only (no distributed transport)";
+    return router_buffer_path(rt->router);
+}

@@ -1,0 +1,109 @@
+// Unified buffers on one rank: the host/device dirty state machine, sync in
+// both directions, ids, the pool, and local fetch by id.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "ringmesh/ringmesh.h"
+
+namespace {
+
+struct Runtime {
+    rk_runtime_t *rt = nullptr;
+    Runtime() { EXPECT_EQ(rk_runtime_create(nullptr, &rt), RK_OK); }
+    ~Runtime() { rk_runtime_destroy(rt); }
+};
+
+// Write through the device pointer the way a (host-backend) kernel would.
+void write_device(rk_buffer_t *b, char c)
+{
+    ASSERT_FALSE(rk_buffer_on_gpu(b)) << "this test writes device memory from the host";
+    memset(rk_buffer_device(b), c, rk_buffer_size(b));
+}
+
+}  // namespace
+
+TEST(Buffer, DirtyStatesAndSyncInBothDirections)
+{
+    Runtime r;
+    rk_buffer_t *b = nullptr;
+    ASSERT_EQ(rk_buffer_create(r.rt, 100, &b), RK_OK);
+    EXPECT_EQ(rk_buffer_state(b), RK_BUF_CLEAN);
+    EXPECT_EQ(rk_buffer_size(b), 100u);
+    EXPECT_NE(rk_buffer_id(b), 0u);
+    memset(rk_buffer_host(b), 'h', 100);
+    ASSERT_EQ(rk_buffer_mark_host_dirty(b), RK_OK);
+    EXPECT_EQ(rk_buffer_state(b), RK_BUF_HOST_DIRTY);
+    EXPECT_EQ(rk_buffer_mark_device_dirty(b), RK_ERR_STATE);  // would lose the host write
+    ASSERT_EQ(rk_buffer_sync(b), RK_OK);                        // host -> device
+    EXPECT_EQ(rk_buffer_state(b), RK_BUF_CLEAN);
+    if (!rk_buffer_on_gpu(b)) EXPECT_EQ(memcmp(rk_buffer_device(b), rk_buffer_host(b), 100), 0);
+    if (!rk_buffer_on_gpu(b)) {
+        write_device(b, 'd');
+        ASSERT_EQ(rk_buffer_mark_device_dirty(b), RK_OK);
+        EXPECT_EQ(rk_buffer_mark_host_dirty(b), RK_ERR_STATE);
+        ASSERT_EQ(rk_buffer_sync(b), RK_OK);  // device -> host
+        EXPECT_EQ(static_cast<char *>(rk_buffer_host(b))[99], 'd');
+    }
+    EXPECT_EQ(rk_buffer_sync(b), RK_OK);  // clean: nothing to do
+    ASSERT_EQ(rk_buffer_release(b), RK_OK);
+}
+
+TEST(Buffer, FetchByIdGivesTheNewestBytesAndReleasedIdsStopResolving)
+{
+    Runtime r;
+    rk_buffer_t *b = nullptr;
+    ASSERT_EQ(rk_buffer_create(r.rt, 64, &b), RK_OK);
+    write_device(b, 'x');
+    ASSERT_EQ(rk_buffer_mark_device_dirty(b), RK_OK);
+    char out[64] = {};
+    size_t len = 0;
+    ASSERT_EQ(rk_buffer_fetch(r.rt, rk_buffer_id(b), out, sizeof out, &len, 1000000), RK_OK);
+    EXPECT_EQ(len, 64u);
+    EXPECT_EQ(out[0], 'x');                       // staged from the device copy
+    EXPECT_EQ(rk_buffer_state(b), RK_BUF_CLEAN);  // the fetch synced it
+    char small[8];
+    EXPECT_EQ(rk_buffer_fetch(r.rt, rk_buffer_id(b), small, sizeof small, &len, 0), RK_ERR_TOO_LARGE);
+    rk_buffer_id_t id = rk_buffer_id(b);
+    rk_buffer_t *found = nullptr;
+    ASSERT_EQ(rk_buffer_find(r.rt, id, &found), RK_OK);
+    EXPECT_EQ(found, b);
+    ASSERT_EQ(rk_buffer_release(b), RK_OK);
+    EXPECT_EQ(rk_buffer_find(r.rt, id, &found), RK_ERR_NOT_FOUND);
+    EXPECT_EQ(rk_buffer_fetch(r.rt, id, out, sizeof out, &len, 0), RK_ERR_NOT_FOUND);
+    EXPECT_EQ(rk_buffer_fetch(r.rt, 0, out, sizeof out, &len, 0), RK_ERR_INVALID);
+}
+
+TEST(Buffer, PoolReusesMemoryWithFreshIdsAndZeroedBytes)
+{
+    Runtime r;
+    rk_buffer_t *a = nullptr, *b = nullptr;
+    ASSERT_EQ(rk_buffer_create(r.rt, 1000, &a), RK_OK);
+    memset(rk_buffer_host(a), 7, 1000);
+    void *mem = rk_buffer_host(a);
+    rk_buffer_id_t old = rk_buffer_id(a);
+    ASSERT_EQ(rk_buffer_release(a), RK_OK);
+    ASSERT_EQ(rk_buffer_create(r.rt, 900, &b), RK_OK);  // same size class
+    EXPECT_EQ(rk_buffer_host(b), mem);
+    EXPECT_NE(rk_buffer_id(b), old);
+    EXPECT_EQ(static_cast<unsigned char *>(rk_buffer_host(b))[0], 0);
+    EXPECT_EQ(rk_buffer_release(b), RK_OK);
+    EXPECT_EQ(rk_buffer_release(b), RK_ERR_NOT_FOUND);  // twice
+}
+
+TEST(Buffer, ManyLiveBuffersResolve)
+{
+    Runtime r;
+    std::vector<rk_buffer_t *> bufs(300);
+    for (auto &b : bufs) ASSERT_EQ(rk_buffer_create(r.rt, 16, &b), RK_OK);
+    for (size_t i = 0; i < bufs.size(); i += 2) ASSERT_EQ(rk_buffer_release(bufs[i]), RK_OK);
+    for (size_t i = 1; i < bufs.size(); i += 2) {
+        rk_buffer_t *f = nullptr;
+        ASSERT_EQ(rk_buffer_find(r.rt, rk_buffer_id(bufs[i]), &f), RK_OK);
+        EXPECT_EQ(f, bufs[i]);
+    }
+    rk_buffer_t *b = nullptr;
+    EXPECT_EQ(rk_buffer_create(r.rt, 0, &b), RK_ERR_INVALID);
+    EXPECT_STREQ(rk_buffer_remote_path(r.rt), "local only (no distributed transport)");
+}
