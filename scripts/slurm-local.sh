@@ -14,7 +14,9 @@
 #            --keep     keep the job output dir even when everything passed
 #
 # Environment: RINGMESH_BIN (dir of ringmesh-* binaries, default build/bin),
-# RINGMESH_TRANSPORT, RINGMESH_APP_ARGS, RINGMESH_SLURM_OUT (output dir,
+# RINGMESH_TRANSPORT, RINGMESH_SLURM_PIPELINE_ARGS / RINGMESH_SLURM_PUBSUB_ARGS
+# (extra app arguments, e.g. "--records 200000" / "--events 50000
+# --subscribers 3"; default RINGMESH_APP_ARGS), RINGMESH_SLURM_OUT (output dir,
 # default a fresh /tmp/ringmesh-slurm.XXXXXX), RINGMESH_SLURM_TIMEOUT (seconds
 # per job, default 600), RINGMESH_SLURM_FORCE=1 (replace a slurm.conf that
 # this script did not write; the old one is kept as slurm.conf.bak).
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --ntasks) ntasks=$2; shift ;;
     --ntasks=*) ntasks=${1#*=} ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "slurm-local: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -255,13 +257,14 @@ say "job outputs in $OUT"
 mpicc -O2 -o "$OUT/mpi-hello" "$ROOT/slurm/mpi-hello.c"
 
 results=() fails=0
-# submit NAME SCRIPT [sbatch args...]: run a job to completion, then check it.
+# submit NAME SCRIPT APP_ARGS [sbatch args...]: run a job to completion
+# (sbatch --wait), then check it with slurm-check.sh.
 submit() {
-  local name=$1 script=$2 jobid rc t0 t1 wall line
-  shift 2
+  local name=$1 script=$2 app_args=$3 jobid rc t0 t1 wall line
+  shift 3
   t0=$(date +%s.%N)
   set +e
-  jobid=$(timeout "$JOB_TIMEOUT" sbatch --wait --parsable \
+  jobid=$(RINGMESH_APP_ARGS=$app_args timeout "$JOB_TIMEOUT" sbatch --wait --parsable \
             --job-name="$name" --nodes=1 --ntasks="$ntasks" --ntasks-per-node="$ntasks" \
             --overcommit --time=$(( (JOB_TIMEOUT + 59) / 60 )) \
             --output="$OUT/$name-%j.out" --chdir="$OUT" "$@" "$script")
@@ -291,7 +294,7 @@ submit() {
 
 export RINGMESH_ROOT=$ROOT
 export MPI_HELLO=$OUT/mpi-hello
-submit ringmesh-smoke "$ROOT/slurm/smoke.sbatch"
+submit ringmesh-smoke "$ROOT/slurm/smoke.sbatch" ""
 
 if [ "$mode" = all ]; then
   export RINGMESH_BIN=${RINGMESH_BIN:-$ROOT/build/bin}
@@ -304,9 +307,11 @@ if [ "$mode" = all ]; then
     echo "$line"; results+=("$line"); fails=$((fails + 1))
   else
     say "apps from $RINGMESH_BIN"
-    submit ringmesh-pipeline "$ROOT/slurm/pipeline.sbatch"
-    submit ringmesh-pubsub "$ROOT/slurm/pubsub.sbatch"
-    submit ringmesh-pipeline-mpirun "$ROOT/slurm/pipeline-mpirun.sbatch"
+    pipe_args=${RINGMESH_SLURM_PIPELINE_ARGS-${RINGMESH_APP_ARGS:-}}
+    pubsub_args=${RINGMESH_SLURM_PUBSUB_ARGS-${RINGMESH_APP_ARGS:-}}
+    submit ringmesh-pipeline "$ROOT/slurm/pipeline.sbatch" "$pipe_args"
+    submit ringmesh-pubsub "$ROOT/slurm/pubsub.sbatch" "$pubsub_args"
+    submit ringmesh-pipeline-mpirun "$ROOT/slurm/pipeline-mpirun.sbatch" "$pipe_args"
   fi
 fi
 
