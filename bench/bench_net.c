@@ -200,6 +200,14 @@ int bench_pingpong(void)
     char mpi_desc[128];
 
     if (need_two_ranks("pingpong")) return 0;
+    if (g_opts.only_size > 0) {
+        int known = 0;
+        for (int s = 0; s < NSIZES; s++) known |= k_sizes[s] == g_opts.only_size;
+        if (!known) {
+            bench_skip("pingpong", "--size must be one of 64, 1024, 16384, 262144, 1048576");
+            return 1;
+        }
+    }
     bench_mpi_version(mpi_desc, sizeof mpi_desc);
     memset(&sh, 0, sizeof sh);
     lat = calloc((size_t)maxn, sizeof *lat);

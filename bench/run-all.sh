@@ -8,7 +8,10 @@
 #   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
 #   meta.json                   when, where, which commit
 # Each file is rewritten by every run. Extra ringmesh-bench options come from
-# $BENCH_ARGS (e.g. BENCH_ARGS=--quick). Exit status: 0 when every run succeeded.
+# $BENCH_ARGS (e.g. BENCH_ARGS=--quick). On a shared machine set
+# BENCH_WAIT_QUIET=SECONDS: before each run, wait up to that long for the CPUs
+# to be >= 80% idle (other people's builds make every figure noisy).
+# Exit status: 0 when every run succeeded.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -32,10 +35,29 @@ MPIRUN=${MPIRUN:-mpirun --oversubscribe --bind-to none}
 ARGS=${BENCH_ARGS:-}
 failed=0
 
+# Percent of CPU time idle over one second (from /proc/stat).
+idle_pct() {
+    a=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    echo "$a $b" | awk '{d = $4 - $2; print d > 0 ? int(100 * ($3 - $1) / d) : 100}'
+}
+
+wait_quiet() {
+    limit=${BENCH_WAIT_QUIET:-0}
+    [ "$limit" -gt 0 ] || return 0
+    waited=0
+    while [ "$(idle_pct)" -lt 80 ] && [ "$waited" -lt "$limit" ]; do
+        waited=$((waited + 1))
+    done
+    echo "run-all: $(idle_pct)% idle after waiting ${waited}s" >&2
+}
+
 # run FILE COMMAND...: append the command's stdout to results/FILE.
 run() {
     file=$1
     shift
+    wait_quiet
     echo "+ $*" >&2
     if ! "$@" >>"$out/$file"; then
         echo "run-all: FAILED: $*" >&2
