@@ -40,7 +40,7 @@ idle_pct() {
     a=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
     sleep 1
     b=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-    echo "$a $b" | awk '{d = $4 - $2; print d > 0 ? int(100 * ($3 - $1) / d) : 100}'
+    echo "$a $b" | awk '{d = $4 - $2; print (d > 0 ? int(100 * ($3 - $1) / d) : 100)}'
 }
 
 wait_quiet() {
