@@ -13,6 +13,7 @@
 #include "router.h"
 #include "runtime_internal.h"
 #include "timeutil.h"
+#include "trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,7 @@ void rk_kernel_free(kernel_t *k)
 static void *kernel_main(void *arg)
 {
     kernel_t *k = arg;
+    rk_trace_set_current_kernel(k);
     k->params.fn(&k->ctx, k->params.arg);
     return NULL;
 }
@@ -390,6 +392,7 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
                 }
                 remember_origin(k, *out);
                 __atomic_fetch_add(&k->processed, 1, __ATOMIC_RELAXED);
+                RK_TRACE(k->rt, TRACE_DEQUEUE, k, *out);
                 return RK_OK;
             }
             if (st != RK_ERR_TIMEOUT && st != RK_ERR_EMPTY) return st;
@@ -415,6 +418,7 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
     rk_status_t st = rk_msg_validate(msg);
 
     if (st != RK_OK) return st;
+    RK_TRACE(rt, TRACE_REPLY, k, msg);
     if (rank != rt->rank) {
         st = router_send_output(rt->router, k, rank, msg, rt->params.send_timeout_us);
     } else {
@@ -423,7 +427,7 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
         st = rk_msg_copy(msg, &copy);
         if (st != RK_OK) return st;
         copy->src_rank = rt->rank;
-        st = rk_mailbox_put(mb, copy, rt->params.send_timeout_us);
+        st = rk_put_traced(rt, k, mb, copy, rt->params.send_timeout_us);
         if (st != RK_OK) rk_msg_free(copy);
     }
     if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);

@@ -21,9 +21,12 @@
 #define LEVELS 256
 #define GET_SPINS 2000
 
+#define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
+
 typedef struct node {
     rk_msg_t *msg;
     uint32_t next;
+    int64_t t_enq; /* monotonic ns at enqueue, for the wait-time histogram */
 } node_t;
 
 struct rk_mailbox {
@@ -42,8 +45,37 @@ struct rk_mailbox {
     uint32_t head[LEVELS];
     uint32_t tail[LEVELS];
     rk_mailbox_stats_t st;
+    uint32_t hist[HIST_BUCKETS]; /* enqueue -> dequeue wait times */
     node_t *nodes;
 };
+
+static int hist_bucket(uint64_t ns)
+{
+    if (ns < 4) return (int)ns;
+    int e = 63 - __builtin_clzll(ns);
+    return e * 4 + (int)((ns >> (e - 2)) & 3);
+}
+
+/* Upper bound of a bucket's range, in ns. */
+static uint64_t hist_upper(int b)
+{
+    if (b < 4) return (uint64_t)b;
+    int e = b / 4, sub = b % 4;
+    if (e >= 62) return UINT64_MAX;
+    return ((uint64_t)(4 + sub + 1) << (e - 2)) - 1;
+}
+
+static uint64_t hist_percentile(const uint32_t *h, uint64_t total, double q)
+{
+    uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+    if (total == 0) return 0;
+    if (want >= total) want = total - 1;
+    for (int b = 0; b < HIST_BUCKETS; b++) {
+        seen += h[b];
+        if (seen > want) return hist_upper(b);
+    }
+    return hist_upper(HIST_BUCKETS - 1);
+}
 
 static int highest_level(const rk_mailbox_t *mb)
 {
@@ -115,6 +147,7 @@ static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg)
     mb->free_head = mb->nodes[i].next;
     mb->nodes[i].msg = msg;
     mb->nodes[i].next = NIL_NODE;
+    mb->nodes[i].t_enq = rk_mono_ns();
     if (mb->tail[p] == NIL_NODE) {
         mb->head[p] = i;
         mb->bits[p >> 6] |= 1ull << (p & 63);
@@ -207,6 +240,10 @@ static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
 {
     int p = highest_level(mb);
     if (p < 0) return RK_ERR_EMPTY;
+    int64_t waited = rk_mono_ns() - mb->nodes[mb->head[p]].t_enq;
+    if (waited < 0) waited = 0;
+    mb->hist[hist_bucket((uint64_t)waited)]++;
+    if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
     *out = unlink_head(mb, p);
     mb->st.dequeued++;
     if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
@@ -304,6 +341,10 @@ void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
     pthread_mutex_lock(&m->lock);
     *out = m->st;
     out->depth = m->depth;
+    uint64_t total = 0;
+    for (int b = 0; b < HIST_BUCKETS; b++) total += m->hist[b];
+    out->wait_p50_ns = hist_percentile(m->hist, total, 0.50);
+    out->wait_p99_ns = hist_percentile(m->hist, total, 0.99);
     pthread_mutex_unlock(&m->lock);
 }
 

@@ -80,6 +80,7 @@ typedef struct peer {
     held_frame_t *held;
     flow_t *flows;
     uint32_t sync_seen, fin_seen;
+    rk_peer_stats_t stats;
 } peer_t;
 
 typedef struct fetch { /* a buffer fetch waiting for its reply */
@@ -149,7 +150,11 @@ static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t l
     if (r->closing) return RK_ERR_TERMINATED;
     frame_set_seq(frame, p->send_seq);
     st = r->ops->send(r->tp, dest, frame, len);
-    if (st == RK_OK) p->send_seq++;
+    if (st == RK_OK) {
+        p->send_seq++;
+        p->stats.frames_sent++;
+        p->stats.bytes_sent += len;
+    }
     else if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
     return st;
 }
@@ -284,6 +289,7 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         rk_msg_free(m);
         return st;
     }
+    r->peers[dest].stats.credit_waits++;
     pthread_mutex_unlock(&r->lock);
     st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
     if (st != RK_OK) {
@@ -378,7 +384,7 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
 
     if (d->to_outbox) {
         rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
-        st = mb ? rk_mailbox_put(mb, d->msg, 0) : RK_ERR_NOMEM;
+        st = mb ? rk_put_traced(r->rt, d->k, mb, d->msg, 0) : RK_ERR_NOMEM;
     } else {
         rk_mailbox_get_stats(d->k->inbox, &before);
         st = rk_deliver_local(d->k, d->msg, 0);
@@ -647,6 +653,8 @@ static void on_frame(void *arg, int src, const void *data, size_t len)
         return;
     }
     p = &r->peers[src];
+    p->stats.frames_received++;
+    p->stats.bytes_received += len;
     if (f.seq != p->recv_seq) {
         held_frame_t *h, **at;
         if ((int32_t)(f.seq - p->recv_seq) < 0) {
@@ -836,6 +844,26 @@ rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, s
 }
 
 const char *router_buffer_path(router_t *r) { return r->buffer_path; }
+
+void router_peer_stats(router_t *r, int peer, rk_peer_stats_t *out)
+{
+    pthread_mutex_lock(&r->lock);
+    *out = r->peers[peer].stats;
+    pthread_mutex_unlock(&r->lock);
+}
+
+rk_status_t router_gather_to_root(router_t *r, const char *mine, size_t len, char **all, size_t *total,
+                                  uint64_t *count)
+{
+    void *joined = NULL;
+    rk_status_t st;
+    pthread_mutex_lock(&r->lock); /* the progress thread also calls MPI (MPI transport) */
+    st = rk_boot_gatherv(&r->boot, mine, len, &joined, total);
+    *count = rk_boot_sum_to_root(&r->boot, *count);
+    pthread_mutex_unlock(&r->lock);
+    *all = joined;
+    return st;
+}
 
 /* ---- life ---------------------------------------------------------------- */
 

@@ -37,6 +37,14 @@ rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, s
                                 int64_t timeout_us);
 /** One line: how device buffers cross ranks with this transport. */
 const char *router_buffer_path(router_t *r);
+/**
+ * Collective: concatenate every rank's @p len bytes on rank 0 (*all, malloc'd,
+ * caller frees; NULL elsewhere) and sum @p *count over ranks into rank 0's.
+ */
+rk_status_t router_gather_to_root(router_t *r, const char *mine, size_t len, char **all, size_t *total,
+                                  uint64_t *count);
+/** Frames and bytes exchanged with @p peer. */
+void router_peer_stats(router_t *r, int peer, rk_peer_stats_t *out);
 /** Drive the transport once (any thread); returns frames handled. */
 int router_progress(router_t *r);
 int router_rank(const router_t *r);

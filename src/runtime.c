@@ -12,7 +12,9 @@
 #include "router.h"
 #include "runtime_internal.h"
 #include "timeutil.h"
+#include "trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +69,7 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     rt->table = calloc(rt->table_cap, sizeof *rt->table);
     st = rt->table ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
     if (st == RK_OK) st = rk_buffers_init(rt);
+    if (st == RK_OK) st = rk_trace_init(rt);
     if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
         st = router_create(rt, &rt->router);
         if (st == RK_OK) {
@@ -98,6 +101,10 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
     for (uint32_t i = 0; i < rt->table_cap; i++)
         if (rt->table[i] && rt->table[i]->local) left += rk_kernel_shutdown(rt->table[i], 1000000);
     if (left) RK_WARN("runtime destroy: %u queued message(s) were never processed", left);
+    const char *stats = getenv("RINGMESH_STATS");
+    if (stats && strcmp(stats, "0") != 0) rk_runtime_print_stats(rt, stderr);
+    rk_status_t tst = rk_trace_finish(rt);
+    if (st == RK_OK) st = tst;
     if (rt->router) {
         rk_status_t st2 = router_destroy(rt->router);
         if (st == RK_OK) st = st2;
@@ -273,11 +280,26 @@ rk_status_t rk_kernel_rank(rk_runtime_t *rt, const char *kernel_id, int *rank)
 
 /* ---- send / receive ---------------------------------------------------- */
 
+/* Put into a mailbox and trace the enqueue (the id is copied first: once
+ * queued, the message may be taken and freed by its consumer at once). */
+rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
+{
+    rk_uuid_t id;
+    uint8_t prio;
+    rk_status_t st;
+    if (!rt->trace) return rk_mailbox_put(mb, msg, timeout_us);
+    id = msg->message_id;
+    prio = msg->priority;
+    st = rk_mailbox_put(mb, msg, timeout_us);
+    if (st == RK_OK) rk_trace_event(rt, TRACE_ENQUEUE, k, &id, prio);
+    return st;
+}
+
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us)
 {
     int s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
     if (s >= RK_STATE_TERMINATING) return RK_ERR_TERMINATED;
-    return rk_mailbox_put(k->inbox, msg, timeout_us);
+    return rk_put_traced(k->rt, k, k->inbox, msg, timeout_us);
 }
 
 static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us)
@@ -306,6 +328,7 @@ rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_ms
         RK_DEBUG("send: unknown kernel '%s'", kernel_id);
         return RK_ERR_NOT_FOUND;
     }
+    RK_TRACE(rt, TRACE_SEND, rk_trace_current_kernel(), msg);
     if (k->local) return send_copy_local(rt, k, msg, timeout_us);
     return router_send(rt->router, k, msg, timeout_us);
 }
@@ -348,8 +371,10 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
     if (!k) return RK_ERR_NOT_FOUND;
     mb = rk_kernel_outbox(rt, k);
     if (!mb) return RK_ERR_NOMEM;
-    if (!rt->router || k->home_rank == rt->rank) return rk_mailbox_get(mb, timeout_us, out);
-    return receive_remote(rt, mb, timeout_us, out);
+    rk_status_t st = !rt->router || k->home_rank == rt->rank ? rk_mailbox_get(mb, timeout_us, out)
+                                                              : receive_remote(rt, mb, timeout_us, out);
+    if (st == RK_OK) RK_TRACE(rt, TRACE_DEQUEUE, NULL, *out);
+    return st;
 }
 
 /* ---- topics -------------------------------------------------------------- */

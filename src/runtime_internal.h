@@ -79,6 +79,7 @@ struct rk_runtime {
     int shutting_down;
     int gpu_fallback_logged;     /* the AUTO -> host decision is logged once */
     struct buffer_table *buffers;
+    struct trace *trace;         /* NULL unless $RINGMESH_TRACE is set */
 };
 
 /* Buffers (buffer.c). */
@@ -94,6 +95,8 @@ kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id);
 rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel_t **out);
 /** Outbox of @p k, created on first use. */
 rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k);
+/** rk_mailbox_put that records an enqueue trace event on success. */
+rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
 /** Deliver an owned message into a local kernel's inbox (timeout for BLOCK). */
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us);
 /** Fan a message out to this rank's subscribers of @p topic (copies). */

@@ -9,6 +9,7 @@
 #include "../src/log.h"
 
 #include <mpi.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,4 +86,40 @@ out:
     free(ilens);
     free(displs);
     return st;
+}
+
+rk_status_t rk_boot_gatherv(const rk_boot_t *b, const void *mine, size_t len, void **all, size_t *total)
+{
+    MPI_Comm comm = *(MPI_Comm *)b->comm;
+    int my = len > INT32_MAX ? INT32_MAX : (int)len, *lens = NULL, *displs = NULL, sum = 0;
+    rk_status_t st = RK_OK;
+
+    *all = NULL;
+    *total = 0;
+    if (b->rank == 0) {
+        lens = calloc((size_t)b->size, sizeof *lens);
+        displs = calloc((size_t)b->size, sizeof *displs);
+        if (!lens || !displs) st = RK_ERR_NOMEM; /* still join the collectives below */
+    }
+    MPI_Gather(&my, 1, MPI_INT, lens, 1, MPI_INT, 0, comm);
+    if (b->rank == 0 && st == RK_OK) {
+        for (int i = 0; i < b->size; i++) {
+            displs[i] = sum;
+            sum += lens[i];
+        }
+        *all = malloc(sum ? (size_t)sum : 1);
+        if (!*all) st = RK_ERR_NOMEM;
+    }
+    MPI_Gatherv(mine, my, MPI_BYTE, *all, lens, displs, MPI_BYTE, 0, comm);
+    *total = (size_t)sum;
+    free(lens);
+    free(displs);
+    return st;
+}
+
+uint64_t rk_boot_sum_to_root(const rk_boot_t *b, uint64_t v)
+{
+    unsigned long long in = v, out = 0;
+    MPI_Reduce(&in, &out, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, *(MPI_Comm *)b->comm);
+    return out;
 }

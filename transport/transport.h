@@ -13,6 +13,7 @@
 #define RK_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ringmesh/status.h"
 
@@ -29,6 +30,11 @@ void rk_boot_barrier(const rk_boot_t *b);
 /** Exchange variable-length blobs: *all (malloc'd, caller frees) holds size blobs at offs[i]. */
 rk_status_t rk_boot_allgatherv(const rk_boot_t *b, const void *mine, size_t len, void **all,
                                size_t *offs, size_t *lens);
+
+/** Gather @p len bytes from every rank to rank 0 (*all malloc'd there, NULL elsewhere). */
+rk_status_t rk_boot_gatherv(const rk_boot_t *b, const void *mine, size_t len, void **all, size_t *total);
+/** Sum a counter over ranks onto rank 0. */
+uint64_t rk_boot_sum_to_root(const rk_boot_t *b, uint64_t v);
 
 typedef struct rk_transport rk_transport_t;
 typedef void (*rk_tp_recv_fn)(void *arg, int src, const void *data, size_t len);

@@ -181,6 +181,21 @@ typedef struct rk_kernel_stats {
 } rk_kernel_stats_t;
 rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
 
+/** Traffic with one peer rank (a snapshot). */
+typedef struct rk_peer_stats {
+    uint64_t frames_sent, bytes_sent;         /**< everything this rank sent the peer */
+    uint64_t frames_received, bytes_received; /**< everything received from the peer */
+    uint64_t credit_waits;                    /**< data frames that had to queue for credits */
+} rk_peer_stats_t;
+/** Wire traffic with @p peer (RK_ERR_INVALID for a LOCAL runtime or a bad rank). */
+rk_status_t rk_runtime_get_peer_stats(rk_runtime_t *rt, int peer, rk_peer_stats_t *out);
+/**
+ * Print this rank's per-kernel and per-peer table (in/out, depth, high-water,
+ * drops, rejects, wait p50/p99, bytes per peer) to @p out (a FILE *), each
+ * line prefixed with the rank. rk_runtime_destroy does it when RINGMESH_STATS=1.
+ */
+void rk_runtime_print_stats(rk_runtime_t *rt, void *out);
+
 /* ---- application side ------------------------------------------------- */
 
 /**

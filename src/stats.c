@@ -1,0 +1,56 @@
+/*
+ * stats.c - the per-kernel and per-peer tables (RINGMESH_STATS=1 at shutdown,
+ * or rk_runtime_print_stats at any time). Every figure is a snapshot read from
+ * counters the hot paths keep anyway; printing costs nothing until asked.
+ */
+#include "router.h"
+#include "runtime_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+rk_status_t rk_runtime_get_peer_stats(rk_runtime_t *rt, int peer, rk_peer_stats_t *out)
+{
+    if (!rt || !out || !rt->router || peer < 0 || peer >= rt->size || peer == rt->rank) return RK_ERR_INVALID;
+    router_peer_stats(rt->router, peer, out);
+    return RK_OK;
+}
+
+static void print_kernel(FILE *f, int rank, rk_runtime_t *rt, kernel_t *k)
+{
+    rk_kernel_stats_t s;
+    if (rk_kernel_get_stats(rt, k->id, &s) != RK_OK) return;
+    fprintf(f,
+            "[ringmesh %d] %-20s %-11s in %10llu  out %10llu  depth %6u  high %6u  drops %8llu  rejects %8llu"
+            "  wait p50 %9.1f us  p99 %9.1f us\n",
+            rank, k->id, rk_kernel_state_str((rk_kernel_state_t)__atomic_load_n(&k->state, __ATOMIC_RELAXED)),
+            (unsigned long long)s.inbox.enqueued, (unsigned long long)s.sent, s.inbox.depth, s.inbox.high_water,
+            (unsigned long long)(s.inbox.dropped + s.remote_drops),
+            (unsigned long long)(s.inbox.rejected + s.remote_rejects), s.inbox.wait_p50_ns / 1e3,
+            s.inbox.wait_p99_ns / 1e3);
+}
+
+void rk_runtime_print_stats(rk_runtime_t *rt, void *out)
+{
+    FILE *f = out ? (FILE *)out : stderr;
+    if (!rt) return;
+    fprintf(f, "[ringmesh %d] kernels on rank %d\n", rt->rank, rt->rank);
+    kernel_t *local[256];
+    uint32_t n = 0;
+    pthread_rwlock_rdlock(&rt->dir_lock); /* entries outlive the lock (runtime_internal.h) */
+    for (uint32_t i = 0; i < rt->table_cap && n < 256; i++)
+        if (rt->table[i] && rt->table[i]->local) local[n++] = rt->table[i];
+    pthread_rwlock_unlock(&rt->dir_lock);
+    for (uint32_t i = 0; i < n; i++) print_kernel(f, rt->rank, rt, local[i]);
+    for (int p = 0; rt->router && p < rt->size; p++) {
+        rk_peer_stats_t s;
+        if (p == rt->rank || rk_runtime_get_peer_stats(rt, p, &s) != RK_OK) continue;
+        fprintf(f,
+                "[ringmesh %d] peer %-4d sent %10llu frames %14llu bytes   received %10llu frames %14llu bytes"
+                "   credit waits %llu\n",
+                rt->rank, p, (unsigned long long)s.frames_sent, (unsigned long long)s.bytes_sent,
+                (unsigned long long)s.frames_received, (unsigned long long)s.bytes_received,
+                (unsigned long long)s.credit_waits);
+    }
+    fflush(f);
+}
