@@ -1,9 +1,12 @@
-/*
- * ringmesh/status.h - the one status type of the ringmesh API.
+/**
+ * @file ringmesh/status.h
+ * @brief The one status type of the ringmesh API.
  *
  * Every fallible call returns rk_status_t. RK_OK is zero; every error is a
  * distinct negative value with a fixed meaning, so callers can switch on it and
  * print it with rk_status_str(). No call reports errors through errno or -1.
+ * The numeric values are part of the ABI: they never change and are never
+ * reused; new codes are only ever added below the last one.
  */
 #ifndef RINGMESH_STATUS_H
 #define RINGMESH_STATUS_H
@@ -36,7 +39,12 @@ typedef enum rk_status {
     RK_ERR_DROPPED = -19      /**< the message was dropped by DROP_OLDEST (counted) */
 } rk_status_t;
 
-/** Human-readable, static string for a status ("RK_ERR_TIMEOUT: ..."). Never NULL. */
+/**
+ * Human-readable string for a status ("RK_ERR_TIMEOUT: ...").
+ * @param status any value, also one that is not an rk_status_t.
+ * @return a static string owned by the library (never NULL, never to be
+ *         freed); an unknown value gets a generic text. Thread-safe.
+ */
 const char *rk_status_str(rk_status_t status);
 
 #ifdef __cplusplus
