@@ -1,11 +1,13 @@
-/*
- * ringmesh/mailbox.h - bounded priority mailbox: 256 levels, FIFO per level.
+/**
+ * @file ringmesh/mailbox.h
+ * @brief Bounded priority mailbox: 256 levels, FIFO per level.
  *
  * Enqueue and dequeue are O(1): each level is an intrusive FIFO and a 256-bit
  * bitmap of non-empty levels finds the highest one with a count-leading-zeros.
  * Nodes come from an array allocated at creation, so put/get never allocate.
  * Many producers and one consumer (more consumers are safe, just not fair).
  * The mailbox stores message pointers and takes ownership of what it accepts.
+ * Every function may be called from any thread, except rk_mailbox_destroy().
  */
 #ifndef RINGMESH_MAILBOX_H
 #define RINGMESH_MAILBOX_H
@@ -23,6 +25,7 @@ typedef enum rk_backpressure {
     RK_BP_DROP_OLDEST  /**< evict the oldest message of the lowest level (counted) */
 } rk_backpressure_t;
 
+/** A mailbox (opaque). Made by rk_mailbox_create(), freed by rk_mailbox_destroy(). */
 typedef struct rk_mailbox rk_mailbox_t;
 
 /** Timeouts are in microseconds; RK_WAIT_FOREVER waits without bound, 0 polls. */
@@ -65,8 +68,11 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out);
 rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out);
 /** Free every queued message; returns how many. */
 uint32_t rk_mailbox_clear(rk_mailbox_t *mb);
+/** Messages queued now (a snapshot that other threads may change at once). */
 uint32_t rk_mailbox_size(const rk_mailbox_t *mb);
+/** The capacity given at creation. */
 uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb);
+/** Copy the mailbox's counters into *@p out (a consistent snapshot). */
 void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out);
 /** Close: waiting getters return RK_ERR_TERMINATED once empty, puts fail, blocked puts wake. */
 void rk_mailbox_close(rk_mailbox_t *mb);
