@@ -1,5 +1,6 @@
-/*
- * ringmesh/message.h - typed, immutable messages as one relocatable block.
+/**
+ * @file ringmesh/message.h
+ * @brief Typed, immutable messages as one relocatable block.
  *
  * A message type is declared once with an X-macro field list; that yields a C
  * struct whose first member is the common header (rk_msg_t) and a static
@@ -12,12 +13,16 @@
  * A view with off == 0 is nil (offset 0 is the header, never data).
  *
  * Declaring a type (header):
+ * @code{.c}
  *   #define WORK_REQUEST(F)              \
  *       F(WorkRequest, data, LIST, FLOAT) \
  *       F(WorkRequest, operation, STR, _)
  *   RK_MESSAGE_DECLARE(WorkRequest, WORK_REQUEST)
+ * @endcode
  * Defining its descriptor (exactly one .c file):
+ * @code{.c}
  *   RK_MESSAGE_DEFINE(WorkRequest, WORK_REQUEST)
+ * @endcode
  *
  * Field kinds (third argument) and their C member types:
  *   INT int64_t, FLOAT double, BOOL bool, STR/BYTES rk_view_t,
@@ -26,6 +31,16 @@
  *   the Unix epoch, UTC), LIST/TUPLE/DICT rk_view_t (fourth argument: element
  *   kind INT FLOAT BOOL STR BYTES UUID DATETIME; dict keys are strings),
  *   MSG rk_view_t (fourth argument: the nested message type name).
+ *
+ * Ownership: a message made by rk_msg_create(), rk_msg_copy(),
+ * rk_msg_deserialize(), rk_receive() or rk_ctx_receive() belongs to the caller
+ * and is freed with rk_msg_free(). Sending never takes it: rk_send() and the
+ * rk_ctx_* senders copy.
+ *
+ * Thread safety: the functions here are thread-safe as long as no two threads
+ * use the same message at the same time while one of them modifies it (the
+ * setters, rk_msg_set_priority(), rk_msg_set_correlation(), rk_msg_free()).
+ * A message that is no longer modified may be read by any number of threads.
  */
 #ifndef RINGMESH_MESSAGE_H
 #define RINGMESH_MESSAGE_H
@@ -42,7 +57,7 @@ extern "C" {
 
 /** A 16-byte UUID in RFC 4122 byte order. All-zero is the nil UUID. */
 typedef struct rk_uuid {
-    uint8_t bytes[16];
+    uint8_t bytes[16]; /**< the 16 bytes, most significant first */
 } rk_uuid_t;
 
 /** A view of variable-length data inside a message block; off == 0 means nil. */
@@ -51,23 +66,26 @@ typedef struct rk_view {
     uint32_t len; /**< bytes for str/bytes (str excludes its NUL), elements for list/dict */
 } rk_view_t;
 
+/** A nil-able integer (field kind OPT_INT). */
 typedef struct rk_opt_int {
-    int64_t value;
+    int64_t value; /**< the value when has is true */
     bool has; /**< false: the field is nil */
 } rk_opt_int_t;
+/** A nil-able double (field kind OPT_FLOAT). */
 typedef struct rk_opt_float {
-    double value;
-    bool has;
+    double value; /**< the value when has is true */
+    bool has;     /**< false: the field is nil */
 } rk_opt_float_t;
+/** A nil-able bool (field kind OPT_BOOL). */
 typedef struct rk_opt_bool {
-    bool value;
-    bool has;
+    bool value; /**< the value when has is true */
+    bool has;   /**< false: the field is nil */
 } rk_opt_bool_t;
 
 /** A byte string given to a setter (elements of a BYTES list or dict). */
 typedef struct rk_blob {
-    const void *data;
-    size_t len;
+    const void *data; /**< the bytes (may be NULL when len is 0) */
+    size_t len;       /**< number of bytes */
 } rk_blob_t;
 
 /** One value of a dict entry, by element kind. */
@@ -81,30 +99,30 @@ typedef union rk_value {
 
 /** A dict entry as stored in the block: a string key and a value. */
 typedef struct rk_dict_entry {
-    rk_view_t key;
-    uint32_t pad_;
-    uint32_t pad2_;
-    rk_value_t value;
+    rk_view_t key;    /**< the key string (a STR view into the same block) */
+    uint32_t pad_;    /**< reserved, zero */
+    uint32_t pad2_;   /**< reserved, zero */
+    rk_value_t value; /**< the value, by the dict's element kind */
 } rk_dict_entry_t;
 
-/** Field kinds of the seed's type table. */
+/** Field kinds of the seed's type table (the C member type of each is in the file comment). */
 typedef enum rk_kind {
-    RK_KIND_NONE = 0,
-    RK_KIND_INT,
-    RK_KIND_FLOAT,
-    RK_KIND_BOOL,
-    RK_KIND_STR,
-    RK_KIND_BYTES,
-    RK_KIND_OPT_INT,
-    RK_KIND_OPT_FLOAT,
-    RK_KIND_OPT_BOOL,
-    RK_KIND_UUID,
-    RK_KIND_DATETIME,
-    RK_KIND_LIST,
-    RK_KIND_TUPLE,
-    RK_KIND_DICT,
-    RK_KIND_MSG,
-    RK_KIND_COUNT_
+    RK_KIND_NONE = 0,   /**< no kind: the element kind of a non-container field */
+    RK_KIND_INT,        /**< int64_t */
+    RK_KIND_FLOAT,      /**< double */
+    RK_KIND_BOOL,       /**< bool */
+    RK_KIND_STR,        /**< UTF-8 string without NUL bytes (rk_view_t, NUL-terminated in the block) */
+    RK_KIND_BYTES,      /**< byte string (rk_view_t) */
+    RK_KIND_OPT_INT,    /**< nil-able int64_t (rk_opt_int_t) */
+    RK_KIND_OPT_FLOAT,  /**< nil-able double (rk_opt_float_t) */
+    RK_KIND_OPT_BOOL,   /**< nil-able bool (rk_opt_bool_t) */
+    RK_KIND_UUID,       /**< rk_uuid_t */
+    RK_KIND_DATETIME,   /**< int64_t microseconds since the Unix epoch, UTC */
+    RK_KIND_LIST,       /**< list of one element kind (rk_view_t; len = elements) */
+    RK_KIND_TUPLE,      /**< like LIST, a tuple on the Python side */
+    RK_KIND_DICT,       /**< string-keyed dict of one element kind (rk_view_t over rk_dict_entry_t) */
+    RK_KIND_MSG,        /**< nested message of a declared type (rk_view_t over its block) */
+    RK_KIND_COUNT_      /**< number of kinds (not a kind) */
 } rk_kind_t;
 
 struct rk_msg_type;
@@ -123,10 +141,12 @@ typedef struct rk_msg_type {
     const char *name;          /**< the `__type__` name on the wire */
     uint32_t struct_size;      /**< sizeof the generated struct */
     uint32_t nfields;          /**< user fields, in declaration order */
-    const rk_field_t *fields;
+    const rk_field_t *fields;  /**< nfields descriptors, in declaration order */
 } rk_msg_type_t;
 
+/** rk_msg_t::magic of every valid block: "RKM1". */
 #define RK_MSG_MAGIC 0x524b4d31u /* "RKM1" */
+/** The priority of a new message (0 is the lowest, 255 the highest). */
 #define RK_PRIORITY_DEFAULT 128
 #define RK_NTS ((size_t)-1) /**< "NUL-terminated": length argument for C strings */
 
@@ -143,15 +163,16 @@ typedef struct rk_msg {
     uint8_t pool_class; /**< internal: allocator size class */
     uint8_t flags;      /**< internal */
     uint8_t priority;   /**< 0..255, default 128 */
-    uint8_t reserved_;
+    uint8_t reserved_;  /**< reserved, zero */
     const rk_msg_type_t *type; /**< descriptor (host address; not used on device) */
-    rk_uuid_t message_id;
+    rk_uuid_t message_id;      /**< random UUIDv4 given at creation (kept by copies and the wire) */
     rk_uuid_t correlation_id; /**< nil = none */
     int32_t src_rank;         /**< rank the message arrived from; -1 = made here */
-    uint32_t reserved2_;
+    uint32_t reserved2_;      /**< reserved, zero */
 } rk_msg_t;
 
 /* ---- X-macro machinery ------------------------------------------------ */
+/* RK__* names are internal helpers of RK_MESSAGE_DECLARE / RK_MESSAGE_DEFINE. */
 #define RK__CT_INT int64_t
 #define RK__CT_FLOAT double
 #define RK__CT_BOOL bool
@@ -201,7 +222,11 @@ typedef struct rk_msg {
 #define RK__FIELD(T, name, kind, elem) \
     {#name, RK_KIND_##kind, RK__ELEM_##kind(elem), (uint32_t)offsetof(T, name), RK__NEST_##kind(elem)},
 
-/** Declare struct T (header first) and its descriptor accessor T_type(). */
+/**
+ * Declare struct T (header first) and its descriptor accessor T_type().
+ * @param T      the type name (also its `__type__` name on the wire)
+ * @param FIELDS an X-macro list: FIELDS(F) expands to F(T, name, KIND, ELEM) per field
+ */
 #define RK_MESSAGE_DECLARE(T, FIELDS) \
     typedef struct T {                \
         rk_msg_t hdr;                 \
@@ -209,7 +234,10 @@ typedef struct rk_msg {
     } T;                              \
     const rk_msg_type_t *T##_type(void);
 
-/** Define the descriptor of T; place in exactly one translation unit. */
+/**
+ * Define the descriptor of T; place in exactly one translation unit.
+ * The descriptor is static and immutable: T_type() is thread-safe.
+ */
 #define RK_MESSAGE_DEFINE(T, FIELDS)                                            \
     static const rk_field_t T##_fields_[] = {FIELDS(RK__FIELD)};                \
     static const rk_msg_type_t T##_desc_ = {                                    \
@@ -222,21 +250,31 @@ typedef struct rk_msg {
 /**
  * Create a message of type @p type: header filled (fresh UUIDv4 message_id,
  * priority 128, nil correlation_id), every field zero / nil.
+ * @param type      the descriptor, e.g. WorkRequest_type()
  * @param tail_hint bytes to reserve for variable-length fields (0 is fine).
+ * @param out       receives the message (cast to T * to set its fields)
+ * @return RK_OK, RK_ERR_INVALID, RK_ERR_NOMEM, RK_ERR_TOO_LARGE.
  * Ownership: *out is the caller's; free with rk_msg_free(). Thread-safe.
  */
 rk_status_t rk_msg_create(const rk_msg_type_t *type, size_t tail_hint, rk_msg_t **out);
 
-/** Free a message from rk_msg_create/rk_msg_copy/receive/deserialize. NULL is a no-op. */
+/**
+ * Free a message from rk_msg_create/rk_msg_copy/receive/deserialize. NULL is a no-op.
+ * Never free a block that a mailbox still owns, a nested block, or a message twice.
+ */
 void rk_msg_free(rk_msg_t *msg);
 
-/** Deep copy (one memcpy of the used block). Caller frees the copy with rk_msg_free. */
+/**
+ * Deep copy (one memcpy of the used block), message_id included.
+ * Caller frees the copy with rk_msg_free.
+ * @return RK_OK, RK_ERR_INVALID (NULL or not a message), RK_ERR_NOMEM.
+ */
 rk_status_t rk_msg_copy(const rk_msg_t *msg, rk_msg_t **out);
 
 /** Set the priority; RK_ERR_PRIORITY when outside 0..255 (message unchanged). */
 rk_status_t rk_msg_set_priority(rk_msg_t *msg, int priority);
 
-/** Set the correlation_id (nil UUID clears it). */
+/** Set the correlation_id (nil UUID clears it). RK_ERR_INVALID for a NULL argument. */
 rk_status_t rk_msg_set_correlation(rk_msg_t *msg, const rk_uuid_t *correlation_id);
 
 /**
@@ -246,7 +284,11 @@ rk_status_t rk_msg_set_correlation(rk_msg_t *msg, const rk_uuid_t *correlation_i
  */
 rk_status_t rk_msg_validate(const rk_msg_t *msg);
 
-/** True when both messages have the same type, header and field values. */
+/**
+ * True when both messages have the same type, priority, message_id,
+ * correlation_id and field values (variable-length fields compared by
+ * content, not by offset). src_rank and the block layout are not compared.
+ */
 bool rk_msg_equal(const rk_msg_t *a, const rk_msg_t *b);
 
 /* ---- setting variable-length fields ------------------------------------
@@ -257,21 +299,42 @@ bool rk_msg_equal(const rk_msg_t *a, const rk_msg_t *b);
  * Element arrays for LIST/TUPLE/DICT values by element kind: INT/DATETIME
  * int64_t[], FLOAT double[], BOOL bool[], STR const char *[], BYTES
  * rk_blob_t[], UUID rk_uuid_t[].
+ * Common errors: RK_ERR_INVALID (NULL, not a top-level message made by
+ * rk_msg_create/copy, or no field at @p field_offset), RK_ERR_TYPE (the field
+ * has another kind), RK_ERR_NOMEM, RK_ERR_TOO_LARGE. On error *msgpp is still
+ * the caller's valid message.
+ */
+/**
+ * Set a STR field to @p len bytes of @p s (RK_NTS: up to its NUL).
+ * RK_ERR_INVALID when the string contains a NUL byte.
  */
 rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size_t len);
+/** Set a BYTES field to @p len bytes at @p data (NULL only with len 0). */
 rk_status_t rk_msg_set_bytes(void *msgpp, size_t field_offset, const void *data, size_t len);
+/** Set a LIST or TUPLE field to @p count elements of its element kind, copied from @p elems. */
 rk_status_t rk_msg_set_list(void *msgpp, size_t field_offset, const void *elems, size_t count);
+/** Set a DICT field to @p count entries: string keys[i] with the value values[i] of its element kind. */
 rk_status_t rk_msg_set_dict(void *msgpp, size_t field_offset, const char *const *keys,
                             const void *values, size_t count);
+/**
+ * Copy the message @p child into a MSG field (NULL sets it to nil).
+ * RK_ERR_MALFORMED when @p child fails validation or is not the field's type.
+ */
 rk_status_t rk_msg_set_nested(void *msgpp, size_t field_offset, const rk_msg_t *child);
 /** Set a STR/BYTES/LIST/TUPLE/DICT/MSG/OPT_* field to nil. */
 rk_status_t rk_msg_set_nil(void *msgpp, size_t field_offset);
 
+/** rk_msg_set_str() of a C string, by field name: RK_SET_STR(&req, WorkRequest, operation, "sum"). */
 #define RK_SET_STR(pp, T, field, s) rk_msg_set_str((pp), offsetof(T, field), (s), RK_NTS)
+/** rk_msg_set_bytes() by field name. */
 #define RK_SET_BYTES(pp, T, field, d, n) rk_msg_set_bytes((pp), offsetof(T, field), (d), (n))
+/** rk_msg_set_list() by field name. */
 #define RK_SET_LIST(pp, T, field, e, n) rk_msg_set_list((pp), offsetof(T, field), (e), (n))
+/** rk_msg_set_dict() by field name. */
 #define RK_SET_DICT(pp, T, field, k, v, n) rk_msg_set_dict((pp), offsetof(T, field), (k), (v), (n))
+/** rk_msg_set_nested() by field name. */
 #define RK_SET_NESTED(pp, T, field, c) rk_msg_set_nested((pp), offsetof(T, field), (c))
+/** rk_msg_set_nil() by field name. */
 #define RK_SET_NIL(pp, T, field) rk_msg_set_nil((pp), offsetof(T, field))
 
 /* ---- reading variable-length fields ------------------------------------ */
@@ -281,6 +344,7 @@ static inline const void *rk_view_ptr(const void *block, rk_view_t v)
 {
     return v.off ? (const void *)((const char *)block + v.off) : NULL;
 }
+/** True when the view is nil (no value). */
 static inline bool rk_view_is_nil(rk_view_t v) { return v.off == 0; }
 
 /** The string of a STR view (NUL-terminated), or NULL when nil. */
@@ -294,11 +358,13 @@ static inline bool rk_view_is_nil(rk_view_t v) { return v.off == 0; }
 
 /** A fresh random UUIDv4 (thread-safe, no lock). */
 void rk_uuid_generate(rk_uuid_t *out);
+/** True when all 16 bytes are zero. */
 bool rk_uuid_is_nil(const rk_uuid_t *u);
+/** True when both UUIDs have the same bytes. */
 bool rk_uuid_equal(const rk_uuid_t *a, const rk_uuid_t *b);
 /** Canonical 36-char form plus NUL into @p out (37 bytes). */
 void rk_uuid_format(const rk_uuid_t *u, char out[37]);
-/** Parse the 36-char form (with dashes) or 32 hex digits. */
+/** Parse the 36-char form (with dashes) or 32 hex digits; RK_ERR_INVALID otherwise. */
 rk_status_t rk_uuid_parse(const char *s, size_t len, rk_uuid_t *out);
 
 /** Microseconds since the Unix epoch, UTC, now. */
