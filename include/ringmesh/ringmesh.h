@@ -1,5 +1,10 @@
-/*
- * ringmesh/ringmesh.h - the public API: runtime, ring kernels, send/receive.
+/**
+ * @file ringmesh/ringmesh.h
+ * @brief The public API: runtime, ring kernels, send/receive.
+ *
+ * Include this one header; it includes the others (status, message, codec,
+ * mailbox). Link with -lringmesh and the MPI library (mpicc), or use the CMake
+ * target ringmesh::ringmesh.
  *
  * A runtime hosts ring kernels: long-lived actors that loop on a context
  * (receive with timeout, send, should_terminate) on a host thread or, with the
@@ -13,6 +18,22 @@
  * Ordering contract: messages from one sender to one kernel at one priority
  * are delivered in send order; a kernel always dequeues the highest-priority
  * message present in its mailbox.
+ *
+ * Ownership: the runtime owns its kernels, mailboxes and registry; the
+ * caller owns every message it creates or receives, and the send functions
+ * copy. Strings passed in (kernel ids, topics) are copied.
+ *
+ * Thread safety: rk_runtime_create(), rk_runtime_destroy() and
+ * rk_runtime_sync() are collective and must not overlap other calls on the
+ * same runtime; call them from one thread per rank. Every other application
+ * side call (kernel lifecycle, rk_send*, rk_receive, rk_publish,
+ * rk_subscribe, stats, register) may be made from any thread concurrently.
+ * The rk_ctx_* functions are for the kernel's own body only. MPI must be
+ * initialized with MPI_THREAD_MULTIPLE (at least MPI_THREAD_SERIALIZED).
+ *
+ * Parameter structs are versioned by field_mask: a field is read only when
+ * its bit is set, so a program built against an older header that knows fewer
+ * fields keeps working, and unnamed fields may hold anything.
  */
 #ifndef RINGMESH_RINGMESH_H
 #define RINGMESH_RINGMESH_H
@@ -28,57 +49,68 @@
 extern "C" {
 #endif
 
+/** Major version of this header: 0 while the API may still change between minor versions. */
 #define RINGMESH_VERSION_MAJOR 0
+/** Minor version of this header (ABI-compatible within one MAJOR.MINOR while MAJOR is 0). */
 #define RINGMESH_VERSION_MINOR 1
+/** Patch version of this header. */
 #define RINGMESH_VERSION_PATCH 0
 /** One integer for compile-time checks: major * 10000 + minor * 100 + patch. */
 #define RINGMESH_VERSION \
     (RINGMESH_VERSION_MAJOR * 10000 + RINGMESH_VERSION_MINOR * 100 + RINGMESH_VERSION_PATCH)
 
-/** The library's version string ("0.1.0"), for run-time checks against the header. */
+/**
+ * The library's version string ("0.1.0"), for run-time checks against the
+ * header. Static (never NULL, never freed); thread-safe.
+ */
 const char *rk_version(void);
 
+/** A runtime (opaque): made by rk_runtime_create(), freed by rk_runtime_destroy(). */
 typedef struct rk_runtime rk_runtime_t;
+/** A running kernel's context (opaque), passed to its body; owned by the runtime. */
 typedef struct rk_ctx rk_ctx_t;
 
 /** How ranks talk. LOCAL: one process, no MPI. AUTO: $RINGMESH_TRANSPORT, else UCX, else MPI. */
 typedef enum rk_transport_kind {
-    RK_TRANSPORT_LOCAL = 0,
-    RK_TRANSPORT_AUTO,
-    RK_TRANSPORT_UCX,
-    RK_TRANSPORT_MPI
+    RK_TRANSPORT_LOCAL = 0, /**< this process only; MPI is not touched */
+    RK_TRANSPORT_AUTO,      /**< $RINGMESH_TRANSPORT (ucx, mpi), else UCX, else MPI */
+    RK_TRANSPORT_UCX,       /**< UCX active messages between ranks (MPI for bootstrap) */
+    RK_TRANSPORT_MPI        /**< MPI point-to-point between ranks */
 } rk_transport_kind_t;
 
 /** Where a kernel runs. AUTO: CUDA when a GPU is usable, else the host (logged once). */
 typedef enum rk_backend {
-    RK_BACKEND_HOST = 0,
-    RK_BACKEND_CUDA,
-    RK_BACKEND_AUTO
+    RK_BACKEND_HOST = 0, /**< a host thread */
+    RK_BACKEND_CUDA,     /**< a persistent GPU kernel; RK_ERR_UNSUPPORTED without a usable GPU */
+    RK_BACKEND_AUTO      /**< CUDA when a GPU is usable, else the host */
 } rk_backend_t;
 
+/** A kernel's lifecycle state (see the file comment for the legal path). */
 typedef enum rk_kernel_state {
-    RK_STATE_CREATED = 0,
-    RK_STATE_LAUNCHED,
-    RK_STATE_ACTIVE,
-    RK_STATE_DEACTIVATED,
-    RK_STATE_TERMINATING,
-    RK_STATE_TERMINATED
+    RK_STATE_CREATED = 0, /**< mailbox accepts messages; nothing runs */
+    RK_STATE_LAUNCHED,    /**< body started; nothing is dequeued yet */
+    RK_STATE_ACTIVE,      /**< processing messages */
+    RK_STATE_DEACTIVATED, /**< paused: messages are kept, none dequeued */
+    RK_STATE_TERMINATING, /**< draining, then stopping */
+    RK_STATE_TERMINATED   /**< stopped; the id stays taken */
 } rk_kernel_state_t;
 
+/** The state's name ("ACTIVE"); a static string, "UNKNOWN" for other values. */
 const char *rk_kernel_state_str(rk_kernel_state_t s);
 
+/** Bits of rk_runtime_params_t::field_mask: which fields the caller set. */
 enum {
-    RK_RUNTIME_FIELD_TRANSPORT = 1u << 0,
-    RK_RUNTIME_FIELD_SEND_TIMEOUT = 1u << 1,
-    RK_RUNTIME_FIELD_MAX_MESSAGE = 1u << 2,
-    RK_RUNTIME_FIELD_CREDITS = 1u << 3,
-    RK_RUNTIME_FIELD_MPI_COMM = 1u << 4,
-    RK_RUNTIME_FIELD_GPU = 1u << 5
+    RK_RUNTIME_FIELD_TRANSPORT = 1u << 0,    /**< rk_runtime_params_t::transport */
+    RK_RUNTIME_FIELD_SEND_TIMEOUT = 1u << 1, /**< rk_runtime_params_t::send_timeout_us */
+    RK_RUNTIME_FIELD_MAX_MESSAGE = 1u << 2,  /**< rk_runtime_params_t::max_message */
+    RK_RUNTIME_FIELD_CREDITS = 1u << 3,      /**< rk_runtime_params_t::credits */
+    RK_RUNTIME_FIELD_MPI_COMM = 1u << 4,     /**< rk_runtime_params_t::mpi_comm */
+    RK_RUNTIME_FIELD_GPU = 1u << 5           /**< rk_runtime_params_t::gpu */
 };
 
 /** Runtime parameters; only fields named in field_mask are read (others default). */
 typedef struct rk_runtime_params {
-    uint64_t field_mask;
+    uint64_t field_mask;           /**< RK_RUNTIME_FIELD_* bits of the fields set; 0 = all defaults */
     rk_transport_kind_t transport; /**< default LOCAL */
     int64_t send_timeout_us;       /**< rk_send's BLOCK wait; default 30 s */
     uint32_t max_message;          /**< largest encoded message; default 16 MiB */
@@ -92,6 +124,9 @@ typedef struct rk_runtime_params {
  * communicator: it calls MPI_Init_thread if the application has not, learns
  * rank/size/node-local rank and connects the transport. @p params may be NULL.
  * Ownership: destroy with rk_runtime_destroy.
+ * @return RK_OK; RK_ERR_INVALID (bad parameter, e.g. credits 0 or an unknown
+ *         transport), RK_ERR_NOMEM, RK_ERR_TRANSPORT (MPI or UCX could not be
+ *         set up; *out is untouched on error).
  */
 rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out);
 
@@ -102,12 +137,18 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
  */
 rk_status_t rk_runtime_destroy(rk_runtime_t *rt);
 
+/** This process's rank in the runtime's communicator (0 for LOCAL, -1 for NULL). */
 int rk_runtime_rank(const rk_runtime_t *rt);
+/** Number of ranks (1 for LOCAL, 0 for NULL). */
 int rk_runtime_size(const rk_runtime_t *rt);
 /** Rank among the ranks on this node (GPU binding). */
 int rk_runtime_local_rank(const rk_runtime_t *rt);
 
-/** Register a message type so received frames with its `__type__` decode. */
+/**
+ * Register a message type so received frames with its `__type__` decode.
+ * Register every type a rank may receive before rk_runtime_sync(). The same
+ * descriptor twice is RK_OK; another descriptor of the same name RK_ERR_EXISTS.
+ */
 rk_status_t rk_runtime_register_type(rk_runtime_t *rt, const rk_msg_type_t *type);
 /** The runtime's registry (for rk_msg_deserialize); owned by the runtime. */
 const rk_registry_t *rk_runtime_registry(const rk_runtime_t *rt);
@@ -119,22 +160,27 @@ const rk_registry_t *rk_runtime_registry(const rk_runtime_t *rt);
  */
 rk_status_t rk_runtime_sync(rk_runtime_t *rt);
 
-/** A kernel body: loops on @p ctx until rk_ctx_should_terminate. */
+/**
+ * A kernel body: loops on @p ctx until rk_ctx_should_terminate. Runs on its
+ * own thread; @p arg is rk_kernel_params_t::arg (NULL unless
+ * RK_KERNEL_FIELD_ARG is set).
+ */
 typedef void (*rk_kernel_fn)(rk_ctx_t *ctx, void *arg);
 
+/** Bits of rk_kernel_params_t::field_mask: which optional fields the caller set. */
 enum {
-    RK_KERNEL_FIELD_CAPACITY = 1u << 0,
-    RK_KERNEL_FIELD_STRATEGY = 1u << 1,
-    RK_KERNEL_FIELD_OUT_CAPACITY = 1u << 2,
-    RK_KERNEL_FIELD_BACKEND = 1u << 3,
-    RK_KERNEL_FIELD_ARG = 1u << 4,
-    RK_KERNEL_FIELD_DEDUP = 1u << 5,
-    RK_KERNEL_FIELD_DEVICE = 1u << 6
+    RK_KERNEL_FIELD_CAPACITY = 1u << 0,     /**< rk_kernel_params_t::capacity */
+    RK_KERNEL_FIELD_STRATEGY = 1u << 1,     /**< rk_kernel_params_t::strategy */
+    RK_KERNEL_FIELD_OUT_CAPACITY = 1u << 2, /**< rk_kernel_params_t::out_capacity */
+    RK_KERNEL_FIELD_BACKEND = 1u << 3,      /**< rk_kernel_params_t::backend */
+    RK_KERNEL_FIELD_ARG = 1u << 4,          /**< rk_kernel_params_t::arg */
+    RK_KERNEL_FIELD_DEDUP = 1u << 5,        /**< rk_kernel_params_t::dedup_window */
+    RK_KERNEL_FIELD_DEVICE = 1u << 6        /**< rk_kernel_params_t::device */
 };
 
 /** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
 typedef struct rk_kernel_params {
-    uint64_t field_mask;
+    uint64_t field_mask;            /**< RK_KERNEL_FIELD_* bits of the optional fields set */
     const char *kernel_id;          /**< unique in the job, <= 63 bytes */
     rk_kernel_fn fn;                /**< the body */
     void *arg;                      /**< passed to fn */
@@ -147,7 +193,13 @@ typedef struct rk_kernel_params {
     const struct rk_device_kernel *device;
 } rk_kernel_params_t;
 
-/** Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet. */
+/**
+ * Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet.
+ * The parameters are copied. Errors: RK_ERR_INVALID (no or too long
+ * kernel_id, no fn, a bad named field), RK_ERR_EXISTS (the id is taken on
+ * this or, as far as known, another rank), RK_ERR_UNSUPPORTED (CUDA backend
+ * asked for but unusable), RK_ERR_NOMEM.
+ */
 rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params);
 /** CREATED -> LAUNCHED: start its thread (or GPU kernel); it does not dequeue yet. */
 rk_status_t rk_kernel_launch(rk_runtime_t *rt, const char *kernel_id);
@@ -163,22 +215,23 @@ rk_status_t rk_kernel_deactivate(rk_runtime_t *rt, const char *kernel_id);
  */
 rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t drain_timeout_us,
                                 uint32_t *undelivered);
-/** create + launch + activate. */
+/** create + launch + activate; the errors of each. */
 rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params);
-/** The state of a local kernel. */
+/** The state of a local kernel; RK_ERR_NOT_FOUND for an unknown id, RK_ERR_INVALID for another rank's. */
 rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out);
-/** Home rank of a kernel (any rank's kernel, after rk_runtime_sync). */
+/** Home rank of a kernel (any rank's kernel, after rk_runtime_sync); RK_ERR_NOT_FOUND if unknown. */
 rk_status_t rk_kernel_rank(rk_runtime_t *rt, const char *kernel_id, int *rank);
 
 /** Counters of a local kernel. */
 typedef struct rk_kernel_stats {
-    rk_mailbox_stats_t inbox;
+    rk_mailbox_stats_t inbox; /**< the inbound mailbox's counters (local kernels only) */
     uint64_t processed;     /**< messages received by the body */
     uint64_t sent;          /**< outputs emitted */
     uint64_t duplicates;    /**< messages discarded by dedup */
     uint64_t remote_drops;  /**< drops reported back by remote kernels' mailboxes */
     uint64_t remote_rejects;/**< rejects reported back by remote kernels' mailboxes */
 } rk_kernel_stats_t;
+/** Snapshot of a kernel's counters into *@p out (inbox: local kernels only); RK_ERR_NOT_FOUND if unknown. */
 rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
 
 /** Traffic with one peer rank (a snapshot). */
@@ -187,6 +240,14 @@ typedef struct rk_peer_stats {
     uint64_t frames_received, bytes_received; /**< everything received from the peer */
     uint64_t credit_waits;                    /**< data frames that had to queue for credits */
 } rk_peer_stats_t;
+/** @var rk_peer_stats::frames_sent
+ *  Frames this rank sent the peer. */
+/** @var rk_peer_stats::bytes_sent
+ *  Bytes this rank sent the peer. */
+/** @var rk_peer_stats::frames_received
+ *  Frames received from the peer. */
+/** @var rk_peer_stats::bytes_received
+ *  Bytes received from the peer. */
 /** Wire traffic with @p peer (RK_ERR_INVALID for a LOCAL runtime or a bad rank). */
 rk_status_t rk_runtime_get_peer_stats(rk_runtime_t *rt, int peer, rk_peer_stats_t *out);
 /**
@@ -205,11 +266,14 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out);
  * RK_ERR_DROPPED, RK_ERR_TIMEOUT, RK_ERR_TERMINATED, RK_ERR_MALFORMED.
  */
 rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg);
+/** rk_send() with its own BLOCK wait: @p timeout_us (0 = do not wait, RK_WAIT_FOREVER). */
 rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
                             int64_t timeout_us);
 /**
  * Receive the next output of @p kernel_id addressed to this rank, highest
- * priority first. Caller owns *out (rk_msg_free).
+ * priority first, waiting up to @p timeout_us (0 polls, RK_WAIT_FOREVER).
+ * Caller owns *out (rk_msg_free). Errors: RK_ERR_TIMEOUT, RK_ERR_NOT_FOUND,
+ * RK_ERR_TERMINATED (the runtime is shutting down).
  */
 rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us,
                        rk_msg_t **out);
@@ -239,8 +303,11 @@ rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg);
 rk_status_t rk_ctx_reply(rk_ctx_t *ctx, const rk_msg_t *request, rk_msg_t *reply);
 /** Forward a copy to another kernel (pipelines), like rk_send. */
 rk_status_t rk_ctx_send_to(rk_ctx_t *ctx, const char *kernel_id, const rk_msg_t *msg);
+/** The kernel's id (owned by the runtime, valid while the kernel exists). */
 const char *rk_ctx_kernel_id(const rk_ctx_t *ctx);
+/** The runtime that runs the kernel (e.g. for rk_send from a body). */
 rk_runtime_t *rk_ctx_runtime(rk_ctx_t *ctx);
+/** The body's arg (rk_kernel_params_t::arg, NULL when not set). */
 void *rk_ctx_arg(const rk_ctx_t *ctx);
 
 #ifdef __cplusplus
