@@ -98,6 +98,7 @@ static const char *const stage_id[NSTAGES] = {"source", "window", "filter", "sin
 typedef struct config {
     long long records; /* -1: not given */
     long long batch, window, seed, queue;
+    long long drop_batch; /* testing aid: window drops this batch (-1: none) */
     double threshold, progress_s, timeout_s;
     const char *input, *place_arg;
     bool verify;
@@ -172,6 +173,8 @@ static const char usage_text[] =
     "  --verify          recompute everything serially on rank 0 (same math, no\n"
     "                    kernels) and compare: counts and checksum exact, floats\n"
     "                    within a relative 1e-9; prints VERIFY OK or VERIFY FAILED\n"
+    "  --drop-batch I    testing aid: the window stage silently drops batch I, so\n"
+    "                    the stages' checks and --verify must report the loss\n"
     "  -h, --help        show this help and exit\n"
     "\n"
     "Environment: RINGMESH_TRANSPORT=ucx|mpi (default ucx); RINGMESH_LOG=info shows\n"
@@ -213,6 +216,7 @@ static int parse_options(int argc, char **argv, config_t *c)
         {"progress", APP_OPT_DOUBLE, &c->progress_s, 0, 0, 0, 3600},
         {"timeout", APP_OPT_DOUBLE, &c->timeout_s, 0, 0, 1, 86400},
         {"verify", APP_OPT_FLAG, &c->verify, 0, 0, 0, 0},
+        {"drop-batch", APP_OPT_INT, &c->drop_batch, 0, INT64_MAX, 0, 0},
         {NULL, APP_OPT_FLAG, NULL, 0, 0, 0, 0},
     };
     app_args_t args;
@@ -226,6 +230,7 @@ static int parse_options(int argc, char **argv, config_t *c)
     c->threshold = 4;
     c->progress_s = 2;
     c->timeout_s = 120;
+    c->drop_batch = -1;
     if (!app_parse_options(argc, argv, opts, false, &args)) return APP_EXIT_USAGE;
     bool help = args.help;
     app_args_free(&args);
@@ -383,6 +388,7 @@ static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
     }
     check_seq(s, in->seq, in->start, in->last, (long long)n);
     sig_window_process(&s->win, x, n, s->mean, s->std);
+    if (!in->last && in->seq == s->cfg->drop_batch) return RK_OK; /* --drop-batch */
     st = rk_msg_create(StatBatch_type(), 3 * n * sizeof *x + 32, (rk_msg_t **)&out);
     if (st != RK_OK) return st;
     out->seq = in->seq;
