@@ -34,6 +34,7 @@ typedef enum frame_kind {
     FRAME_DUP,        /* your kernel `name` duplicates one on src_rank */
     FRAME_BUF_GET,    /* send me buffer `name` (16 hex digits); aux = request token */
     FRAME_BUF_DATA,   /* buffer bytes for request aux; priority = 0 ok, else an rk_status_t negated */
+    FRAME_GONE,       /* kernel `name` on src_rank has terminated */
     FRAME_KIND_MAX_
 } frame_kind_t;
 

@@ -246,6 +246,8 @@ static uint32_t finish(kernel_t *k)
     pthread_mutex_lock(&k->lock);
     set_state(k, RK_STATE_TERMINATED);
     pthread_mutex_unlock(&k->lock);
+    if (k->rt->router && !__atomic_load_n(&k->rt->shutting_down, __ATOMIC_ACQUIRE))
+        router_announce_gone(k->rt->router, k); /* senders elsewhere now get RK_ERR_TERMINATED */
     return left;
 }
 

@@ -336,6 +336,21 @@ static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t 
     return st;
 }
 
+void router_announce_gone(router_t *r, const kernel_t *k) { ctrl_all(r, FRAME_GONE, k->id, strlen(k->id), 0); }
+
+rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t len, int sequenced)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    rk_status_t st;
+    if (!copy) return RK_ERR_NOMEM;
+    memcpy(copy, data, len);
+    pthread_mutex_lock(&r->lock);
+    st = sequenced && len >= RK_FRAME_HDR ? tp_send_frame(r, dest, copy, len) : r->ops->send(r->tp, dest, copy, len);
+    pthread_mutex_unlock(&r->lock);
+    free(copy);
+    return st;
+}
+
 void router_report_dup(router_t *r, const char *id, int rank)
 {
     pthread_mutex_lock(&r->lock);
@@ -398,6 +413,7 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
             send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), st == RK_ERR_FULL ? 1 : 2);
         else {
             r->undeliverable++;
+            r->peers[src].stats.undeliverable++;
             RK_WARN("message from rank %d for kernel '%s' not delivered: %s", src, d->k->id, rk_status_str(st));
         }
         rk_msg_free(d->msg);
@@ -476,6 +492,7 @@ static void deliver_publication(router_t *r, flow_t *f, const char *topic, rk_ms
 static void bad_frame(router_t *r, int src, const char *what, rk_status_t st)
 {
     r->bad_frames++;
+    if (src >= 0 && src < r->boot.size) r->peers[src].stats.frames_unreadable++;
     RK_WARN("unreadable frame from rank %d (%s: %s); counted and skipped (%llu so far)", src, what,
             rk_status_str(st), (unsigned long long)r->bad_frames);
 }
@@ -511,6 +528,7 @@ static void handle_data(router_t *r, int src, const frame_t *f)
     k = rk_dir_find(r->rt, name);
     if (!k || (f->kind == FRAME_MSG && !k->local)) {
         r->undeliverable++;
+        r->peers[src].stats.undeliverable++;
         RK_WARN("message from rank %d for unknown kernel '%s' dropped", src, name);
         rk_msg_free(msg);
         owe_credit(r, fl);
@@ -625,6 +643,10 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         if (f->aux > p->fin_seen) p->fin_seen = f->aux;
         break;
     case FRAME_BUF_GET: serve_buffer(r, src, name, f->aux); break;
+    case FRAME_GONE:
+        k = rk_dir_find(r->rt, name);
+        if (k && !k->local && k->home_rank == src) __atomic_store_n(&k->state, RK_STATE_TERMINATED, __ATOMIC_RELEASE);
+        break;
     case FRAME_BUF_DATA: complete_fetch(r, f); break;
     default: break;
     }

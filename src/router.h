@@ -25,6 +25,14 @@ rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_
 /** One copy of a publication to @p rank, fanned out to its subscribers there. */
 rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg,
                            int64_t timeout_us);
+/** Tell every peer that local kernel @p k has terminated. */
+void router_announce_gone(router_t *r, const kernel_t *k);
+/**
+ * Test hook: send raw bytes to @p dest as if they were a frame. With
+ * @p sequenced the bytes' sequence field is set to the next one for @p dest
+ * (so a well-formed header with a bad payload reaches the decoder).
+ */
+rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t len, int sequenced);
 /** Tell every peer about a kernel launched here / a subscription made here. */
 rk_status_t router_announce_kernel(router_t *r, const kernel_t *k);
 rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k);

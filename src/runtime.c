@@ -313,6 +313,15 @@ static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t
     return st;
 }
 
+/* Bad input gets its status and a log line (the first 20 per runtime; then a note that more were suppressed). */
+static rk_status_t bad_input(rk_runtime_t *rt, rk_status_t st, const char *call, const char *kernel_id)
+{
+    uint32_t n = __atomic_fetch_add(&rt->bad_inputs, 1, __ATOMIC_RELAXED);
+    if (n < 20) RK_WARN("%s to '%s': %s", call, kernel_id, rk_status_str(st));
+    else if (n == 20) RK_WARN("more refused calls: further lines suppressed");
+    return st;
+}
+
 rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
                             int64_t timeout_us)
 {
@@ -320,14 +329,14 @@ rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_ms
     rk_status_t st;
 
     if (!rt || !kernel_id || !msg) return RK_ERR_INVALID;
-    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return RK_ERR_TERMINATED;
+    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id);
     st = rk_msg_validate(msg);
-    if (st != RK_OK) return st;
+    if (st != RK_OK) return bad_input(rt, st, "send", kernel_id);
+    if (msg->size > rt->params.max_message) return bad_input(rt, RK_ERR_TOO_LARGE, "send", kernel_id);
     k = rk_dir_find(rt, kernel_id);
-    if (!k) {
-        RK_DEBUG("send: unknown kernel '%s'", kernel_id);
-        return RK_ERR_NOT_FOUND;
-    }
+    if (!k) return bad_input(rt, RK_ERR_NOT_FOUND, "send", kernel_id);
+    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) >= RK_STATE_TERMINATING)
+        return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id);
     RK_TRACE(rt, TRACE_SEND, rk_trace_current_kernel(), msg);
     if (k->local) return send_copy_local(rt, k, msg, timeout_us);
     return router_send(rt->router, k, msg, timeout_us);
@@ -366,11 +375,15 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
     rk_mailbox_t *mb;
 
     if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
-    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return RK_ERR_TERMINATED;
+    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return bad_input(rt, RK_ERR_TERMINATED, "receive", kernel_id);
     k = rk_dir_find(rt, kernel_id);
-    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k) return bad_input(rt, RK_ERR_NOT_FOUND, "receive", kernel_id);
     mb = rk_kernel_outbox(rt, k);
     if (!mb) return RK_ERR_NOMEM;
+    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == RK_STATE_TERMINATED) { /* what is left, then the end */
+        rk_status_t st = rk_mailbox_try_get(mb, out);
+        return st == RK_OK ? st : RK_ERR_TERMINATED;
+    }
     rk_status_t st = !rt->router || k->home_rank == rt->rank ? rk_mailbox_get(mb, timeout_us, out)
                                                               : receive_remote(rt, mb, timeout_us, out);
     if (st == RK_OK) RK_TRACE(rt, TRACE_DEQUEUE, NULL, *out);

@@ -80,6 +80,7 @@ struct rk_runtime {
     int gpu_fallback_logged;     /* the AUTO -> host decision is logged once */
     struct buffer_table *buffers;
     struct trace *trace;         /* NULL unless $RINGMESH_TRACE is set */
+    uint32_t bad_inputs;         /* refused calls, for rate-limited logging */
 };
 
 /* Buffers (buffer.c). */

@@ -239,6 +239,8 @@ typedef struct rk_peer_stats {
     uint64_t frames_sent, bytes_sent;         /**< everything this rank sent the peer */
     uint64_t frames_received, bytes_received; /**< everything received from the peer */
     uint64_t credit_waits;                    /**< data frames that had to queue for credits */
+    uint64_t frames_unreadable;               /**< frames from the peer that failed to parse or decode */
+    uint64_t undeliverable;                   /**< its messages for unknown or terminated kernels */
 } rk_peer_stats_t;
 /** @var rk_peer_stats::frames_sent
  *  Frames this rank sent the peer. */
