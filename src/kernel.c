@@ -96,6 +96,27 @@ static int dedup_seen(dedup_set_t *d, const rk_uuid_t *u)
 
 /* ---- allocation ---------------------------------------------------------- */
 
+/*
+ * Read only what the caller's field_mask names (plus the required kernel_id
+ * and fn): a caller compiled against an older, shorter rk_kernel_params_t
+ * never has bytes past its struct read.
+ */
+static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
+{
+    uint64_t m = p->field_mask;
+    memset(dst, 0, sizeof *dst);
+    dst->field_mask = m;
+    dst->kernel_id = p->kernel_id;
+    dst->fn = p->fn;
+    if (m & RK_KERNEL_FIELD_ARG) dst->arg = p->arg;
+    if (m & RK_KERNEL_FIELD_CAPACITY) dst->capacity = p->capacity;
+    if (m & RK_KERNEL_FIELD_STRATEGY) dst->strategy = p->strategy;
+    if (m & RK_KERNEL_FIELD_OUT_CAPACITY) dst->out_capacity = p->out_capacity;
+    if (m & RK_KERNEL_FIELD_BACKEND) dst->backend = p->backend;
+    if (m & RK_KERNEL_FIELD_DEDUP) dst->dedup_window = p->dedup_window;
+    if (m & RK_KERNEL_FIELD_DEVICE) dst->device = p->device;
+}
+
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out)
 {
     kernel_t *k = calloc(1, sizeof *k);
@@ -104,11 +125,9 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     rk_status_t st;
 
     if (!k) return RK_ERR_NOMEM;
-    k->params = *p;
+    copy_params(&k->params, p);
     if ((p->field_mask & RK_KERNEL_FIELD_CAPACITY) && p->capacity) cap = p->capacity;
     if (p->field_mask & RK_KERNEL_FIELD_STRATEGY) bp = p->strategy;
-    if (!(p->field_mask & RK_KERNEL_FIELD_ARG)) k->params.arg = NULL;
-    if (p->field_mask & RK_KERNEL_FIELD_ARG) k->params.arg = p->arg;
     memcpy(k->id, p->kernel_id, strlen(p->kernel_id) + 1);
     k->params.kernel_id = k->id;
     k->rt = rt;
@@ -121,19 +140,16 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     st = rk_mailbox_create(cap, bp, &k->inbox);
     if (st == RK_OK) k->reqmap = calloc(RK_REQMAP_SIZE, sizeof *k->reqmap);
     if (st == RK_OK && !k->reqmap) st = RK_ERR_NOMEM;
-    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_DEDUP) && p->dedup_window)
-        st = dedup_init(&k->dedup, p->dedup_window);
-    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_DEVICE)) {
-        if (!p->device || !p->device->host_body) st = RK_ERR_INVALID;
+    if (st == RK_OK && k->params.dedup_window) st = dedup_init(&k->dedup, k->params.dedup_window);
+    if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_DEVICE)) {
+        if (!k->params.device || !k->params.device->host_body) st = RK_ERR_INVALID;
         else k->params.fn = rk_device_pump;
-    } else {
-        k->params.device = NULL;
     }
-    if (st == RK_OK && (p->field_mask & RK_KERNEL_FIELD_BACKEND) && p->backend != RK_BACKEND_HOST) {
+    if (st == RK_OK && k->params.backend != RK_BACKEND_HOST) {
         const char *why = NULL;
-        if (p->backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
+        if (k->params.backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
         else if (rk_cuda_device_count(&why) > 0) k->backend = RK_BACKEND_CUDA;
-        else if (p->backend == RK_BACKEND_CUDA) {
+        else if (k->params.backend == RK_BACKEND_CUDA) {
             RK_ERROR("kernel '%s': CUDA backend requested but unavailable (%s)", k->id, why);
             st = RK_ERR_UNSUPPORTED;
         } else if (!__atomic_exchange_n(&rt->gpu_fallback_logged, 1, __ATOMIC_RELAXED)) {

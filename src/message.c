@@ -165,7 +165,8 @@ static rk_status_t append_bytes(rk_msg_t **pm, const void *data, size_t len, int
     return RK_OK;
 }
 
-rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size_t len)
+/* Store @p data as the STR (NUL-terminated in the block) or BYTES field at @p field_offset. */
+static rk_status_t set_blob(void *msgpp, size_t field_offset, rk_kind_t kind, const void *data, size_t len)
 {
     const rk_field_t *f;
     rk_status_t st = setter_field(msgpp, field_offset, &f);
@@ -173,32 +174,31 @@ rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size
     rk_view_t v;
 
     if (st != RK_OK) return st;
-    if (f->kind != RK_KIND_STR) return RK_ERR_TYPE;
-    if (!s) return rk_msg_set_nil(msgpp, field_offset);
-    if (len == RK_NTS) len = strlen(s);
-    if (memchr(s, 0, len)) return RK_ERR_INVALID; /* strings carry no NUL */
+    if (f->kind != kind) return RK_ERR_TYPE;
+    if (!data && len) return RK_ERR_INVALID;
     m = load_pp(msgpp);
-    st = append_bytes(&m, s, len, 1, &v);
+    st = append_bytes(&m, data, len, kind == RK_KIND_STR, &v);
     store_pp(msgpp, m);
     if (st == RK_OK) *field_view(m, f) = v;
     return st;
 }
 
+rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size_t len)
+{
+    if (!s) { /* nil, but only for a STR field */
+        const rk_field_t *f;
+        rk_status_t st = setter_field(msgpp, field_offset, &f);
+        if (st != RK_OK) return st;
+        return f->kind == RK_KIND_STR ? rk_msg_set_nil(msgpp, field_offset) : RK_ERR_TYPE;
+    }
+    if (len == RK_NTS) len = strlen(s);
+    if (memchr(s, 0, len)) return RK_ERR_INVALID; /* strings carry no NUL */
+    return set_blob(msgpp, field_offset, RK_KIND_STR, s, len);
+}
+
 rk_status_t rk_msg_set_bytes(void *msgpp, size_t field_offset, const void *data, size_t len)
 {
-    const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
-    rk_msg_t *m;
-    rk_view_t v;
-
-    if (st != RK_OK) return st;
-    if (f->kind != RK_KIND_BYTES) return RK_ERR_TYPE;
-    if (!data && len) return RK_ERR_INVALID;
-    m = load_pp(msgpp);
-    st = append_bytes(&m, data, len, 0, &v);
-    store_pp(msgpp, m);
-    if (st == RK_OK) *field_view(m, f) = v;
-    return st;
+    return set_blob(msgpp, field_offset, RK_KIND_BYTES, data, len);
 }
 
 /*
