@@ -125,6 +125,9 @@ for exe in "${apps[@]}"; do
     ringmesh-pipeline | ringmesh-pubsub | ringmesh-calc)
         "$exe" --help >/dev/null 2>&1 || fail "$(basename "$exe") --help"
         echo "  $(basename "$exe") --help: ok" ;;
+    ringmesh-info)
+        info=$("$exe" 2>&1) || { echo "$info"; fail "ringmesh-info"; }
+        echo "  ringmesh-info: $(head -n 1 <<<"$info")" ;;
     *) echo "  $(basename "$exe"): installed, links to $(ldd "$exe" | awk '/libringmesh/ {print $3}')" ;;
     esac
 done
