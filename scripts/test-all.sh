@@ -46,7 +46,7 @@ fi
 if want asan; then
     banner "ASan + UBSan"
     configure build-asan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=address,undefined -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-asan -j"$JOBS" --target ringmesh-unit ringmesh-mpi-tests
+    cmake --build build-asan -j"$JOBS" --target ringmesh-unit ringmesh-mpi-tests ringmesh-info
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-failure -j"$JOBS"
     # MPI libraries keep allocations past MPI_Finalize, so leak checking is
@@ -57,7 +57,7 @@ fi
 if want tsan; then
     banner "TSan"
     configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=thread -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit
+    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info
     # UCX's mmap hooks (libucm) crash under TSan at thread exit; the library does not need them.
     UCX_MEM_MMAP_HOOK_MODE=none TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         ctest --test-dir build-tsan -L unit --output-on-failure -j1

@@ -9,6 +9,7 @@
  * thread has exited is counted, logged and returned as "undelivered".
  */
 #include "../cuda/backend.h"
+#include "idset.h"
 #include "log.h"
 #include "router.h"
 #include "runtime_internal.h"
@@ -25,73 +26,6 @@ const char *rk_kernel_state_str(rk_kernel_state_t s)
 {
     static const char *names[] = {"CREATED", "LAUNCHED", "ACTIVE", "DEACTIVATED", "TERMINATING", "TERMINATED"};
     return (unsigned)s <= RK_STATE_TERMINATED ? names[s] : "UNKNOWN";
-}
-
-/* ---- dedup: a ring of the last `window` ids plus an open-addressing set --- */
-
-static uint32_t uuid_hash(const rk_uuid_t *u)
-{
-    uint32_t h;
-    memcpy(&h, u->bytes + 8, sizeof h); /* random bits of a v4 UUID */
-    return h ^ u->bytes[0] ^ ((uint32_t)u->bytes[1] << 8);
-}
-
-static rk_status_t dedup_init(dedup_set_t *d, uint32_t window)
-{
-    uint32_t w = 1;
-    while (w < window) w <<= 1;
-    d->window = w;
-    d->ring = calloc(w, sizeof *d->ring);
-    d->table = calloc(2 * (size_t)w, sizeof *d->table);
-    d->tomb = calloc(2 * (size_t)w, 1);
-    return d->ring && d->table && d->tomb ? RK_OK : RK_ERR_NOMEM;
-}
-
-static void dedup_free(dedup_set_t *d)
-{
-    free(d->ring);
-    free(d->table);
-    free(d->tomb);
-}
-
-static int64_t dedup_slot(const dedup_set_t *d, const rk_uuid_t *u, int for_insert)
-{
-    uint32_t mask = 2 * d->window - 1, i = uuid_hash(u) & mask;
-    int64_t first_free = -1;
-    for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
-        if (rk_uuid_is_nil(&d->table[i]) && !d->tomb[i]) return for_insert && first_free >= 0 ? first_free : (for_insert ? (int64_t)i : -1);
-        if (d->tomb[i]) {
-            if (first_free < 0) first_free = i;
-            continue;
-        }
-        if (rk_uuid_equal(&d->table[i], u)) return for_insert ? -2 : (int64_t)i;
-    }
-    return for_insert ? first_free : -1;
-}
-
-/* Returns 1 when @p u was seen within the window (and records it otherwise). */
-static int dedup_seen(dedup_set_t *d, const rk_uuid_t *u)
-{
-    rk_uuid_t *old = &d->ring[d->next & (d->window - 1)];
-    int64_t at;
-
-    if (rk_uuid_is_nil(u)) return 0;
-    if (dedup_slot(d, u, 0) >= 0) return 1;
-    if (!rk_uuid_is_nil(old)) { /* evict the id leaving the window */
-        at = dedup_slot(d, old, 0);
-        if (at >= 0) {
-            memset(&d->table[at], 0, sizeof(rk_uuid_t));
-            d->tomb[at] = 1;
-        }
-    }
-    at = dedup_slot(d, u, 1);
-    if (at >= 0) {
-        d->table[at] = *u;
-        d->tomb[at] = 0;
-    }
-    *old = *u;
-    d->next++;
-    return 0;
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -138,9 +72,8 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->cv, NULL);
     st = rk_mailbox_create(cap, bp, &k->inbox);
-    if (st == RK_OK) k->reqmap = calloc(RK_REQMAP_SIZE, sizeof *k->reqmap);
-    if (st == RK_OK && !k->reqmap) st = RK_ERR_NOMEM;
-    if (st == RK_OK && k->params.dedup_window) st = dedup_init(&k->dedup, k->params.dedup_window);
+    if (st == RK_OK) st = idset_init(&k->origins, RK_REQMAP_SIZE);
+    if (st == RK_OK && k->params.dedup_window) st = idset_init(&k->dedup, k->params.dedup_window);
     if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_DEVICE)) {
         if (!k->params.device || !k->params.device->host_body) st = RK_ERR_INVALID;
         else k->params.fn = rk_device_pump;
@@ -171,8 +104,8 @@ void rk_kernel_free(kernel_t *k)
         rk_mailbox_destroy(k->inbox);
         pthread_mutex_destroy(&k->lock);
         pthread_cond_destroy(&k->cv);
-        free(k->reqmap);
-        dedup_free(&k->dedup);
+        idset_free(&k->origins);
+        idset_free(&k->dedup);
     }
     rk_mailbox_destroy(k->outbox);
     free(k);
@@ -353,11 +286,10 @@ bool rk_ctx_should_terminate(rk_ctx_t *ctx)
     return rk_mailbox_size(k->inbox) == 0 || rk_mono_ns() >= k->drain_deadline_ns;
 }
 
+/* Remember where a request from another rank came from, for replies sent with rk_ctx_send. */
 static void remember_origin(kernel_t *k, const rk_msg_t *m)
 {
-    req_origin_t *o = &k->reqmap[uuid_hash(&m->message_id) & (RK_REQMAP_SIZE - 1)];
-    o->id = m->message_id;
-    o->rank = m->src_rank < 0 ? k->rt->rank : m->src_rank;
+    if (m->src_rank >= 0 && m->src_rank != k->rt->rank) idset_put(&k->origins, &m->message_id, m->src_rank);
 }
 
 /* Wait while LAUNCHED or DEACTIVATED; returns the state seen last. */
@@ -403,11 +335,13 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
         if (s == RK_STATE_ACTIVE || (s == RK_STATE_TERMINATING && k->draining)) {
             st = rk_mailbox_get(k->inbox, left_us > RECEIVE_SLICE_US ? RECEIVE_SLICE_US : left_us, out);
             if (st == RK_OK) {
-                if (k->dedup.window && dedup_seen(&k->dedup, &(*out)->message_id)) {
+                if (k->dedup.window && !rk_uuid_is_nil(&(*out)->message_id) &&
+                    idset_find(&k->dedup, &(*out)->message_id, NULL)) {
                     __atomic_fetch_add(&k->duplicates, 1, __ATOMIC_RELAXED);
                     rk_msg_free(*out);
                     continue;
                 }
+                if (k->dedup.window) idset_put(&k->dedup, &(*out)->message_id, 0);
                 remember_origin(k, *out);
                 __atomic_fetch_add(&k->processed, 1, __ATOMIC_RELAXED);
                 RK_TRACE(k->rt, TRACE_DEQUEUE, k, *out);
@@ -422,10 +356,9 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
 /* The rank an output goes to: the origin of the request it answers, else here. */
 static int output_rank(kernel_t *k, const rk_msg_t *msg)
 {
-    const req_origin_t *o;
+    int32_t rank;
     if (rk_uuid_is_nil(&msg->correlation_id)) return k->rt->rank;
-    o = &k->reqmap[uuid_hash(&msg->correlation_id) & (RK_REQMAP_SIZE - 1)];
-    return rk_uuid_equal(&o->id, &msg->correlation_id) ? o->rank : k->rt->rank;
+    return idset_remove_get(&k->origins, &msg->correlation_id, &rank) ? rank : k->rt->rank;
 }
 
 static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)

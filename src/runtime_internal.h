@@ -10,12 +10,13 @@
 #ifndef RK_RUNTIME_INTERNAL_H
 #define RK_RUNTIME_INTERNAL_H
 
+#include "idset.h"
 #include "ringmesh/ringmesh.h"
 
 #include <pthread.h>
 
 #define RK_ID_MAX 64
-#define RK_REQMAP_SIZE 4096 /* remembered request origins per kernel */
+#define RK_REQMAP_SIZE 16384 /* remembered request origins per kernel (oldest evicted) */
 
 struct router;
 
@@ -23,18 +24,7 @@ struct rk_ctx {
     struct kernel *k;
 };
 
-typedef struct req_origin {
-    rk_uuid_t id;
-    int32_t rank;
-} req_origin_t;
 
-typedef struct dedup_set {
-    uint32_t window;   /* ring size (power of two) */
-    uint32_t next;     /* ring position of the next insert */
-    rk_uuid_t *ring;   /* insertion order, for eviction */
-    rk_uuid_t *table;  /* open addressing, 2 * window slots, nil = empty */
-    uint8_t *tomb;     /* deleted slots */
-} dedup_set_t;
 
 typedef struct kernel {
     char id[RK_ID_MAX];
@@ -56,8 +46,8 @@ typedef struct kernel {
     struct rk_ctx ctx;
     uint64_t processed, sent, duplicates;
     uint64_t remote_drops, remote_rejects;
-    req_origin_t *reqmap;        /* message_id -> rank it came from */
-    dedup_set_t dedup;
+    idset_t origins;             /* request message_id -> rank it came from (replies) */
+    idset_t dedup;               /* message_ids seen, when dedup is on */
 } kernel_t;
 
 typedef struct topic {

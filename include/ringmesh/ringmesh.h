@@ -297,8 +297,10 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out);
 bool rk_ctx_should_terminate(rk_ctx_t *ctx);
 /**
  * Emit an output (copied). A message whose correlation_id names a request this
- * kernel received goes to the rank that sent that request; others go to the
- * kernel's own rank. Read there with rk_receive(kernel_id).
+ * kernel received goes to the rank that sent that request (the kernel
+ * remembers the origins of its last 16,384 requests from other ranks; prefer
+ * rk_ctx_reply, which needs no memory); others go to the kernel's own rank.
+ * Read there with rk_receive(kernel_id).
  */
 rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg);
 /** Set @p reply's correlation_id to @p request's message_id and emit it to the requester. */

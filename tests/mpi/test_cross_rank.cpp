@@ -359,3 +359,64 @@ TEST(FlowControl, DropOldestCountsExactlyAndTellsSenders)
     if (d.size > 1) EXPECT_EQ(total, expected_drops);
     MPI_Barrier(MPI_COMM_WORLD);
 }
+
+// Replies sent with rk_ctx_send and a hand-set correlation_id go back to the
+// requesting rank even with thousands of requests pending at once.
+namespace {
+struct Held {
+    std::vector<rk_msg_t *> reqs;
+    int want = 0;
+};
+
+void hold_then_reply(rk_ctx_t *ctx, void *arg)
+{
+    auto *h = static_cast<Held *>(arg);
+    while (!rk_ctx_should_terminate(ctx)) {
+        rk_msg_t *m = nullptr;
+        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
+        h->reqs.push_back(m);
+        if ((int)h->reqs.size() < h->want) continue;
+        for (rk_msg_t *r : h->reqs) {  // every request is pending now; answer them all
+            TestNum *rep = make_num(reinterpret_cast<TestNum *>(r)->seq);
+            rep->hdr.correlation_id = r->message_id;
+            EXPECT_EQ(rk_ctx_send(ctx, &rep->hdr), RK_OK);
+            rk_msg_free(&rep->hdr);
+            rk_msg_free(r);
+        }
+        h->reqs.clear();
+    }
+    for (rk_msg_t *r : h->reqs) rk_msg_free(r);
+}
+}  // namespace
+
+TEST(RequestResponse, HandCorrelatedRepliesReachTheRequesterWithThousandsPending)
+{
+    DistRuntime d;
+    int home = d.size - 1, senders = d.size > 1 ? d.size - 1 : 1;
+    const int per = 5000 / senders;
+    Held held;
+    held.want = per * senders;
+    if (d.rank == home) {
+        auto p = kparams("holder", hold_then_reply, &held);
+        p.field_mask |= RK_KERNEL_FIELD_CAPACITY | RK_KERNEL_FIELD_OUT_CAPACITY;
+        p.capacity = 8192;
+        p.out_capacity = 8192;
+        ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
+    }
+    ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
+    if (d.rank != home || d.size == 1) {
+        for (int i = 0; i < per; i++) {
+            TestNum *n = make_num(i, 128, d.rank);
+            ASSERT_EQ(rk_send(d.rt, "holder", &n->hdr), RK_OK);
+            rk_msg_free(&n->hdr);
+        }
+        int got = 0;
+        rk_msg_t *out = nullptr;
+        while (got < per && rk_receive(d.rt, "holder", 30000000, &out) == RK_OK) {
+            got++;
+            rk_msg_free(out);
+        }
+        EXPECT_EQ(got, per) << "replies went to the wrong rank";
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
