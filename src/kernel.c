@@ -21,6 +21,7 @@
 
 #define DEFAULT_CAPACITY 1024
 #define RECEIVE_SLICE_US 100000 /* re-check state at least this often */
+#define POLL_NS 50000           /* a waiting kernel drives the transport this long before sleeping */
 
 const char *rk_kernel_state_str(rk_kernel_state_t s)
 {
@@ -316,6 +317,26 @@ static int wait_active(kernel_t *k, int64_t timeout_us)
     return s;
 }
 
+/*
+ * Take the next message. In a distributed runtime the waiting kernel thread
+ * first drives the transport itself for a short while (DESIGN: no relay hop
+ * on the hot path): a frame for this kernel is then decoded and taken by the
+ * thread that will process it. After POLL_NS it sleeps on the mailbox and the
+ * progress thread delivers, so idle kernels do not burn a core.
+ */
+static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
+{
+    router_t *r = k->rt->router;
+    if (r && timeout_us != 0) {
+        int64_t until = rk_mono_ns() + POLL_NS;
+        do {
+            if (rk_mailbox_try_get(k->inbox, out) == RK_OK) return RK_OK;
+            if (router_progress(r) == 0) rk_cpu_relax();
+        } while (rk_mono_ns() < until);
+    }
+    return rk_mailbox_get(k->inbox, timeout_us, out);
+}
+
 rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
 {
     kernel_t *k;
@@ -333,7 +354,7 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
         if (left_us < 0) left_us = 0;
         s = wait_active(k, left_us);
         if (s == RK_STATE_ACTIVE || (s == RK_STATE_TERMINATING && k->draining)) {
-            st = rk_mailbox_get(k->inbox, left_us > RECEIVE_SLICE_US ? RECEIVE_SLICE_US : left_us, out);
+            st = take(k, left_us > RECEIVE_SLICE_US ? RECEIVE_SLICE_US : left_us, out);
             if (st == RK_OK) {
                 if (k->dedup.window && !rk_uuid_is_nil(&(*out)->message_id) &&
                     idset_find(&k->dedup, &(*out)->message_id, NULL)) {

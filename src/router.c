@@ -27,6 +27,7 @@
 #include "../transport/transport.h"
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,6 +736,7 @@ static void *progress_main(void *arg)
 {
     router_t *r = arg;
     int idle = 0;
+    prctl(PR_SET_TIMERSLACK, 1000UL); /* short sleeps stay short (default slack is 50 us) */
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
         pthread_mutex_lock(&r->lock);
         int n = progress_locked(r);
