@@ -17,6 +17,7 @@ static const struct {
     const char *name, *meaning;
 } vars[] = {
     {"RINGMESH_TRANSPORT", "ucx (default) or mpi: how ranks talk"},
+    {"RINGMESH_UCX_PEER_ERRORS", "0: no UCX peer error handling (shared-memory lanes, faster on one node; a dead rank may then hang its peers)"},
     {"RINGMESH_LOG", "error, warn (default), info or debug; lines are rank-prefixed"},
     {"RINGMESH_STATS", "1: print per-kernel and per-peer tables at rk_runtime_destroy"},
     {"RINGMESH_TRACE", "FILE.json: record send/enqueue/dequeue/reply events, merged on rank 0 (Perfetto)"},
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
     puts("environment");
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i].name);
-        printf("  %-20s = %-12s %s\n", vars[i].name, v ? v : "(unset)", vars[i].meaning);
+        printf("  %-24s = %-8s %s\n", vars[i].name, v ? v : "(unset)", vars[i].meaning);
     }
     return 0;
 }

@@ -3,7 +3,9 @@
  *
  * Start-up: one worker per rank; worker addresses are exchanged with the MPI
  * bootstrap and an endpoint is made to every peer with peer error handling,
- * so a dead rank surfaces as RK_ERR_PEER instead of a hang.
+ * so a dead rank surfaces as RK_ERR_PEER instead of a hang. (UCX 1.13 then
+ * leaves out the shared-memory lanes, which cannot report a dead peer;
+ * RINGMESH_UCX_PEER_ERRORS=0 trades that detection for shared memory.)
  * Send: small frames first try an immediate-completion eager send straight
  * from the caller's buffer (no copy); otherwise the frame is copied into a
  * buffer that lives until the send callback fires. Frames above RNDV_MIN use
@@ -42,6 +44,7 @@ struct rk_transport {
     size_t inflight;      /* sends and rendezvous receives not yet complete */
     int failed;           /* first failed peer, -1 none */
     int delivered;        /* frames handed over during the current progress */
+    int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER (default; RINGMESH_UCX_PEER_ERRORS=0 turns it off) */
     char desc[160];
 };
 
@@ -180,7 +183,7 @@ static rk_status_t connect_peers(rk_transport_t *t, const rk_boot_t *boot)
         ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
                         UCP_EP_PARAM_FIELD_ERR_HANDLER;
         ep.address = (const ucp_address_t *)((const char *)all + offs[i]);
-        ep.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+        ep.err_mode = t->peer_errors ? UCP_ERR_HANDLING_MODE_PEER : UCP_ERR_HANDLING_MODE_NONE;
         ep.err_handler.cb = peer_error;
         ep.err_handler.arg = t;
         if (ucp_ep_create(t->worker, &ep, &t->eps[i]) != UCS_OK) st = RK_ERR_TRANSPORT;
@@ -206,6 +209,8 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     t->fn = fn;
     t->arg = arg;
     t->failed = -1;
+    const char *pe = getenv("RINGMESH_UCX_PEER_ERRORS");
+    t->peer_errors = !(pe && strcmp(pe, "0") == 0);
     t->eps = calloc((size_t)boot->size, sizeof *t->eps);
     st = t->eps ? make_worker(t) : RK_ERR_NOMEM;
     if (st == RK_OK) st = connect_peers(t, boot);
@@ -214,8 +219,8 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
         ucx_destroy(t);
         return st;
     }
-    snprintf(t->desc, sizeof t->desc, "ucx %s (active messages, UCX_TLS=%s)", ucp_get_version_string(),
-             tls ? tls : "default");
+    snprintf(t->desc, sizeof t->desc, "ucx %s (active messages, UCX_TLS=%s, peer error handling %s)",
+             ucp_get_version_string(), tls ? tls : "default", t->peer_errors ? "on" : "off");
     *out = t;
     return RK_OK;
 }
