@@ -8,14 +8,18 @@
 #   asan      ASan+UBSan build in build-asan/: unit tests, 2-rank MPI tests (ucx, mpi)
 #   tsan      TSan build in build-tsan/: unit tests (mailbox, kernels, runtime concurrency)
 #   fuzz      fuzz/run.sh: decoder and frame parser, RINGMESH_FUZZ_SECONDS each (default 60)
-#   valgrind  memcheck on a 2-rank run (scripts/valgrind-mpi.sh) when present
+#   valgrind  memcheck on a 2-rank run (scripts/valgrind-mpi.sh)
+#   install   scripts/check-install.sh: install to a temp prefix, build the consumer (CMake,
+#             pkg-config, static) and run it under mpirun -n 2
+#   docs      scripts/docs.sh: Doxygen over the public headers, warning-free
+#   mpich     scripts/mpich-test.sh: the whole project built with MPICH, its multi-rank tests
 #   slurm     scripts/slurm-local.sh: a real one-node Slurm running the slurm/ jobs
 # RINGMESH_STAGES="build test" runs only the stages named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 JOBS=${JOBS:-$(nproc)}
-STAGES=${RINGMESH_STAGES:-"deps build test asan tsan fuzz valgrind slurm"}
+STAGES=${RINGMESH_STAGES:-"deps build test asan tsan fuzz valgrind install docs mpich slurm"}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -72,6 +76,21 @@ fi
 if want valgrind && [[ -x scripts/valgrind-mpi.sh ]]; then
     banner "valgrind memcheck, 2 ranks"
     scripts/valgrind-mpi.sh build
+fi
+
+if want install; then
+    banner "install + out-of-tree consumer (CMake and pkg-config)"
+    scripts/check-install.sh build
+fi
+
+if want docs; then
+    banner "Doxygen, warning-free"
+    scripts/docs.sh
+fi
+
+if want mpich; then
+    banner "MPICH build and multi-rank tests"
+    scripts/mpich-test.sh
 fi
 
 if want slurm && [[ ${RINGMESH_SKIP_SLURM:-0} != 1 ]]; then

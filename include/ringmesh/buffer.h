@@ -1,3 +1,7 @@
+/**
+ * @file ringmesh/buffer.h
+ * @brief Unified buffers: large data with host and device copies, referenced by id.
+ */
 /*
  * ringmesh/buffer.h - unified buffers: large data that travels by id, not in
  * message fields (the seed's UnifiedBuffer).
@@ -27,22 +31,27 @@ extern "C" {
 #endif
 
 struct rk_runtime;
+/** A unified buffer (opaque); owned by the runtime's buffer table until rk_buffer_release. */
 typedef struct rk_buffer rk_buffer_t;
 /** Job-wide unique id: ((owner rank + 1) << 40) | serial; 0 is never an id. */
 typedef uint64_t rk_buffer_id_t;
 
+/** Which copy of a buffer is newest. */
 typedef enum rk_buffer_state {
-    RK_BUF_CLEAN = 0,
-    RK_BUF_HOST_DIRTY,
-    RK_BUF_DEVICE_DIRTY
+    RK_BUF_CLEAN = 0,    /**< host and device copies are equal */
+    RK_BUF_HOST_DIRTY,   /**< the host copy is newer */
+    RK_BUF_DEVICE_DIRTY  /**< the device copy is newer */
 } rk_buffer_state_t;
 
 /** Create (or reuse from the runtime's pool) a zeroed buffer of @p size bytes. Release with rk_buffer_release. */
 rk_status_t rk_buffer_create(struct rk_runtime *rt, size_t size, rk_buffer_t **out);
 /** Return the buffer to the pool; its id stops resolving. */
 rk_status_t rk_buffer_release(rk_buffer_t *b);
+/** The buffer's job-wide id (0 for NULL); put it in messages. */
 rk_buffer_id_t rk_buffer_id(const rk_buffer_t *b);
+/** Bytes requested at creation. */
 size_t rk_buffer_size(const rk_buffer_t *b);
+/** Which copy is newest (see rk_buffer_state_t). */
 rk_buffer_state_t rk_buffer_state(const rk_buffer_t *b);
 /** Host copy (pinned memory on the CUDA backend). */
 void *rk_buffer_host(rk_buffer_t *b);

@@ -1,3 +1,7 @@
+/**
+ * @file ringmesh/device.h
+ * @brief Ring kernels whose body runs on a GPU, or on the host through the same protocol.
+ */
 /*
  * ringmesh/device.h - ring kernels whose body runs on a GPU (or, where there
  * is none, on the host through the very same queue protocol).
@@ -56,7 +60,8 @@ typedef struct rk_device_kernel {
     const struct rk_msg_type *out_type;
 } rk_device_kernel_t;
 
-/* RK_DEVICE_KERNEL(name, body) is defined in cuda/device_kernel.cuh for .cu files. */
+/* RK_DEVICE_KERNEL(name, body) is defined in <ringmesh/device_kernel.cuh> (installed
+ * beside this header; cuda/device_kernel.cuh in the source tree) for .cu files. */
 
 #ifdef __cplusplus
 }

@@ -149,7 +149,9 @@ static rk_status_t make_worker(rk_transport_t *t)
     memset(&p, 0, sizeof p);
     p.field_mask = UCP_PARAM_FIELD_FEATURES;
     p.features = UCP_FEATURE_AM;
-    if (ucp_config_read(NULL, NULL, &cfg) != UCS_OK) return RK_ERR_TRANSPORT;
+    /* UCX_* settings apply; RINGMESH_UCX_* override them for this context only,
+     * leaving the MPI library's own UCX (Open MPI pml/ucx, MPICH ch4:ucx) alone. */
+    if (ucp_config_read("RINGMESH", NULL, &cfg) != UCS_OK) return RK_ERR_TRANSPORT;
     s = ucp_init(&p, cfg, &t->ctx);
     ucp_config_release(cfg);
     if (s != UCS_OK) return RK_ERR_TRANSPORT;
@@ -199,7 +201,7 @@ static void ucx_destroy(rk_transport_t *t);
 static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg, rk_transport_t **out)
 {
     rk_transport_t *t = calloc(1, sizeof *t);
-    const char *tls = getenv("UCX_TLS");
+    const char *tls = getenv("RINGMESH_UCX_TLS") ? getenv("RINGMESH_UCX_TLS") : getenv("UCX_TLS");
     rk_status_t st;
 
     if (!t) return RK_ERR_NOMEM;
