@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "../fuzz/codec_types.h"
 #include "ringmesh/ringmesh.h"
 
 // ---- test message types ---------------------------------------------------
@@ -24,48 +25,10 @@
 // these names must not clash with other suites' message types.
 namespace {
 
-#define INNER(F)               \
-    F(Inner, label, STR, _)    \
-    F(Inner, count, INT, _)
 RK_MESSAGE_DECLARE(Inner, INNER)
 RK_MESSAGE_DEFINE(Inner, INNER)
-
-#define EVERY(F)                    \
-    F(Every, i, INT, _)             \
-    F(Every, f, FLOAT, _)           \
-    F(Every, flag, BOOL, _)         \
-    F(Every, text, STR, _)          \
-    F(Every, raw, BYTES, _)         \
-    F(Every, oi, OPT_INT, _)        \
-    F(Every, of, OPT_FLOAT, _)      \
-    F(Every, ob, OPT_BOOL, _)       \
-    F(Every, id, UUID, _)           \
-    F(Every, when, DATETIME, _)     \
-    F(Every, li, LIST, INT)         \
-    F(Every, lf, LIST, FLOAT)       \
-    F(Every, lb, LIST, BOOL)        \
-    F(Every, ls, LIST, STR)         \
-    F(Every, lby, LIST, BYTES)      \
-    F(Every, lu, LIST, UUID)        \
-    F(Every, ldt, LIST, DATETIME)   \
-    F(Every, tup, TUPLE, FLOAT)     \
-    F(Every, di, DICT, INT)         \
-    F(Every, dfl, DICT, FLOAT)      \
-    F(Every, dbo, DICT, BOOL)       \
-    F(Every, ds, DICT, STR)         \
-    F(Every, dby, DICT, BYTES)      \
-    F(Every, du, DICT, UUID)        \
-    F(Every, ddt, DICT, DATETIME)   \
-    F(Every, inner, MSG, Inner)     \
-    F(Every, nil_text, STR, _)      \
-    F(Every, nil_list, LIST, INT)   \
-    F(Every, nil_inner, MSG, Inner)
 RK_MESSAGE_DECLARE(Every, EVERY)
 RK_MESSAGE_DEFINE(Every, EVERY)
-
-#define PING(F)            \
-    F(Ping, n, INT, _)     \
-    F(Ping, name, STR, _)
 RK_MESSAGE_DECLARE(Ping, PING)
 RK_MESSAGE_DEFINE(Ping, PING)
 
@@ -77,9 +40,6 @@ struct Ping2 {
 static const rk_field_t ping_clone_fields[] = {{"x", RK_KIND_FLOAT, RK_KIND_NONE, (uint32_t)offsetof(Ping2, x), nullptr}};
 static const rk_msg_type_t ping_clone = {"Ping", (uint32_t)sizeof(Ping2), 1, ping_clone_fields};
 
-#define NODE(F)              \
-    F(Node, level, INT, _)   \
-    F(Node, child, MSG, Node)
 RK_MESSAGE_DECLARE(Node, NODE)
 RK_MESSAGE_DEFINE(Node, NODE)
 

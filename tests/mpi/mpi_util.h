@@ -39,6 +39,19 @@ inline rk_kernel_params_t kparams(const char *id, rk_kernel_fn fn, void *arg = n
     return p;
 }
 
+// A kernel that answers every TestNum with a TestNum of the same seq (rk_ctx_reply).
+inline void reply_same_seq(rk_ctx_t *ctx, void *)
+{
+    while (!rk_ctx_should_terminate(ctx)) {
+        rk_msg_t *m = nullptr;
+        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
+        TestNum *rep = make_num(reinterpret_cast<TestNum *>(m)->seq);
+        rk_ctx_reply(ctx, m, &rep->hdr);
+        rk_msg_free(&rep->hdr);
+        rk_msg_free(m);
+    }
+}
+
 inline long long allsum(long long v)
 {
     long long out = 0;

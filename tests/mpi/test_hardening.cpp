@@ -17,17 +17,6 @@ RK_MESSAGE_DEFINE(TestSecret, TEST_SECRET)
 
 namespace {
 
-void echo(rk_ctx_t *ctx, void *)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        TestNum *rep = make_num(reinterpret_cast<TestNum *>(m)->seq);
-        rk_ctx_reply(ctx, m, &rep->hdr);
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
 
 bool round_trip(rk_runtime_t *rt, const char *kernel, int64_t seq)
 {
@@ -69,7 +58,7 @@ TEST(Hardening, CorruptFramesAndUnknownTypesAreCountedAndTrafficGoesOn)
     if (d.size < 2) GTEST_SKIP() << "needs 2 ranks";
     const int target = 1;
     if (d.rank == target) {
-        auto p = kparams("echo", echo);
+        auto p = kparams("echo", reply_same_seq);
         ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     }
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
@@ -112,7 +101,7 @@ TEST(Hardening, SendToATerminatedRemoteKernelIsRefusedAtTheSender)
     DistRuntime d;
     int home = d.size - 1;
     if (d.rank == home) {
-        auto p = kparams("victim", echo);
+        auto p = kparams("victim", reply_same_seq);
         ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     }
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
@@ -142,7 +131,7 @@ TEST(Hardening, OversizedMessagesAreRefused)
     ASSERT_EQ(rk_runtime_register_type(rt, TestText_type()), RK_OK);
     int rank = rk_runtime_rank(rt), size = rk_runtime_size(rt);
     std::string id = "sink@" + std::to_string(rank);
-    auto kp = kparams(id.c_str(), echo);
+    auto kp = kparams(id.c_str(), reply_same_seq);
     ASSERT_EQ(rk_kernel_start(rt, &kp), RK_OK);
     ASSERT_EQ(rk_runtime_sync(rt), RK_OK);
     rk_msg_t *big = nullptr;

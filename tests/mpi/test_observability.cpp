@@ -11,17 +11,6 @@
 
 namespace {
 
-void echo(rk_ctx_t *ctx, void *)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        TestNum *rep = make_num(reinterpret_cast<TestNum *>(m)->seq);
-        rk_ctx_reply(ctx, m, &rep->hdr);
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
 
 size_t count(const std::string &s, const std::string &what)
 {
@@ -41,7 +30,7 @@ TEST(Observability, MetricsAndMergedTraceOfRequestResponse)
         DistRuntime d;
         int home = d.size - 1;
         if (d.rank == home) {
-            auto p = kparams("echo", echo);
+            auto p = kparams("echo", reply_same_seq);
             ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
         }
         ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
