@@ -287,6 +287,9 @@ rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb,
     rk_uuid_t id;
     uint8_t prio;
     rk_status_t st;
+#ifdef RK_NO_TRACE_HOOKS
+    return rk_mailbox_put(mb, msg, timeout_us);
+#endif
     if (!rt->trace) return rk_mailbox_put(mb, msg, timeout_us);
     id = msg->message_id;
     prio = msg->priority;

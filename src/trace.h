@@ -27,10 +27,16 @@ void rk_trace_set_current_kernel(const kernel_t *k);
 /** Gather all ranks' events (collective when distributed) and write the file on rank 0. */
 rk_status_t rk_trace_finish(rk_runtime_t *rt);
 
+#ifdef RK_NO_TRACE_HOOKS /* -DRINGMESH_TRACE_HOOKS=OFF: to measure what the hooks cost */
+#define RK_TRACE(rt, kind, k, msg) \
+    do {                           \
+    } while (0)
+#else
 #define RK_TRACE(rt, kind, k, msg)                                            \
     do {                                                                      \
         if (__builtin_expect((rt)->trace != NULL, 0))                       \
             rk_trace_event((rt), (kind), (k), &(msg)->message_id, (msg)->priority); \
     } while (0)
+#endif
 
 #endif
