@@ -63,7 +63,12 @@ soname=$(readelf -d "$LIBDIR/libringmesh.so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/
 [[ -n $soname && -e $LIBDIR/$soname ]] || fail "SONAME '$soname' is not installed next to libringmesh.so"
 real=$(readlink -f "$LIBDIR/libringmesh.so")
 echo "  libringmesh.so -> $soname -> $(basename "$real")"
-diff -r "$ROOT/include/ringmesh" "$PREFIX/include/ringmesh" >/dev/null || fail "installed headers differ from include/ringmesh"
+for h in "$ROOT"/include/ringmesh/*.h; do # the public headers, unchanged
+    cmp -s "$h" "$PREFIX/include/ringmesh/$(basename "$h")" || fail "installed $(basename "$h") differs from include/ringmesh"
+done
+for h in ring.h device_kernel.cuh; do # the GPU-body headers from cuda/
+    cmp -s "$ROOT/cuda/$h" "$PREFIX/include/ringmesh/$h" || fail "cuda/$h is not installed as ringmesh/$h"
+done
 
 step "headers compile on their own"
 for h in "$PREFIX"/include/ringmesh/*.h; do
