@@ -732,6 +732,21 @@ int router_progress(router_t *r)
     return n;
 }
 
+static void unlock_mutex(void *m) { pthread_mutex_unlock(m); }
+static void lock_mutex(void *m) { pthread_mutex_lock(m); }
+
+/* Work that needs retrying without a network event: deliveries waiting for room, queued frames. */
+static int has_backlog(router_t *r)
+{
+    int busy = 0;
+    pthread_mutex_lock(&r->lock);
+    for (int s = 0; s < r->boot.size && !busy; s++)
+        for (flow_t *f = r->peers[s].flows; f && !busy; f = f->peer_next)
+            busy = f->pend_head != NULL || rk_mailbox_size(f->outq) != 0;
+    pthread_mutex_unlock(&r->lock);
+    return busy;
+}
+
 static void *progress_main(void *arg)
 {
     router_t *r = arg;
@@ -747,8 +762,15 @@ static void *progress_main(void *arg)
             idle = 0;
             continue;
         }
-        if (++idle < 64) sched_yield(); /* stay responsive right after traffic */
-        else usleep(idle < 1024 ? 20 : 100);
+        if (++idle < 64) {
+            sched_yield(); /* stay responsive right after traffic */
+        } else if (r->ops->wait && !has_backlog(r)) {
+            pthread_mutex_lock(&r->lock); /* sleep until the network has something for us */
+            r->ops->wait(r->tp, 10, unlock_mutex, lock_mutex, &r->lock);
+            pthread_mutex_unlock(&r->lock);
+        } else {
+            usleep(idle < 1024 ? 20 : 100); /* deliveries wait for mailbox room: retry soon */
+        }
     }
     return NULL;
 }

@@ -51,6 +51,13 @@ typedef struct rk_transport_ops {
     /** A peer that failed, or -1 (after progress reported RK_ERR_PEER). */
     int (*failed_peer)(rk_transport_t *t);
     void (*destroy)(rk_transport_t *t);
+    /**
+     * Block until the transport has something to progress, or @p timeout_ms.
+     * Call with the transport lock held: it arms the wakeup under the lock,
+     * drops the lock (@p unlock / @p relock) while it sleeps, and takes it back.
+     * NULL when the transport cannot wait (the caller then sleeps briefly).
+     */
+    void (*wait)(rk_transport_t *t, int timeout_ms, void (*unlock)(void *), void (*relock)(void *), void *lock);
     /** 1 when device (CUDA) memory can be sent directly (GPUDirect), decided at run time. */
     int (*cuda_memory)(rk_transport_t *t);
     /** One line naming the transport and what it runs over. */

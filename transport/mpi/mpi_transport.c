@@ -121,6 +121,6 @@ static int mpi_cuda_memory(rk_transport_t *t) { return 0; }
 static const char *mpi_describe(rk_transport_t *t) { return "mpi (point-to-point, MPI_Isend/MPI_Iprobe)"; }
 
 const rk_transport_ops_t rk_transport_mpi_ops = {
-    "mpi", mpi_create, mpi_send, mpi_progress, mpi_pending, mpi_failed_peer, mpi_destroy, mpi_cuda_memory,
+    "mpi", mpi_create, mpi_send, mpi_progress, mpi_pending, mpi_failed_peer, mpi_destroy, NULL, mpi_cuda_memory,
     mpi_describe,
 };

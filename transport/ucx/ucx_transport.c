@@ -5,7 +5,7 @@
  * bootstrap and an endpoint is made to every peer with peer error handling,
  * so a dead rank surfaces as RK_ERR_PEER instead of a hang. (UCX 1.13 then
  * leaves out the shared-memory lanes, which cannot report a dead peer;
- * RINGMESH_UCX_PEER_ERRORS=0 trades that detection for shared memory.)
+ * RINGMESH_PEER_ERRORS=0 trades that detection for shared memory.)
  * Send: small frames first try an immediate-completion eager send straight
  * from the caller's buffer (no copy); otherwise the frame is copied into a
  * buffer that lives until the send callback fires. Frames above RNDV_MIN use
@@ -18,6 +18,7 @@
 #include "../transport.h"
 #include "../../src/log.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ struct rk_transport {
     size_t inflight;      /* sends and rendezvous receives not yet complete */
     int failed;           /* first failed peer, -1 none */
     int delivered;        /* frames handed over during the current progress */
-    int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER (default; RINGMESH_UCX_PEER_ERRORS=0 turns it off) */
+    int efd;              /* the worker's wakeup fd, -1 if none */
+    int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER (default; RINGMESH_PEER_ERRORS=0 turns it off) */
     char desc[160];
 };
 
@@ -148,7 +150,7 @@ static rk_status_t make_worker(rk_transport_t *t)
 
     memset(&p, 0, sizeof p);
     p.field_mask = UCP_PARAM_FIELD_FEATURES;
-    p.features = UCP_FEATURE_AM;
+    p.features = UCP_FEATURE_AM | UCP_FEATURE_WAKEUP;
     /* UCX_* settings apply; RINGMESH_UCX_* override them for this context only,
      * leaving the MPI library's own UCX (Open MPI pml/ucx, MPICH ch4:ucx) alone. */
     if (ucp_config_read("RINGMESH", NULL, &cfg) != UCS_OK) return RK_ERR_TRANSPORT;
@@ -164,7 +166,9 @@ static rk_status_t make_worker(rk_transport_t *t)
     hp.id = AM_ID;
     hp.cb = am_recv;
     hp.arg = t;
-    return ucp_worker_set_am_recv_handler(t->worker, &hp) == UCS_OK ? RK_OK : RK_ERR_TRANSPORT;
+    if (ucp_worker_set_am_recv_handler(t->worker, &hp) != UCS_OK) return RK_ERR_TRANSPORT;
+    if (ucp_worker_get_efd(t->worker, &t->efd) != UCS_OK) t->efd = -1; /* then the router polls */
+    return RK_OK;
 }
 
 static rk_status_t connect_peers(rk_transport_t *t, const rk_boot_t *boot)
@@ -211,7 +215,8 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     t->fn = fn;
     t->arg = arg;
     t->failed = -1;
-    const char *pe = getenv("RINGMESH_UCX_PEER_ERRORS");
+    t->efd = -1;
+    const char *pe = getenv("RINGMESH_PEER_ERRORS");
     t->peer_errors = !(pe && strcmp(pe, "0") == 0);
     t->eps = calloc((size_t)boot->size, sizeof *t->eps);
     st = t->eps ? make_worker(t) : RK_ERR_NOMEM;
@@ -285,6 +290,19 @@ static int ucx_progress(rk_transport_t *t)
     return t->delivered;
 }
 
+/* Sleep on the worker's event fd until a frame (or a completion) arrives. */
+static void ucx_wait(rk_transport_t *t, int timeout_ms, void (*unlock)(void *), void (*relock)(void *), void *lock)
+{
+    struct pollfd pfd;
+    if (t->efd < 0 || ucp_worker_arm(t->worker) != UCS_OK) return; /* busy: progress again now */
+    pfd.fd = t->efd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    unlock(lock);
+    poll(&pfd, 1, timeout_ms);
+    relock(lock);
+}
+
 static size_t ucx_pending(rk_transport_t *t) { return t->inflight; }
 static int ucx_failed_peer(rk_transport_t *t) { return t->failed; }
 
@@ -332,6 +350,6 @@ static int ucx_cuda_memory(rk_transport_t *t)
 static const char *ucx_describe(rk_transport_t *t) { return t->desc; }
 
 const rk_transport_ops_t rk_transport_ucx_ops = {
-    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_cuda_memory,
+    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_wait, ucx_cuda_memory,
     ucx_describe,
 };
