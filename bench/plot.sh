@@ -1,7 +1,8 @@
 #!/bin/sh
 # plot.sh [RESULTS_DIR] - one-way latency vs message size (log-log) from the
-# pingpong lines of results/2rank-ucx.jsonl (and 2rank-mpi.jsonl when
-# present): ringmesh over UCX, ringmesh over MPI, raw UCX AM, MPI_Send/Recv.
+# pingpong lines of results/2rank-ucx.jsonl (plus 2rank-ucx-shm.jsonl and
+# 2rank-mpi.jsonl when present): ringmesh over UCX (default endpoints, and
+# RINGMESH_PEER_ERRORS=0), ringmesh over MPI, raw UCX AM, MPI_Send/Recv.
 # Writes bench/latency.png. Needs gnuplot (installs gnuplot-nox with apt-get
 # when it is missing and we may).
 set -eu
@@ -21,7 +22,7 @@ fi
 
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-# columns: size  ringmesh(ucx)  raw-ucx  mpi  ringmesh(mpi transport)
+# columns: size  ringmesh(ucx)  raw-ucx  mpi  ringmesh(mpi transport)  ringmesh(ucx, shm)
 python3 - "$res" >"$data" <<'PY'
 import json, os, sys
 res = sys.argv[1]
@@ -47,9 +48,11 @@ for o in load("2rank-ucx.jsonl"):
         r["mpi"] = o["baseline_value"]
 for o in load("2rank-mpi.jsonl"):
     rows.setdefault(o["params"]["size"], {})["rk_mpi"] = o["value"]
+for o in load("2rank-ucx-shm.jsonl"):
+    rows.setdefault(o["params"]["size"], {})["rk_shm"] = o["value"]
 for size in sorted(rows):
     r = rows[size]
-    print(size, *[r.get(k, "NaN") for k in ("rk_ucx", "raw", "mpi", "rk_mpi")])
+    print(size, *[r.get(k, "NaN") for k in ("rk_ucx", "raw", "mpi", "rk_mpi", "rk_shm")])
 PY
 
 gnuplot <<EOF
@@ -62,7 +65,8 @@ set logscale xy
 set grid xtics ytics mxtics mytics
 set key top left
 set xtics ("64" 64, "1K" 1024, "16K" 16384, "256K" 262144, "1M" 1048576)
-plot "$data" using 1:2 with linespoints lw 2 pt 7 title "ringmesh kernel->kernel (UCX transport)", \
+plot "$data" using 1:2 with linespoints lw 2 pt 7 title "ringmesh kernel->kernel (UCX, default: peer errors -> TCP)", \
+     "$data" using 1:6 with linespoints lw 2 pt 13 title "ringmesh kernel->kernel (UCX, RINGMESH\\\\_PEER\\\\_ERRORS=0 -> shm)", \
      "$data" using 1:5 with linespoints lw 2 pt 9 title "ringmesh kernel->kernel (MPI transport)", \
      "$data" using 1:3 with linespoints lw 2 pt 5 title "raw UCX AM", \
      "$data" using 1:4 with linespoints lw 2 pt 11 title "MPI\\\\_Send/MPI\\\\_Recv"

@@ -3,8 +3,11 @@
 # lines under bench/results/:
 #   local.jsonl                 codec, mailbox, local-rr, gpu-* (one rank)
 #   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi
-#   2rank-ucx-errpeer.jsonl     pingpong + rate with the raw UCX baseline using
-#                               peer error handling (the endpoint mode ringmesh uses)
+#   2rank-ucx-shm.jsonl         the same with RINGMESH_PEER_ERRORS=0: ringmesh's UCX
+#                               endpoints without peer error handling, so UCX may use
+#                               shared memory (the raw baseline's lanes)
+#   2rank-ucx-errpeer.jsonl     default ringmesh, raw UCX baseline WITH peer error
+#                               handling (ringmesh's default endpoint mode: TCP here)
 #   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
 #   meta.json                   when, where, which commit
 # Each file is rewritten by every run. Extra ringmesh-bench options come from
@@ -65,7 +68,7 @@ run() {
     fi
 }
 
-for f in local 2rank-ucx 2rank-mpi 2rank-ucx-errpeer pipeline-ucx pipeline-mpi; do
+for f in local 2rank-ucx 2rank-mpi 2rank-ucx-shm 2rank-ucx-errpeer pipeline-ucx pipeline-mpi; do
     : >"$out/$f.jsonl"
 done
 
@@ -74,6 +77,8 @@ run local.jsonl "$bin" $ARGS codec mailbox local-rr 'gpu-*'
 for tp in ucx mpi; do
     RINGMESH_TRANSPORT=$tp run "2rank-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS pingpong rate
 done
+RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=0 run 2rank-ucx-shm.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
+    -x RINGMESH_PEER_ERRORS -n 2 "$bin" $ARGS pingpong rate
 RINGMESH_TRANSPORT=ucx run 2rank-ucx-errpeer.jsonl $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS \
     --ucx-err-peer pingpong rate
 for tp in ucx mpi; do
