@@ -9,6 +9,7 @@
 #   2rank-ucx-errpeer.jsonl     default ringmesh, raw UCX baseline WITH peer error
 #                               handling (ringmesh's default endpoint mode: TCP here)
 #   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
+#   pipeline-ucx-shm.jsonl      the same over UCX with RINGMESH_PEER_ERRORS=0
 #   meta.json                   when, where, which commit
 # Each file is rewritten by every run. Extra ringmesh-bench options come from
 # $BENCH_ARGS (e.g. BENCH_ARGS=--quick). On a shared machine set
@@ -68,7 +69,7 @@ run() {
     fi
 }
 
-for f in local 2rank-ucx 2rank-mpi 2rank-ucx-shm 2rank-ucx-errpeer pipeline-ucx pipeline-mpi; do
+for f in local 2rank-ucx 2rank-mpi 2rank-ucx-shm 2rank-ucx-errpeer pipeline-ucx pipeline-mpi pipeline-ucx-shm; do
     : >"$out/$f.jsonl"
 done
 
@@ -85,6 +86,10 @@ for tp in ucx mpi; do
     for np in 1 2 4; do
         RINGMESH_TRANSPORT=$tp run "pipeline-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n $np "$bin" $ARGS pipeline
     done
+done
+for np in 1 2 4; do
+    RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=0 run pipeline-ucx-shm.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
+        -x RINGMESH_PEER_ERRORS -n $np "$bin" $ARGS pipeline
 done
 
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
