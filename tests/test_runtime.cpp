@@ -14,20 +14,6 @@
 
 namespace {
 
-// Echo kernel: replies with value * 2, correlated to the request.
-void echo_body(rk_ctx_t *ctx, void *)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        auto *req = reinterpret_cast<TestNum *>(m);
-        TestNum *rep = make_num(req->seq, m->priority, req->sender);
-        rep->value = req->value * 2;
-        rk_ctx_reply(ctx, m, &rep->hdr);
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
 
 // Counts what it processes; never replies.
 void sink_body(rk_ctx_t *ctx, void *arg)
@@ -69,7 +55,7 @@ rk_kernel_state_t state_of(rk_runtime_t *rt, const char *id)
 TEST(Lifecycle, LegalPathThroughEveryState)
 {
     Runtime r;
-    auto p = params("k", echo_body);
+    auto p = params("k", echo_double_body);
     ASSERT_EQ(rk_kernel_create(r.rt, &p), RK_OK);
     EXPECT_EQ(state_of(r.rt, "k"), RK_STATE_CREATED);
     ASSERT_EQ(rk_kernel_launch(r.rt, "k"), RK_OK);
@@ -89,7 +75,7 @@ TEST(Lifecycle, LegalPathThroughEveryState)
 TEST(Lifecycle, IllegalTransitionsAreRefused)
 {
     Runtime r;
-    auto p = params("k", echo_body);
+    auto p = params("k", echo_double_body);
     ASSERT_EQ(rk_kernel_create(r.rt, &p), RK_OK);
     EXPECT_EQ(rk_kernel_activate(r.rt, "k"), RK_ERR_STATE);    // CREATED -> ACTIVE
     EXPECT_EQ(rk_kernel_deactivate(r.rt, "k"), RK_ERR_STATE);  // CREATED -> DEACTIVATED
@@ -113,7 +99,7 @@ TEST(Lifecycle, IllegalTransitionsAreRefused)
 TEST(Lifecycle, TerminateFromLaunchedReportsQueuedMessages)
 {
     Runtime r;
-    auto p = params("k", echo_body);
+    auto p = params("k", echo_double_body);
     ASSERT_EQ(rk_kernel_create(r.rt, &p), RK_OK);
     ASSERT_EQ(rk_kernel_launch(r.rt, "k"), RK_OK);
     TestNum *n = make_num(1);
@@ -127,7 +113,7 @@ TEST(Lifecycle, TerminateFromLaunchedReportsQueuedMessages)
 TEST(Kernels, DuplicateAndUnknownKernelIds)
 {
     Runtime r;
-    auto p = params("k", echo_body);
+    auto p = params("k", echo_double_body);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     EXPECT_EQ(rk_kernel_create(r.rt, &p), RK_ERR_EXISTS);
     TestNum *n = make_num(1);
@@ -146,7 +132,7 @@ TEST(Kernels, BadArgumentsAreRefused)
     p.kernel_id = "k";
     EXPECT_EQ(rk_kernel_create(r.rt, &p), RK_ERR_INVALID);  // no fn
     std::string long_id(100, 'x');
-    p = params(long_id.c_str(), echo_body);
+    p = params(long_id.c_str(), echo_double_body);
     EXPECT_EQ(rk_kernel_create(r.rt, &p), RK_ERR_INVALID);
     EXPECT_EQ(rk_kernel_create(nullptr, &p), RK_ERR_INVALID);
     EXPECT_EQ(rk_send(r.rt, "k", nullptr), RK_ERR_INVALID);
@@ -178,7 +164,7 @@ TEST(Kernels, MalformedMessageIsRefusedNotStored)
 TEST(RequestResponse, ReplyCarriesRequestIdAsCorrelation)
 {
     Runtime r;
-    auto p = params("echo", echo_body);
+    auto p = params("echo", echo_double_body);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     TestNum *req = make_num(7);
     req->value = 21;
@@ -198,7 +184,7 @@ TEST(RequestResponse, TenThousandConcurrentRequestsCorrelate)
 {
     constexpr int kThreads = 4, kPer = 2500;
     Runtime r;
-    rk_kernel_params_t p = params("echo", echo_body);
+    rk_kernel_params_t p = params("echo", echo_double_body);
     p.field_mask |= RK_KERNEL_FIELD_OUT_CAPACITY;
     p.out_capacity = 16384;
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
@@ -350,7 +336,7 @@ TEST(Kernels, RequestReplyPathIsAllocationFreeAfterWarmup)
 {
     if (rk_pool_passthrough()) GTEST_SKIP() << "pool forwards to malloc under ASan";
     Runtime r;
-    auto p = params("echo", echo_body);
+    auto p = params("echo", echo_double_body);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     TestNum *req = make_num(1);
     auto run = [&](int n) {

@@ -16,4 +16,7 @@ RK_MESSAGE_DECLARE(TestText, TEST_TEXT)
 // Make a TestNum with a priority; the test owns the result (rk_msg_free).
 TestNum *make_num(int64_t seq, int priority = RK_PRIORITY_DEFAULT, int64_t sender = 0);
 
+// A kernel that replies to every TestNum with value * 2 (same seq, priority, sender).
+void echo_double_body(rk_ctx_t *ctx, void *arg);
+
 #endif

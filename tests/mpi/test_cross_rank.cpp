@@ -16,19 +16,6 @@
 
 namespace {
 
-void echo_body(rk_ctx_t *ctx, void *)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        auto *req = reinterpret_cast<TestNum *>(m);
-        TestNum *rep = make_num(req->seq, m->priority, req->sender);
-        rep->value = req->value * 2;
-        EXPECT_EQ(rk_ctx_reply(ctx, m, &rep->hdr), RK_OK);
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
 
 struct Tally {
     std::atomic<long long> n{0}, sum{0}, bad_order{0};
@@ -70,7 +57,7 @@ TEST(Directory, KernelsOfEveryRankResolveAfterSync)
 {
     DistRuntime d;
     std::string mine = kid("echo", d.rank);
-    auto p = kparams(mine.c_str(), echo_body);
+    auto p = kparams(mine.c_str(), echo_double_body);
     ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
     for (int r = 0; r < d.size; r++) {
@@ -86,7 +73,7 @@ TEST(Directory, KernelsOfEveryRankResolveAfterSync)
 TEST(Directory, DuplicateKernelIdAcrossRanksIsAnError)
 {
     DistRuntime d;
-    auto p = kparams("everyone", echo_body);
+    auto p = kparams("everyone", echo_double_body);
     // Launched on every rank: each rank hears of the clash either at launch
     // (a peer's announcement came first) or from rk_runtime_sync.
     rk_status_t launch = rk_kernel_start(d.rt, &p);
@@ -102,7 +89,7 @@ TEST(RequestResponse, TenThousandCorrelatedRequestsAcrossRanks)
 {
     DistRuntime d;
     std::string mine = kid("echo", d.rank), target = kid("echo", (d.rank + 1) % d.size);
-    auto p = kparams(mine.c_str(), echo_body);
+    auto p = kparams(mine.c_str(), echo_double_body);
     ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
     const int per = 10000 / d.size;
