@@ -1,14 +1,14 @@
 #!/bin/sh
-# plot.sh [RESULTS_DIR] - one-way latency vs message size (log-log) from the
+# plot.sh [RESULTS_DIR [PNG]] - one-way latency vs message size (log-log) from the
 # pingpong lines of results/2rank-ucx.jsonl (plus 2rank-ucx-shm.jsonl and
 # 2rank-mpi.jsonl when present): ringmesh over UCX (default endpoints, and
 # RINGMESH_PEER_ERRORS=0), ringmesh over MPI, raw UCX AM, MPI_Send/Recv.
-# Writes bench/latency.png. Needs gnuplot (installs gnuplot-nox with apt-get
+# Writes PNG (default bench/latency.png). Needs gnuplot (installs gnuplot-nox with apt-get
 # when it is missing and we may).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 res=${1:-$here/results}
-png="$here/latency.png"
+png=${2:-$here/latency.png}
 
 if ! command -v gnuplot >/dev/null 2>&1; then
     echo "plot: gnuplot missing; installing gnuplot-nox" >&2

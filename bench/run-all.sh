@@ -12,7 +12,8 @@
 #   pipeline-ucx-shm.jsonl      the same over UCX with RINGMESH_PEER_ERRORS=0
 #   meta.json                   when, where, which commit
 # Each file is rewritten by every run. Extra ringmesh-bench options come from
-# $BENCH_ARGS (e.g. BENCH_ARGS=--quick). On a shared machine set
+# $BENCH_ARGS (e.g. BENCH_ARGS=--quick); $BENCH_RESULTS picks another output
+# directory. On a shared machine set
 # BENCH_WAIT_QUIET=SECONDS: before each run, wait up to that long for the CPUs
 # to be >= 80% idle (other people's builds make every figure noisy).
 # Exit status: 0 when every run succeeded.
@@ -32,7 +33,7 @@ if [ -z "$bin" ]; then
     exit 1
 fi
 
-out="$here/results"
+out=${BENCH_RESULTS:-$here/results}
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=${MPIRUN:-mpirun --oversubscribe --bind-to none}
