@@ -402,10 +402,11 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
         rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
         st = mb ? rk_put_traced(r->rt, d->k, mb, d->msg, 0) : RK_ERR_NOMEM;
     } else {
-        rk_mailbox_get_stats(d->k->inbox, &before);
+        int evicts = d->k->params.strategy == RK_BP_DROP_OLDEST; /* only then can a put evict */
+        if (evicts) rk_mailbox_get_stats(d->k->inbox, &before);
         st = rk_deliver_local(d->k, d->msg, 0);
-        rk_mailbox_get_stats(d->k->inbox, &after);
-        if (st == RK_OK && after.dropped > before.dropped) /* we evicted a queued message */
+        if (evicts) rk_mailbox_get_stats(d->k->inbox, &after);
+        if (evicts && st == RK_OK && after.dropped > before.dropped) /* we evicted a queued message */
             send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), 2);
     }
     if (st == RK_ERR_TIMEOUT) return st;
