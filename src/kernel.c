@@ -82,7 +82,9 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     if (st == RK_OK && k->params.backend != RK_BACKEND_HOST) {
         const char *why = NULL;
         if (k->params.backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
-        else if (rk_cuda_device_count(&why) > 0) k->backend = RK_BACKEND_CUDA;
+        else if (rk_cuda_device_count(&why) > 0 && k->params.device) k->backend = RK_BACKEND_CUDA;
+        else if (!k->params.device && rk_cuda_device_count(&why) > 0)
+            RK_INFO("kernel '%s': a GPU is present but the kernel has no device body; it runs on the host", k->id);
         else if (k->params.backend == RK_BACKEND_CUDA) {
             RK_ERROR("kernel '%s': CUDA backend requested but unavailable (%s)", k->id, why);
             st = RK_ERR_UNSUPPORTED;

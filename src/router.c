@@ -765,6 +765,8 @@ static void *progress_main(void *arg)
         }
         if (++idle < 64) {
             sched_yield(); /* stay responsive right after traffic */
+        } else if (r->ops->pending(r->tp) > 0 && !r->ops->wait) {
+            sched_yield(); /* MPI completes large sends only while we call into it */
         } else if (r->ops->wait && !has_backlog(r)) {
             pthread_mutex_lock(&r->lock); /* sleep until the network has something for us */
             r->ops->wait(r->tp, 10, unlock_mutex, lock_mutex, &r->lock);
