@@ -21,7 +21,6 @@
 
 #define DEFAULT_CAPACITY 1024
 #define RECEIVE_SLICE_US 100000 /* re-check state at least this often */
-#define POLL_NS 50000           /* a waiting kernel drives the transport this long before sleeping */
 
 const char *rk_kernel_state_str(rk_kernel_state_t s)
 {
@@ -329,8 +328,8 @@ static int wait_active(kernel_t *k, int64_t timeout_us)
 static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
 {
     router_t *r = k->rt->router;
-    if (r && timeout_us != 0) {
-        int64_t until = rk_mono_ns() + POLL_NS;
+    if (r && timeout_us != 0 && k->rt->poll_ns > 0) {
+        int64_t until = rk_mono_ns() + k->rt->poll_ns;
         for (unsigned i = 1;; i++) {
             if (rk_mailbox_try_get(k->inbox, out) == RK_OK) return RK_OK;
             if (router_progress(r) == 0) rk_cpu_relax();

@@ -63,6 +63,9 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     rt = calloc(1, sizeof *rt);
     if (!rt) return RK_ERR_NOMEM;
     apply_params(rt, params);
+    const char *poll = getenv("RINGMESH_POLL_US");
+    rt->poll_ns = (poll && *poll ? atoll(poll) : 50) * 1000; /* 50 us: catches a reply on shm or TCP */
+    if (rt->poll_ns < 0) rt->poll_ns = 0;
     rt->size = 1;
     pthread_rwlock_init(&rt->dir_lock, NULL);
     rt->table_cap = 64;

@@ -71,6 +71,7 @@ struct rk_runtime {
     struct buffer_table *buffers;
     struct trace *trace;         /* NULL unless $RINGMESH_TRACE is set */
     uint32_t bad_inputs;         /* refused calls, for rate-limited logging */
+    int64_t poll_ns;             /* a waiting kernel drives the transport this long ($RINGMESH_POLL_US) */
 };
 
 /* Buffers (buffer.c). */
