@@ -70,7 +70,7 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     k->ctx.k = k;
     k->backend = RK_BACKEND_HOST;
     pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cv, NULL);
+    rk_cond_init_monotonic(&k->cv);
     st = rk_mailbox_create(cap, bp, &k->inbox);
     if (st == RK_OK) st = idset_init(&k->origins, RK_REQMAP_SIZE);
     if (st == RK_OK && k->params.dedup_window) st = idset_init(&k->dedup, k->params.dedup_window);
@@ -301,16 +301,7 @@ static int wait_active(kernel_t *k, int64_t timeout_us)
     if (s != RK_STATE_LAUNCHED && s != RK_STATE_DEACTIVATED) return s;
     pthread_mutex_lock(&k->lock);
     if (timeout_us != 0 && (k->state == RK_STATE_LAUNCHED || k->state == RK_STATE_DEACTIVATED)) {
-        struct timespec dl;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t us = timeout_us < 0 ? RECEIVE_SLICE_US : timeout_us;
-        dl.tv_sec = now.tv_sec + us / 1000000;
-        dl.tv_nsec = now.tv_nsec + (us % 1000000) * 1000;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        struct timespec dl = rk_deadline(timeout_us < 0 ? RECEIVE_SLICE_US : timeout_us);
         pthread_cond_timedwait(&k->cv, &k->lock, &dl);
     }
     s = k->state;

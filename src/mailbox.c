@@ -91,17 +91,6 @@ static int lowest_level(const rk_mailbox_t *mb)
     return -1;
 }
 
-static int make_cond(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    int rc = pthread_condattr_init(&a);
-    if (rc) return rc;
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    rc = pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-    return rc;
-}
-
 rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_mailbox_t **out)
 {
     rk_mailbox_t *mb;
@@ -116,8 +105,8 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
         return RK_ERR_NOMEM;
     }
     pthread_mutex_init(&mb->lock, NULL);
-    make_cond(&mb->not_empty);
-    make_cond(&mb->not_full);
+    rk_cond_init_monotonic(&mb->not_empty);
+    rk_cond_init_monotonic(&mb->not_full);
     mb->capacity = capacity;
     mb->strategy = strategy;
     for (uint32_t i = 0; i < capacity; i++) mb->nodes[i].next = i + 1 < capacity ? i + 1 : NIL_NODE;

@@ -482,23 +482,6 @@ rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***s
     return st;
 }
 
-rk_status_t rk_topic_deliver_local(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg,
-                                   int64_t timeout_us)
-{
-    kernel_t **subs;
-    uint32_t n;
-    rk_status_t st = rk_topic_snapshot(rt, topic, &subs, &n), first = RK_OK;
-
-    if (st != RK_OK) return st == RK_ERR_NOT_FOUND ? RK_OK : st;
-    for (uint32_t i = 0; i < n; i++) {
-        if (!subs[i]->local) continue;
-        st = send_copy_local(rt, subs[i], msg, timeout_us);
-        if (st != RK_OK && first == RK_OK) first = st;
-    }
-    free(subs);
-    return first;
-}
-
 rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg)
 {
     kernel_t **subs;
@@ -510,7 +493,11 @@ rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg)
     if (st != RK_OK) return st;
     st = rk_topic_snapshot(rt, topic, &subs, &n);
     if (st != RK_OK) return st;
-    first = rk_topic_deliver_local(rt, topic, msg, rt->params.send_timeout_us);
+    for (uint32_t i = 0; i < n; i++) { /* local subscribers: a copy each */
+        if (!subs[i]->local) continue;
+        st = send_copy_local(rt, subs[i], msg, rt->params.send_timeout_us);
+        if (st != RK_OK && first == RK_OK) first = st;
+    }
     if (rt->router) { /* one copy per remote rank that has subscribers */
         for (int r = 0; r < rt->size; r++) {
             if (r == rt->rank) continue;

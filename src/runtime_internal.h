@@ -91,9 +91,6 @@ rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k);
 rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
 /** Deliver an owned message into a local kernel's inbox (timeout for BLOCK). */
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us);
-/** Fan a message out to this rank's subscribers of @p topic (copies). */
-rk_status_t rk_topic_deliver_local(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg,
-                                   int64_t timeout_us);
 /** Copy of the subscriber list of @p topic (caller frees *subs); RK_ERR_NOT_FOUND when none. */
 rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n);
 /** Record a subscription (from this rank or a peer). */

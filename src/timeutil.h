@@ -4,6 +4,7 @@
 #ifndef RK_TIMEUTIL_H
 #define RK_TIMEUTIL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -26,6 +27,18 @@ static inline struct timespec rk_deadline(int64_t timeout_us)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+/* A condition variable whose timed waits use CLOCK_MONOTONIC (rk_deadline). */
+static inline int rk_cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    int rc = pthread_condattr_init(&a);
+    if (rc) return rc;
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    rc = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return rc;
 }
 
 static inline void rk_cpu_relax(void)
