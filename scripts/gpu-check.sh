@@ -1,0 +1,27 @@
+#!/bin/sh
+# gpu-check.sh - build ringmesh on a machine with a GPU and run the CUDA test,
+# the GPU benchmarks and the whole ctest suite there. Used on the lent GPU
+# machine (../shared/gpu/README.md: run ../shared/gpu/prepare.sh here first,
+# carry .device); works on any Linux box with nvcc, a GPU and the Debian deps.
+# Results go to $OUT (default /tmp/rk-gpu-out). Environment: ARCHS (CUDA
+# architectures, default 90), BUILD (default build-gpu), CTEST_ARGS.
+set -u
+OUT=${OUT:-/tmp/rk-gpu-out}
+BUILD=${BUILD:-build-gpu}
+mkdir -p "$OUT"
+[ -f .device/deps.sh ] && . .device/deps.sh
+nvidia-smi -L > "$OUT/gpu.txt" 2>&1 || true
+cat "$OUT/gpu.txt"
+echo "== build ($BUILD, sm_${ARCHS:-90})"
+if ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGMESH_CUDA_ARCHS="${ARCHS:-90}" &&
+       cmake --build "$BUILD"; } > "$OUT/build.log" 2>&1; then
+    tail -40 "$OUT/build.log"; exit 1
+fi
+echo "== ringmesh-gpu-test"
+timeout 120 "$BUILD/bin/ringmesh-gpu-test" 2>&1 | tee "$OUT/gpu-test.txt"
+echo "== ringmesh-gpu-bench"
+timeout 180 "$BUILD/bin/ringmesh-gpu-bench" 2>&1 | tee "$OUT/gpu-bench.txt"
+echo "== ctest"
+timeout 400 ctest --test-dir "$BUILD" -j 8 --output-on-failure ${CTEST_ARGS:--LE soak} > "$OUT/ctest.log" 2>&1
+echo "ctest exit $?"
+grep -E "tests passed|Failed|\*\*\*|Not Run|Skipped" "$OUT/ctest.log" | tail -30
