@@ -35,8 +35,11 @@ static const bench_def_t k_benches[] = {
      "2 ranks: kernel->kernel one-way latency (64 B .. 1 MiB) vs raw UCX AM and MPI_Send/Recv; us p50"},
     {"rate", bench_rate, 1, "2 ranks: 64 B messages/s rank 0 app -> kernel on rank 1 vs raw UCX AM streaming"},
     {"pipeline", bench_pipeline, 1, "1, 2 or 4 ranks: msg/s through 4 stages (stage i on rank i % size)"},
-    {"gpu-roundtrip", bench_gpu_roundtrip, 0, "placeholder: host -> GPU kernel -> host (skipped without a GPU)"},
-    {"gpu-throughput", bench_gpu_throughput, 0, "placeholder: messages/s into a GPU kernel (skipped without a GPU)"},
+    {"gpu-roundtrip", bench_gpu_roundtrip, 0,
+     "host -> persistent GPU kernel -> host: ring p50/p99, streaming rate, and through the runtime "
+     "(rk_send/rk_receive) vs a launch-per-message actor (runs ringmesh-gpu-bench; skipped without a GPU)"},
+    {"gpu-k2k", bench_gpu_k2k, 0,
+     "GPU kernel -> kernel through a device-memory ring, warp-copied slots vs one thread per side; msg/s"},
 };
 #define NBENCH (sizeof k_benches / sizeof k_benches[0])
 

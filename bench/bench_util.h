@@ -123,6 +123,6 @@ int bench_pingpong(void);
 int bench_rate(void);
 int bench_pipeline(void);
 int bench_gpu_roundtrip(void);
-int bench_gpu_throughput(void);
+int bench_gpu_k2k(void);
 
 #endif

@@ -2,10 +2,19 @@
  * device_kernel.cuh - RK_DEVICE_KERNEL(name, body): the persistent GPU kernel
  * for a device body, plus the launcher the runtime calls (rk_device_launch_fn).
  *
- * The kernel is launched once and stays resident: it serves the input ring
- * with the same rk_ring_serve_one the host backend uses, sleeping briefly
- * (__nanosleep) while the ring is empty, until the host sets the input ring's
- * stop flag. No launch per message.
+ * The kernel is launched once (one warp) and stays resident until the host
+ * sets the input ring's stop flag; no launch per message. It uses the same
+ * rk_ring_server_* protocol code as the host backend (cuda/ring.h), with the
+ * data movement done the way the GPU likes it:
+ *  - lane 0 owns the ring indices and reads the host's index only when its
+ *    cached copy says empty/full (each read of mapped memory crosses PCIe);
+ *  - the whole warp copies a slot with coalesced 8-byte accesses into shared
+ *    memory (loads via __ldcg, so no lane sees a stale L1 line from an earlier
+ *    lap), lane 0 runs the body there, and the warp copies the result out;
+ *  - lane 0 publishes with a system-scope release store after __syncwarp, so
+ *    every lane's slot writes are visible before the index moves.
+ * Slots larger than RK_DEVICE_STAGE_BYTES are served in place by lane 0.
+ * While idle the warp backs off with __nanosleep (32 ns doubling to 512 ns).
  */
 #ifndef RK_DEVICE_KERNEL_CUH
 #define RK_DEVICE_KERNEL_CUH
@@ -15,18 +24,67 @@
 #include "ring.h"
 #include "ringmesh/device.h"
 
-template <uint32_t (*Body)(const uint8_t *, uint32_t, uint8_t *, uint32_t, void *)>
-__global__ void rk_persistent_kernel(rk_ring_t *in, rk_ring_t *out)
+#ifndef RK_DEVICE_STAGE_BYTES
+#define RK_DEVICE_STAGE_BYTES 16384 /* per direction, in shared memory */
+#endif
+
+/* Warp-cooperative copy of @p bytes (a multiple of 8, both sides 8-aligned). */
+static __device__ __forceinline__ void rk_warp_copy8(void *dst, const void *src, uint32_t bytes, unsigned lane)
 {
-    if (threadIdx.x != 0) return; /* one thread runs the body; see cuda/README.md */
+    uint64_t *d = (uint64_t *)dst;
+    const uint64_t *s = (const uint64_t *)src;
+    for (uint32_t i = lane; i < bytes / 8; i += 32) d[i] = __ldcg((const unsigned long long *)s + i);
+}
+
+static __device__ __forceinline__ const void *rk_warp_bcast_ptr(const void *p)
+{
+    return (const void *)__shfl_sync(0xffffffffu, (unsigned long long)p, 0);
+}
+
+template <uint32_t (*Body)(const uint8_t *, uint32_t, uint8_t *, uint32_t, void *)>
+__global__ void __launch_bounds__(32) rk_persistent_kernel(rk_ring_t *in, rk_ring_t *out)
+{
+    __shared__ uint64_t stage_in[RK_DEVICE_STAGE_BYTES / 8], stage_out[RK_DEVICE_STAGE_BYTES / 8];
+    const unsigned lane = threadIdx.x & 31;
+    rk_ring_server_t s;
+    if (lane == 0) rk_ring_server_init(&s, in, out);
+    const uint32_t in_slot = __shfl_sync(0xffffffffu, lane == 0 ? s.in.slot_size : 0, 0);
+    const uint32_t out_slot = __shfl_sync(0xffffffffu, lane == 0 ? s.out.slot_size : 0, 0);
+    const bool staged = in_slot <= RK_DEVICE_STAGE_BYTES && out_slot <= RK_DEVICE_STAGE_BYTES;
     unsigned idle_ns = 32;
-    while (!rk_ring_stop_requested(in)) {
-        if (rk_ring_serve_one(in, out, Body, nullptr)) {
-            idle_ns = 32;
+
+    for (;;) {
+        const uint8_t *slot = nullptr;
+        int stop = 0;
+        if (lane == 0) {
+            slot = rk_ring_server_next(&s, in, out);
+            if (!slot) stop = rk_ring_stop_requested(in);
+        }
+        slot = (const uint8_t *)rk_warp_bcast_ptr(slot);
+        if (!slot) {
+            if (__shfl_sync(0xffffffffu, stop, 0)) break;
+            __nanosleep(idle_ns);
+            if (idle_ns < 512) idle_ns *= 2;
             continue;
         }
-        __nanosleep(idle_ns);
-        if (idle_ns < 2048) idle_ns *= 2;
+        idle_ns = 32;
+        uint8_t *oslot = (uint8_t *)rk_warp_bcast_ptr(lane == 0 ? rk_ring_server_out_slot(&s) : nullptr);
+        uint32_t n = 0;
+        if (staged) {
+            uint32_t len = lane == 0 ? __ldcg((const unsigned int *)slot) : 0;
+            len = __shfl_sync(0xffffffffu, len, 0);
+            if (len > in_slot - RK_RING_SLOT_HDR) len = in_slot - RK_RING_SLOT_HDR; /* checked again below */
+            rk_warp_copy8(stage_in, slot, (RK_RING_SLOT_HDR + len + 7) & ~7u, lane);
+            __syncwarp();
+            if (lane == 0)
+                n = rk_ring_run_body((const uint8_t *)stage_in, in_slot, (uint8_t *)stage_out, out_slot, Body, nullptr);
+            n = __shfl_sync(0xffffffffu, n, 0);
+            if (n) rk_warp_copy8(oslot, stage_out, (RK_RING_SLOT_HDR + n + 7) & ~7u, lane);
+        } else if (lane == 0) {
+            n = rk_ring_run_body(slot, in_slot, oslot, out_slot, Body, nullptr);
+        }
+        __syncwarp(); /* every lane's output writes happen before lane 0's release */
+        if (lane == 0) rk_ring_server_finish(&s, in, out, n != 0);
     }
 }
 

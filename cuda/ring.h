@@ -147,27 +147,143 @@ RK_RING_API int rk_ring_take(rk_ring_t *r, void *out, uint32_t cap, uint32_t *le
 RK_RING_API void rk_ring_request_stop(rk_ring_t *r) { RK_RING_STORE(&r->stop, 1); }
 RK_RING_API int rk_ring_stop_requested(rk_ring_t *r) { return RK_RING_LOAD(&r->stop) != 0; }
 
+/** A device or host body: one input payload -> at most one output payload (see ringmesh/device.h). */
+typedef uint32_t (*rk_ring_body_fn)(const uint8_t *, uint32_t, uint8_t *, uint32_t, void *);
+
 /*
- * Serve one entry: run @p body on the oldest input entry and publish its
- * output (if any), keeping the input's priority. Returns 1 when an entry was
- * consumed, 0 when the input is empty or the output ring is full. The same
- * code runs in the host backend's loop and in the persistent GPU kernel.
+ * Cursors: one side's view of a ring for a loop that moves many entries. A
+ * cursor caches the geometry and its own index and re-reads the other side's
+ * index only when the cached value says empty (consumer) or full (producer):
+ * on a GPU every read of mapped host memory crosses PCIe, so a loop must not
+ * read more than it needs. A ring has one producer and one consumer; while a
+ * cursor is in use its side's index is written only through it.
  */
-RK_RING_API int rk_ring_serve_one(rk_ring_t *in, rk_ring_t *out,
-                                  uint32_t (*body)(const uint8_t *, uint32_t, uint8_t *, uint32_t, void *),
-                                  void *state)
+typedef struct rk_ring_cursor {
+    uint8_t *slots;
+    uint64_t mine;   /* consumer: tail; producer: head */
+    uint64_t theirs; /* the other side's index as last read */
+    uint32_t mask, slot_size;
+} rk_ring_cursor_t;
+
+RK_RING_API void rk_ring_cursor_init(rk_ring_cursor_t *c, rk_ring_t *r, int producer)
+{
+    c->slots = (uint8_t *)(r + 1);
+    c->mask = r->capacity - 1;
+    c->slot_size = r->slot_size;
+    uint64_t head = RK_RING_LOAD(&r->head), tail = RK_RING_LOAD(&r->tail);
+    c->mine = producer ? head : tail;
+    c->theirs = producer ? tail : head;
+}
+
+/** Consumer: the oldest slot (8-byte header, then the payload), or NULL when empty. */
+RK_RING_API const uint8_t *rk_ring_cursor_front(rk_ring_cursor_t *c, rk_ring_t *r)
+{
+    if (c->theirs == c->mine) {
+        c->theirs = RK_RING_LOAD(&r->head);
+        if (c->theirs == c->mine) return NULL;
+    }
+    return c->slots + (size_t)(c->mine & c->mask) * c->slot_size;
+}
+
+/** Consumer: release the slot returned by rk_ring_cursor_front. */
+RK_RING_API void rk_ring_cursor_pop(rk_ring_cursor_t *c, rk_ring_t *r) { RK_RING_STORE(&r->tail, ++c->mine); }
+
+/** Producer: the next free slot (write the payload after its 8-byte header), or NULL when full. */
+RK_RING_API uint8_t *rk_ring_cursor_reserve(rk_ring_cursor_t *c, rk_ring_t *r)
+{
+    if (c->mine - c->theirs > c->mask) {
+        c->theirs = RK_RING_LOAD(&r->tail);
+        if (c->mine - c->theirs > c->mask) return NULL;
+    }
+    return c->slots + (size_t)(c->mine & c->mask) * c->slot_size;
+}
+
+/** Producer: publish the reserved slot; its header (length, priority) must already be written. */
+RK_RING_API void rk_ring_cursor_publish(rk_ring_cursor_t *c, rk_ring_t *r) { RK_RING_STORE(&r->head, ++c->mine); }
+
+/** Write a slot header: payload length and priority. */
+RK_RING_API void rk_ring_slot_header(uint8_t *slot, uint32_t len, uint32_t priority)
+{
+    memcpy(slot, &len, 4);
+    memcpy(slot + 4, &priority, 4);
+}
+
+/*
+ * The serving side of a ring pair (the persistent kernel, or the host
+ * backend's loop): a consumer cursor on `in` and a producer cursor on `out`.
+ */
+typedef struct rk_ring_server {
+    rk_ring_cursor_t in, out;
+} rk_ring_server_t;
+
+RK_RING_API void rk_ring_server_init(rk_ring_server_t *s, rk_ring_t *in, rk_ring_t *out)
+{
+    rk_ring_cursor_init(&s->in, in, 0);
+    rk_ring_cursor_init(&s->out, out, 1);
+}
+
+/** The next input slot when there is one and room for its output; else NULL. */
+RK_RING_API const uint8_t *rk_ring_server_next(rk_ring_server_t *s, rk_ring_t *in, rk_ring_t *out)
+{
+    const uint8_t *slot = rk_ring_cursor_front(&s->in, in);
+    return slot && rk_ring_cursor_reserve(&s->out, out) ? slot : NULL;
+}
+
+/** The output slot the current entry's result goes to (valid after rk_ring_server_next). */
+RK_RING_API uint8_t *rk_ring_server_out_slot(const rk_ring_server_t *s)
+{
+    return s->out.slots + (size_t)(s->out.mine & s->out.mask) * s->out.slot_size;
+}
+
+/** Publish the output slot when @p produced (its header written), then release the input slot. */
+RK_RING_API void rk_ring_server_finish(rk_ring_server_t *s, rk_ring_t *in, rk_ring_t *out, int produced)
+{
+    if (produced) rk_ring_cursor_publish(&s->out, out);
+    rk_ring_cursor_pop(&s->in, in); /* after the output: an empty input means the work is visible */
+}
+
+/*
+ * Run @p body on the input slot @p slot (from rk_ring_server_next), writing
+ * into @p out_slot. The length in the slot header is checked against the
+ * slot, the body's result against the output slot, so neither a corrupt entry
+ * nor an overrunning body writes out of bounds. Returns the output length (0 =
+ * nothing to publish); the output header (length, the input's priority) is written.
+ */
+RK_RING_API uint32_t rk_ring_run_body(const uint8_t *slot, uint32_t in_slot, uint8_t *out_slot, uint32_t out_slot_size,
+                                      rk_ring_body_fn body, void *state)
 {
     uint32_t len, prio, n;
-    const uint8_t *p = rk_ring_front(in, &len, &prio);
-    uint8_t *o;
-    if (!p) return 0;
-    o = rk_ring_reserve(out);
-    if (!o) return 0;
-    n = body(p, len, o, rk_ring_payload_max(out), state);
-    if (n > rk_ring_payload_max(out)) n = 0; /* a body that overran its slot produces nothing */
-    if (n) rk_ring_publish(out, n, prio);
-    rk_ring_pop(in);
+    memcpy(&len, slot, 4);
+    memcpy(&prio, slot + 4, 4);
+    if (len > in_slot - RK_RING_SLOT_HDR) return 0;
+    n = body(slot + RK_RING_SLOT_HDR, len, out_slot + RK_RING_SLOT_HDR, out_slot_size - RK_RING_SLOT_HDR, state);
+    if (n > out_slot_size - RK_RING_SLOT_HDR) return 0; /* a body that overran its slot produces nothing */
+    if (n) rk_ring_slot_header(out_slot, n, prio);
+    return n;
+}
+
+/** Serve one entry through @p s. 1 when an entry was consumed, 0 when the input is empty or the output full. */
+RK_RING_API int rk_ring_server_serve(rk_ring_server_t *s, rk_ring_t *in, rk_ring_t *out, rk_ring_body_fn body,
+                                     void *state)
+{
+    const uint8_t *slot = rk_ring_server_next(s, in, out);
+    if (!slot) return 0;
+    uint32_t n = rk_ring_run_body(slot, s->in.slot_size, rk_ring_server_out_slot(s), s->out.slot_size, body, state);
+    rk_ring_server_finish(s, in, out, n != 0);
     return 1;
+}
+
+/*
+ * Serve one entry without a cached server (a fresh one per call): run @p body
+ * on the oldest input entry and publish its output (if any), keeping the
+ * input's priority. Returns 1 when an entry was consumed, 0 when the input is
+ * empty or the output ring is full.
+ */
+RK_RING_API int rk_ring_serve_one(rk_ring_t *in, rk_ring_t *out, rk_ring_body_fn body, void *state)
+{
+    rk_ring_server_t s;
+    rk_ring_server_init(&s, in, out);
+    return rk_ring_server_serve(&s, in, out, body, state);
 }
 
 #endif /* RK_CUDA_RING_H */

@@ -21,6 +21,8 @@ echo "== ringmesh-gpu-test"
 timeout 120 "$BUILD/bin/ringmesh-gpu-test" 2>&1 | tee "$OUT/gpu-test.txt"
 echo "== ringmesh-gpu-bench"
 timeout 180 "$BUILD/bin/ringmesh-gpu-bench" 2>&1 | tee "$OUT/gpu-bench.txt"
+echo "== ringmesh-bench --quick gpu-*"
+timeout 120 "$BUILD/bin/ringmesh-bench" --quick 'gpu-*' 2>&1 | tee "$OUT/bench-quick.txt"
 echo "== ctest"
 timeout 400 ctest --test-dir "$BUILD" -j 8 --output-on-failure ${CTEST_ARGS:--LE soak} > "$OUT/ctest.log" 2>&1
 echo "ctest exit $?"

@@ -5,7 +5,7 @@
  * highest priority first, copies each block into the shallow input ring, and
  * turns output-ring entries into outputs (rk_ctx_send). With the CUDA backend
  * a persistent GPU kernel serves the rings; with the host backend this thread
- * serves them itself with the same rk_ring_serve_one. The rings stay a few
+ * serves them itself with the same rk_ring_server_* code. The rings stay a few
  * slots deep, so the mailbox, not the ring, decides the order of work.
  * Output blocks are checked before they reach the runtime: size, a known
  * type descriptor, rk_msg_validate. A bad block is logged and counted.
@@ -30,6 +30,7 @@ typedef struct pump {
     rk_ring_t *in, *out;
     void *mem;               /* host backend: both rings */
     rk_cuda_rings_t cuda;    /* CUDA backend */
+    rk_ring_server_t server; /* host backend: this thread serves the rings */
     int on_gpu;
     const rk_msg_type_t *types[KNOWN_TYPES]; /* descriptors an output may carry */
     uint32_t ntypes;
@@ -73,6 +74,11 @@ static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
     if (!p->mem) return RK_ERR_NOMEM;
     p->in = rk_ring_init(p->mem, slots, slot_size);
     p->out = rk_ring_init((char *)p->mem + bytes, slots, slot_size);
+    if (!p->in || !p->out) { /* cannot happen: bytes was checked */
+        free(p->mem);
+        return RK_ERR_INVALID;
+    }
+    rk_ring_server_init(&p->server, p->in, p->out);
     return RK_OK;
 }
 
@@ -164,10 +170,10 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg)
         return;
     }
     for (int idle = 0;;) {
-        int busy = rk_ring_size(p.in) != 0;
+        int busy = rk_ring_size(p.in) != 0 || rk_ring_size(p.out) != 0; /* never sleep on the mailbox with work on the device */
         int n = feed(&p, ctx, busy ? 0 : 2000);
         if (!p.on_gpu)
-            while (rk_ring_serve_one(p.in, p.out, p.dk->host_body, p.dk->host_state)) n++;
+            while (rk_ring_server_serve(&p.server, p.in, p.out, p.dk->host_body, p.dk->host_state)) n++;
         n += drain(&p, ctx);
         if (n) {
             idle = 0;

@@ -56,4 +56,99 @@ struct GpuRings {
     }
 };
 
+/*
+ * Kernel-to-kernel traffic through a ring in DEVICE memory (never touching the
+ * host): block 0 produces @p n entries of @p bytes (a multiple of 8, at most
+ * 4 KiB), block 1 consumes them and checks length, sequence number and the
+ * last word. Lanes = blockDim.x: 32 (the warp copies each slot) or 1.
+ * result[0] = entries received, result[1] = entries that failed the check.
+ */
+__global__ void k2k_kernel(rk_ring_t *r, unsigned long long n, uint32_t bytes, unsigned long long *result)
+{
+    __shared__ uint64_t buf[512];
+    const unsigned lane = threadIdx.x, lanes = blockDim.x;
+    const unsigned mask = lanes == 32 ? 0xffffffffu : 1u;
+    const uint32_t words = bytes / 8;
+    rk_ring_cursor_t c;
+    if (lane == 0) rk_ring_cursor_init(&c, r, blockIdx.x == 0);
+    if (blockIdx.x == 0) {
+        for (uint32_t i = lane; i < words; i += lanes) buf[i] = i;
+        for (unsigned long long k = 0; k < n; k++) {
+            uint8_t *slot = nullptr;
+            if (lane == 0) {
+                while (!(slot = rk_ring_cursor_reserve(&c, r))) {
+                }
+                buf[0] = k;
+                rk_ring_slot_header(slot, bytes, 128);
+            }
+            slot = (uint8_t *)__shfl_sync(mask, (unsigned long long)slot, 0);
+            __syncwarp(mask);
+            uint64_t *dst = (uint64_t *)(slot + RK_RING_SLOT_HDR);
+            for (uint32_t i = lane; i < words; i += lanes) dst[i] = buf[i];
+            __syncwarp(mask);
+            if (lane == 0) rk_ring_cursor_publish(&c, r);
+        }
+    } else {
+        unsigned long long bad = 0;
+        for (unsigned long long k = 0; k < n; k++) {
+            const uint8_t *slot = nullptr;
+            if (lane == 0)
+                while (!(slot = rk_ring_cursor_front(&c, r))) {
+                }
+            slot = (const uint8_t *)__shfl_sync(mask, (unsigned long long)slot, 0);
+            const unsigned long long *src = (const unsigned long long *)slot;
+            for (uint32_t i = lane; i < words + 1; i += lanes) buf[i] = __ldcg(src + i);
+            __syncwarp(mask);
+            if (lane == 0) {
+                uint32_t len = (uint32_t)buf[0];
+                if (len != bytes || buf[1] != k || (words > 1 && buf[words] != words - 1)) bad++;
+                rk_ring_cursor_pop(&c, r);
+            }
+            __syncwarp(mask);
+        }
+        if (lane == 0) {
+            result[0] = n;
+            result[1] = bad;
+        }
+    }
+}
+
+/* A ring of @p slots x @p slot_size in device memory, initialised from the host. */
+static inline rk_ring_t *device_ring(uint32_t slots, uint32_t slot_size)
+{
+    size_t bytes = rk_ring_bytes(slots, slot_size);
+    rk_ring_t hdr, *r = nullptr;
+    if (cudaMalloc((void **)&r, bytes) != cudaSuccess || cudaMemset(r, 0, bytes) != cudaSuccess) abort();
+    if (!rk_ring_init(&hdr, 1, 16)) abort(); /* a valid header, then the real geometry */
+    hdr.capacity = slots;
+    hdr.slot_size = slot_size;
+    if (cudaMemcpy(r, &hdr, sizeof hdr, cudaMemcpyHostToDevice) != cudaSuccess) abort();
+    return r;
+}
+
+/* Run k2k_kernel once; returns seconds (GPU time), fills received/bad. */
+static inline double k2k_run(rk_ring_t *r, unsigned long long n, uint32_t bytes, unsigned lanes,
+                             unsigned long long *received, unsigned long long *bad)
+{
+    unsigned long long *res = nullptr, host[2] = {0, 0};
+    cudaEvent_t a, b;
+    float ms = 0;
+    cudaMalloc((void **)&res, sizeof host);
+    cudaMemset(res, 0, sizeof host);
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    cudaEventRecord(a);
+    k2k_kernel<<<2, lanes>>>(r, n, bytes, res);
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    cudaEventElapsedTime(&ms, a, b);
+    cudaMemcpy(host, res, sizeof host, cudaMemcpyDeviceToHost);
+    *received = host[0];
+    *bad = host[1];
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    cudaFree(res);
+    return ms * 1e-3;
+}
+
 #endif

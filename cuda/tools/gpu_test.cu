@@ -1,8 +1,11 @@
 /*
  * gpu_test.cu - ringmesh-gpu-test: checks the CUDA backend on a real GPU.
- *  1. a persistent kernel serves 10,000 requests through mapped rings with
- *     the same rk_ring_serve_one and body the host backend uses;
- *  2. a runtime kernel with backend CUDA answers correlated requests.
+ *  1. a persistent kernel serves requests through mapped rings with the same
+ *     ring protocol and body the host backend uses: answers in order and
+ *     correct, shallow output rings, slots too large for shared memory, an
+ *     entry with a corrupt length;
+ *  2. kernel -> kernel entries through a ring in device memory;
+ *  3. a runtime kernel with backend CUDA answers correlated requests.
  * Exits 77 (skipped) where no GPU is usable, 0 when every check passes.
  */
 #include <cmath>
@@ -20,24 +23,73 @@ static int failures;
         }                                                                \
     } while (0)
 
-static void ring_roundtrips(int dev)
+/* @p n requests with distinct scales through a persistent kernel: every answer
+ * arrives, in order, with the right sum. Slots larger than the kernel's shared
+ * staging area take the in-place path. */
+static void ring_roundtrips(int dev, uint32_t slots, uint32_t slot_size, int values, int n)
 {
-    GpuRings g(dev, 8, 1024);
-    rk_msg_t *m = make_vector_msg(16, 2.0);
-    const double expect = 2.0 * 120; /* 2 * (0 + ... + 15) */
-    int sent = 0, got = 0;
-    while (got < 10000) {
-        if (sent < 10000 && rk_ring_push(g.in, m, m->size, 128)) sent++;
+    GpuRings g(dev, slots, slot_size);
+    rk_msg_t *m = make_vector_msg(values, 1.0);
+    RkVector *v = (RkVector *)m;
+    const double base = 0.5 * values * (values - 1); /* 0 + 1 + ... + values-1 */
+    int sent = 0, got = 0, bad = 0;
+    while (got < n) {
+        if (sent < n) {
+            v->scale = sent;
+            if (rk_ring_push(g.in, m, m->size, 128)) sent++;
+        }
         uint32_t len;
         const uint8_t *o = rk_ring_front(g.out, &len, nullptr);
         if (!o) continue;
-        CHECK(len == m->size);
-        CHECK(std::fabs(((const RkVector *)o)->sum - expect) < 1e-9);
+        if (len != m->size || std::fabs(((const RkVector *)o)->sum - base * got) > 1e-6 * (1 + base * got)) bad++;
         rk_ring_pop(g.out);
         got++;
     }
+    CHECK(bad == 0);
     rk_msg_free(m);
-    printf("ring: 10000 requests served by the persistent kernel\n");
+    printf("ring: %d requests (%u-byte slots x %u, %u-byte messages) answered in order%s\n", n, slot_size, slots,
+           (unsigned)(16 + 8 * values + sizeof(RkVector)), bad ? " -- WRONG ANSWERS" : "");
+}
+
+/* An entry whose header claims more than its slot holds produces no output,
+ * and the kernel goes on serving the next one. */
+static void ring_rejects_bad_length(int dev)
+{
+    GpuRings g(dev, 4, 512);
+    rk_msg_t *m = make_vector_msg(4, 2.0);
+    uint8_t *slot = rk_ring_reserve(g.in);
+    CHECK(slot != nullptr);
+    memcpy(slot, m, m->size);
+    rk_ring_publish(g.in, 4096, 128); /* longer than the 504-byte payload area */
+    CHECK(rk_ring_push(g.in, m, m->size, 7));
+    uint32_t len = 0, prio = 0;
+    const uint8_t *o = nullptr;
+    for (int spin = 0; spin < 100000000 && !(o = rk_ring_front(g.out, &len, &prio)); spin++) {
+    }
+    CHECK(o != nullptr && len == m->size && prio == 7 && std::fabs(((const RkVector *)o)->sum - 12.0) < 1e-9);
+    if (o) rk_ring_pop(g.out);
+    while (rk_ring_size(g.in)) {
+    }
+    CHECK(rk_ring_size(g.out) == 0); /* the bad entry produced nothing */
+    rk_msg_free(m);
+    printf("ring: an entry longer than its slot is skipped without output\n");
+}
+
+/* Kernel -> kernel through a device-memory ring: every entry, in order, intact. */
+static void kernel_to_kernel(void)
+{
+    const uint32_t sizes[] = {8, 64, 4088};
+    for (uint32_t bytes : sizes) {
+        rk_ring_t *r = device_ring(16, (bytes + RK_RING_SLOT_HDR + 7) / 8 * 8);
+        for (unsigned lanes : {32u, 1u}) {
+            unsigned long long got = 0, bad = 0;
+            k2k_run(r, 200000, bytes, lanes, &got, &bad);
+            CHECK(cudaGetLastError() == cudaSuccess);
+            CHECK(got == 200000 && bad == 0);
+        }
+        cudaFree(r);
+    }
+    printf("k2k: 200000 entries of 8 / 64 / 4088 bytes kernel -> kernel in device memory, warp and one thread\n");
 }
 
 static void runtime_kernel(void)
@@ -73,7 +125,11 @@ static void runtime_kernel(void)
 int main(void)
 {
     int dev = gpu_or_skip("gpu-test");
-    ring_roundtrips(dev);
+    ring_roundtrips(dev, 8, 1024, 16, 10000);
+    ring_roundtrips(dev, 2, 1024, 16, 10000);      /* output ring full most of the time */
+    ring_roundtrips(dev, 4, 32768, 3000, 500);     /* 24 KB messages: served in place */
+    ring_rejects_bad_length(dev);
+    kernel_to_kernel();
     runtime_kernel();
     printf("ringmesh-gpu-test: %s\n", failures ? "FAILED" : "PASSED");
     return failures ? 1 : 0;

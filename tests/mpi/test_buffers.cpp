@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../device_fill.h"
 #include "mpi_util.h"
 
 TEST(Buffers, EveryRankFetchesEveryOtherRanksBufferById)
@@ -12,8 +13,13 @@ TEST(Buffers, EveryRankFetchesEveryOtherRanksBufferById)
     const size_t kSize = 200000;  // large enough for the rendezvous path
     rk_buffer_t *mine = nullptr;
     ASSERT_EQ(rk_buffer_create(d.rt, kSize, &mine), RK_OK);
-    char *dst = static_cast<char *>(d.rank % 2 ? rk_buffer_device(mine) : rk_buffer_host(mine));
-    for (size_t i = 0; i < kSize; i++) dst[i] = static_cast<char>((i + d.rank) & 0x7f);
+    auto pattern = [&](size_t i) { return static_cast<char>((i + d.rank) & 0x7f); };
+    if (d.rank % 2) {
+        fill_device(mine, pattern);  // a GPU copy where the rank has a GPU
+    } else {
+        char *dst = static_cast<char *>(rk_buffer_host(mine));
+        for (size_t i = 0; i < kSize; i++) dst[i] = pattern(i);
+    }
     if (d.rank % 2) ASSERT_EQ(rk_buffer_mark_device_dirty(mine), RK_OK);
     else ASSERT_EQ(rk_buffer_mark_host_dirty(mine), RK_OK);
     unsigned long long id = rk_buffer_id(mine);
