@@ -78,6 +78,18 @@ extern "C" rk_status_t rk_cuda_wait(rk_cuda_rings_t *r)
     return err == cudaSuccess ? RK_OK : RK_ERR_TRANSPORT;
 }
 
+extern "C" rk_status_t rk_cuda_check(rk_cuda_rings_t *r, const char **why)
+{
+    cudaError_t err = cudaStreamQuery((cudaStream_t)r->stream);
+    if (err == cudaErrorNotReady) return RK_OK;
+    if (err == cudaSuccess) {
+        if (why) *why = "the kernel returned";
+        return RK_ERR_TERMINATED;
+    }
+    if (why) *why = cudaGetErrorString(err);
+    return RK_ERR_TRANSPORT;
+}
+
 extern "C" void rk_cuda_rings_destroy(rk_cuda_rings_t *r)
 {
     if (r->stream) cudaStreamDestroy((cudaStream_t)r->stream);

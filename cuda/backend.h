@@ -43,6 +43,12 @@ rk_status_t rk_cuda_start(rk_cuda_rings_t *r, rk_device_launch_fn launch);
 /** Wait for the kernel to finish (after rk_ring_request_stop on the input ring). */
 rk_status_t rk_cuda_wait(rk_cuda_rings_t *r);
 void rk_cuda_rings_destroy(rk_cuda_rings_t *r);
+/**
+ * Is the persistent kernel still running? RK_OK while it runs,
+ * RK_ERR_TERMINATED when it has returned, RK_ERR_TRANSPORT when it (or the
+ * GPU context) failed; @p why receives the CUDA error text.
+ */
+rk_status_t rk_cuda_check(rk_cuda_rings_t *r, const char **why);
 
 /** Device memory for a buffer (RK_ERR_UNSUPPORTED without a usable GPU). */
 rk_status_t rk_cuda_buffer_alloc(int device, size_t size, void **dev, void **pinned_host);

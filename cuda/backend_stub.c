@@ -31,6 +31,11 @@ rk_status_t rk_cuda_rings_create(int device, size_t ring_bytes, rk_cuda_rings_t 
 rk_status_t rk_cuda_start(rk_cuda_rings_t *r, rk_device_launch_fn launch) { return RK_ERR_UNSUPPORTED; }
 rk_status_t rk_cuda_wait(rk_cuda_rings_t *r) { return RK_ERR_UNSUPPORTED; }
 void rk_cuda_rings_destroy(rk_cuda_rings_t *r) {}
+rk_status_t rk_cuda_check(rk_cuda_rings_t *r, const char **why)
+{
+    if (why) *why = "built without the CUDA backend";
+    return RK_ERR_UNSUPPORTED;
+}
 
 rk_status_t rk_cuda_buffer_alloc(int device, size_t size, void **dev, void **pinned_host)
 {

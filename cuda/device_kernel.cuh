@@ -28,12 +28,20 @@
 #define RK_DEVICE_STAGE_BYTES 16384 /* per direction, in shared memory */
 #endif
 
-/* Warp-cooperative copy of @p bytes (a multiple of 8, both sides 8-aligned). */
-static __device__ __forceinline__ void rk_warp_copy8(void *dst, const void *src, uint32_t bytes, unsigned lane)
+/* Warp-cooperative copy of @p bytes (a multiple of 8, both sides 8-aligned)
+ * from a ring slot (global or mapped memory: loaded with __ldcg, past L1) to
+ * shared memory. __ldcg must never be given a shared-memory address. */
+static __device__ __forceinline__ void rk_warp_copy_in(uint64_t *dst, const void *src, uint32_t bytes, unsigned lane)
+{
+    const unsigned long long *s = (const unsigned long long *)src;
+    for (uint32_t i = lane; i < bytes / 8; i += 32) dst[i] = __ldcg(s + i);
+}
+
+/* ... and from shared memory out to a ring slot. */
+static __device__ __forceinline__ void rk_warp_copy_out(void *dst, const uint64_t *src, uint32_t bytes, unsigned lane)
 {
     uint64_t *d = (uint64_t *)dst;
-    const uint64_t *s = (const uint64_t *)src;
-    for (uint32_t i = lane; i < bytes / 8; i += 32) d[i] = __ldcg((const unsigned long long *)s + i);
+    for (uint32_t i = lane; i < bytes / 8; i += 32) d[i] = src[i];
 }
 
 static __device__ __forceinline__ const void *rk_warp_bcast_ptr(const void *p)
@@ -74,12 +82,12 @@ __global__ void __launch_bounds__(32) rk_persistent_kernel(rk_ring_t *in, rk_rin
             uint32_t len = lane == 0 ? __ldcg((const unsigned int *)slot) : 0;
             len = __shfl_sync(0xffffffffu, len, 0);
             if (len > in_slot - RK_RING_SLOT_HDR) len = in_slot - RK_RING_SLOT_HDR; /* checked again below */
-            rk_warp_copy8(stage_in, slot, (RK_RING_SLOT_HDR + len + 7) & ~7u, lane);
+            rk_warp_copy_in(stage_in, slot, (RK_RING_SLOT_HDR + len + 7) & ~7u, lane);
             __syncwarp();
             if (lane == 0)
                 n = rk_ring_run_body((const uint8_t *)stage_in, in_slot, (uint8_t *)stage_out, out_slot, Body, nullptr);
             n = __shfl_sync(0xffffffffu, n, 0);
-            if (n) rk_warp_copy8(oslot, stage_out, (RK_RING_SLOT_HDR + n + 7) & ~7u, lane);
+            if (n) rk_warp_copy_out(oslot, stage_out, (RK_RING_SLOT_HDR + n + 7) & ~7u, lane);
         } else if (lane == 0) {
             n = rk_ring_run_body(slot, in_slot, oslot, out_slot, Body, nullptr);
         }

@@ -18,12 +18,12 @@ if ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGMESH_CUD
     tail -40 "$OUT/build.log"; exit 1
 fi
 echo "== ringmesh-gpu-test"
-timeout 120 "$BUILD/bin/ringmesh-gpu-test" 2>&1 | tee "$OUT/gpu-test.txt"
+timeout 60 "$BUILD/bin/ringmesh-gpu-test" 2>&1 | tee "$OUT/gpu-test.txt"
 echo "== ringmesh-gpu-bench"
-timeout 180 "$BUILD/bin/ringmesh-gpu-bench" 2>&1 | tee "$OUT/gpu-bench.txt"
+timeout 90 "$BUILD/bin/ringmesh-gpu-bench" 2>&1 | tee "$OUT/gpu-bench.txt"
 echo "== ringmesh-bench --quick gpu-*"
-timeout 120 "$BUILD/bin/ringmesh-bench" --quick 'gpu-*' 2>&1 | tee "$OUT/bench-quick.txt"
+timeout 60 "$BUILD/bin/ringmesh-bench" --quick 'gpu-*' 2>&1 | tee "$OUT/bench-quick.txt"
 echo "== ctest"
-timeout 400 ctest --test-dir "$BUILD" -j 8 --output-on-failure ${CTEST_ARGS:--LE soak} > "$OUT/ctest.log" 2>&1
+timeout 200 ctest --test-dir "$BUILD" -j 12 --timeout 60 --output-on-failure ${CTEST_ARGS:--LE soak} > "$OUT/ctest.log" 2>&1
 echo "ctest exit $?"
 grep -E "tests passed|Failed|\*\*\*|Not Run|Skipped" "$OUT/ctest.log" | tail -30

@@ -32,6 +32,7 @@ typedef struct pump {
     rk_cuda_rings_t cuda;    /* CUDA backend */
     rk_ring_server_t server; /* host backend: this thread serves the rings */
     int on_gpu;
+    int gpu_failed;          /* the GPU kernel stopped; its rings are served here */
     const rk_msg_type_t *types[KNOWN_TYPES]; /* descriptors an output may carry */
     uint32_t ntypes;
 } pump_t;
@@ -85,7 +86,7 @@ static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
 static void rings_close(pump_t *p)
 {
     rk_ring_request_stop(p->in);
-    if (p->on_gpu) {
+    if (p->on_gpu || p->gpu_failed) {
         rk_cuda_wait(&p->cuda);
         rk_cuda_rings_destroy(&p->cuda);
     }
@@ -141,6 +142,23 @@ bad:
     RK_ERROR("kernel '%s': the device body produced an unreadable block (%u bytes); dropped", p->k->id, len);
 }
 
+/*
+ * The persistent kernel stopped (a fault, or the GPU context died): say so
+ * once and serve the same rings on this thread from here on. The rings are
+ * host memory, so nothing queued is lost; an entry the kernel had answered
+ * but not yet released is answered a second time.
+ */
+static void gpu_watch(pump_t *p)
+{
+    const char *why = NULL;
+    if (rk_cuda_check(&p->cuda, &why) == RK_OK) return;
+    RK_ERROR("kernel '%s': the GPU kernel stopped (%s); serving on the host from now on", p->k->id,
+             why ? why : "unknown");
+    p->on_gpu = 0;
+    p->gpu_failed = 1;
+    rk_ring_server_init(&p->server, p->in, p->out);
+}
+
 static int drain(pump_t *p, rk_ctx_t *ctx)
 {
     uint32_t len;
@@ -181,6 +199,7 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg)
         }
         if (rk_ctx_should_terminate(ctx) && rk_ring_size(p.in) == 0 && rk_ring_size(p.out) == 0) break;
         if (++idle > 64) sched_yield();
+        if (p.on_gpu && idle % 4096 == 0) gpu_watch(&p);
     }
     rings_close(&p);
 }

@@ -65,10 +65,8 @@ static double ring_roundtrip_us(GpuRings &g, const rk_msg_t *m)
 {
     uint32_t len;
     auto t0 = clk::now();
-    while (!rk_ring_push(g.in, m, m->size, 128)) {
-    }
-    while (!rk_ring_front(g.out, &len, nullptr)) {
-    }
+    while (!rk_ring_push(g.in, m, m->size, 128)) g.poll_alive();
+    while (!rk_ring_front(g.out, &len, nullptr)) g.poll_alive();
     rk_ring_pop(g.out);
     return us_since(t0);
 }
@@ -113,6 +111,7 @@ static void bench_ring(int dev, const rk_msg_t *m, LaunchActor &la, int iters)
             rk_ring_pop(g.out);
             got++;
         }
+        g.poll_alive();
     }
     double rate = n / (us_since(t0) * 1e-6);
     double base = 1e6 / pct(launch_us, 0.5);
@@ -184,6 +183,7 @@ int main(int argc, char **argv)
 {
     const char *only = nullptr;
     int iters = 10000;
+    setvbuf(stdout, nullptr, _IOLBF, 0);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: ringmesh-gpu-bench [--only host|k2k] [iterations]\n"

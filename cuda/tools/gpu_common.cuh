@@ -48,6 +48,18 @@ struct GpuRings {
         out = rk_ring_init(cuda.out_host, slots, slot_size);
         if (rk_cuda_start(&cuda, rk_example_scale_launcher()) != RK_OK) abort();
     }
+    /* Call from every host spin loop: exits with the CUDA error when the
+     * persistent kernel has died (else the loop would wait forever). */
+    void poll_alive()
+    {
+        const char *why = nullptr;
+        if ((++spins & 0xfffff) != 0) return;
+        if (rk_cuda_check(&cuda, &why) != RK_OK) {
+            fprintf(stderr, "FATAL: the persistent kernel stopped: %s\n", why ? why : "?");
+            exit(1);
+        }
+    }
+    unsigned long long spins = 0;
     ~GpuRings()
     {
         rk_ring_request_stop(in);
