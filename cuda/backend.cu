@@ -9,11 +9,18 @@
 #include "backend.h"
 
 #include <cuda_runtime.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern "C" int rk_cuda_device_count(const char **why)
 {
     int n = 0;
+    /* Persistent kernels never return, and with CUDA's default lazy module
+     * loading a kernel first launched while one of them runs waits for it
+     * forever (a second ring kernel, a launch-per-message baseline). Load
+     * every kernel at initialisation unless the user chose otherwise; this
+     * is the first CUDA call the runtime makes, before the driver reads it. */
+    setenv("CUDA_MODULE_LOADING", "EAGER", 0);
     cudaError_t err = cudaGetDeviceCount(&n);
     if (err != cudaSuccess) {
         if (why) *why = cudaGetErrorString(err);
