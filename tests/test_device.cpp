@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -116,6 +117,85 @@ TEST(DeviceRing, ServeOneRunsTheBodyAndKeepsPriority)
     const RkVector *r = reinterpret_cast<const RkVector *>(o);
     EXPECT_DOUBLE_EQ(r->sum, 12.0);
     EXPECT_DOUBLE_EQ(RK_LIST(r, values, double)[2], 6.0);
+    rk_msg_free(&v->hdr);
+}
+
+// The cursor API the persistent kernel and the k2k rings use: a producer
+// thread and a consumer thread, each through its own cursor (indices cached,
+// the other side's read only when empty / full), 500,000 entries of varying
+// length through a 4-slot ring: every entry once, in order, intact.
+TEST(DeviceRing, CursorsMoveEveryEntryInOrderAcrossThreads)
+{
+    Ring ring(4, 64);
+    constexpr uint64_t kN = 500000;
+    std::thread producer([&] {
+        rk_ring_cursor_t c;
+        rk_ring_cursor_init(&c, ring.r, 1);
+        for (uint64_t i = 0; i < kN; i++) {
+            uint8_t *slot;
+            while (!(slot = rk_ring_cursor_reserve(&c, ring.r))) std::this_thread::yield();
+            uint32_t len = 8 + (i % 7) * 8;  // 8 .. 56 bytes
+            for (uint32_t w = 0; w < len / 8; w++) {
+                uint64_t v = i + w;
+                memcpy(slot + RK_RING_SLOT_HDR + 8 * w, &v, 8);
+            }
+            rk_ring_slot_header(slot, len, static_cast<uint32_t>(i & 255));
+            rk_ring_cursor_publish(&c, ring.r);
+        }
+    });
+    rk_ring_cursor_t c;
+    rk_ring_cursor_init(&c, ring.r, 0);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < kN; i++) {
+        const uint8_t *slot;
+        while (!(slot = rk_ring_cursor_front(&c, ring.r))) std::this_thread::yield();
+        uint32_t len, prio;
+        memcpy(&len, slot, 4);
+        memcpy(&prio, slot + 4, 4);
+        if (len != 8 + (i % 7) * 8 || prio != (i & 255)) bad++;
+        for (uint32_t w = 0; w < len / 8 && w < 7; w++) {
+            uint64_t v;
+            memcpy(&v, slot + RK_RING_SLOT_HDR + 8 * w, 8);
+            if (v != i + w) bad++;
+        }
+        rk_ring_cursor_pop(&c, ring.r);
+    }
+    producer.join();
+    EXPECT_EQ(bad, 0u);
+    EXPECT_EQ(rk_ring_size(ring.r), 0u);
+}
+
+// The server stops when the output ring is full (never overwrites an unread
+// answer), resumes when it drains, and skips an entry whose header claims more
+// than its slot holds (no output, no out-of-bounds read).
+TEST(DeviceRing, ServerWaitsForOutputRoomAndSkipsCorruptLengths)
+{
+    Ring in(4, 512), out(2, 512);
+    rk_ring_server_t s;
+    rk_ring_server_init(&s, in.r, out.r);
+    RkVector *v = make_vector({1, 2, 3}, 1.0);
+    uint8_t *slot = rk_ring_reserve(in.r);
+    ASSERT_NE(slot, nullptr);
+    rk_ring_publish(in.r, 4096, 9);  // corrupt: longer than the 504-byte payload area
+    for (int i = 0; i < 3; i++) ASSERT_EQ(rk_ring_push(in.r, v, v->hdr.size, 100 + i), 1);
+    EXPECT_EQ(rk_ring_server_serve(&s, in.r, out.r, rk_body_scale_sum, nullptr), 1);  // the corrupt one
+    EXPECT_EQ(rk_ring_size(out.r), 0u);
+    EXPECT_EQ(rk_ring_server_serve(&s, in.r, out.r, rk_body_scale_sum, nullptr), 1);
+    EXPECT_EQ(rk_ring_server_serve(&s, in.r, out.r, rk_body_scale_sum, nullptr), 1);
+    EXPECT_EQ(rk_ring_server_serve(&s, in.r, out.r, rk_body_scale_sum, nullptr), 0);  // output full
+    EXPECT_EQ(rk_ring_size(in.r), 1u);
+    uint32_t len, prio;
+    for (uint32_t want = 100; want < 102; want++) {
+        ASSERT_NE(rk_ring_front(out.r, &len, &prio), nullptr);
+        EXPECT_EQ(prio, want);
+        rk_ring_pop(out.r);
+    }
+    EXPECT_EQ(rk_ring_server_serve(&s, in.r, out.r, rk_body_scale_sum, nullptr), 1);  // room again
+    const uint8_t *o = rk_ring_front(out.r, &len, &prio);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ(prio, 102u);
+    EXPECT_DOUBLE_EQ(reinterpret_cast<const RkVector *>(o)->sum, 6.0);
+    EXPECT_EQ(rk_ring_size(in.r), 0u);
     rk_msg_free(&v->hdr);
 }
 

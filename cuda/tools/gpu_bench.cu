@@ -158,14 +158,14 @@ static void bench_runtime(const rk_msg_t *m, LaunchActor &la, int iters)
     print_latency("gpu-runtime-roundtrip", rt_us, launch_us, iters, m->size);
 }
 
-static void bench_k2k(void)
+static void bench_k2k(int iters)
 {
     const uint32_t bytes = 64;
-    const unsigned long long n = 4000000;
+    const unsigned long long n = 100ull * iters; /* 1M entries by default */
     rk_ring_t *r = device_ring(256, bytes + RK_RING_SLOT_HDR);
     std::vector<double> warp, one;
     unsigned long long got, bad, bad_total = 0;
-    k2k_run(r, 100000, bytes, 32, &got, &bad); /* warm-up */
+    k2k_run(r, n / 10, bytes, 32, &got, &bad); /* warm-up */
     for (int rep = 0; rep < 3; rep++) {        /* alternated with the baseline */
         warp.push_back(n / k2k_run(r, n, bytes, 32, &got, &bad));
         bad_total += bad + (got != n);
@@ -215,6 +215,6 @@ int main(int argc, char **argv)
         bench_runtime(m, la, iters);
         rk_msg_free(m);
     }
-    if (!only || !strcmp(only, "k2k")) bench_k2k();
+    if (!only || !strcmp(only, "k2k")) bench_k2k(iters);
     return 0;
 }
