@@ -112,19 +112,39 @@ static int feed(pump_t *p, rk_ctx_t *ctx, int64_t wait_us)
     return n;
 }
 
-/* Turn one output-ring entry into a message block and emit it. */
+/* Send or emit one output: to forward_to (waiting while it is full), else as the kernel's output. */
+static void deliver(pump_t *p, rk_ctx_t *ctx, rk_msg_t *o)
+{
+    const char *to = p->k->params.forward_to;
+    rk_status_t st;
+    if (!to) {
+        rk_ctx_send(ctx, o);
+        return;
+    }
+    while ((st = rk_ctx_send_to(ctx, to, o)) == RK_ERR_TIMEOUT && !rk_ctx_should_terminate(ctx)) {
+    }
+    if (st != RK_OK) RK_ERROR("kernel '%s': forwarding an output to '%s' failed: %s", p->k->id, to, rk_status_str(st));
+}
+
+/*
+ * Turn one output-ring entry into a message block and deliver it. A body
+ * running on a GPU cannot know the host address of a type descriptor: when
+ * it leaves `type` NULL, the kernel's out_type is filled in.
+ */
 static void emit_output(pump_t *p, rk_ctx_t *ctx, const uint8_t *bytes, uint32_t len)
 {
     rk_msg_t *o, hdr;
 
     if (len < sizeof hdr) goto bad;
     memcpy(&hdr, bytes, sizeof hdr);
-    if (hdr.magic != RK_MSG_MAGIC || !known_type(p, hdr.type)) goto bad;
+    if (!hdr.type) hdr.type = p->dk->out_type;
+    if (hdr.magic != RK_MSG_MAGIC || !hdr.type || !known_type(p, hdr.type)) goto bad;
     if (rk_msg_create(hdr.type, len, &o) != RK_OK) return;
     uint32_t cap = o->capacity;
     uint8_t cls = o->pool_class;
     rk_uuid_t fresh = o->message_id;
     memcpy(o, bytes, len);
+    o->type = hdr.type;
     o->size = len;
     o->capacity = cap;
     o->pool_class = cls;
@@ -132,7 +152,7 @@ static void emit_output(pump_t *p, rk_ctx_t *ctx, const uint8_t *bytes, uint32_t
     o->message_id = fresh;
     o->src_rank = -1;
     if (rk_msg_validate(o) == RK_OK) {
-        rk_ctx_send(ctx, o);
+        deliver(p, ctx, o);
     } else {
         RK_ERROR("kernel '%s': the device body produced a malformed block; dropped", p->k->id);
     }

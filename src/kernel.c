@@ -49,6 +49,7 @@ static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
     if (m & RK_KERNEL_FIELD_BACKEND) dst->backend = p->backend;
     if (m & RK_KERNEL_FIELD_DEDUP) dst->dedup_window = p->dedup_window;
     if (m & RK_KERNEL_FIELD_DEVICE) dst->device = p->device;
+    if (m & RK_KERNEL_FIELD_FORWARD) dst->forward_to = p->forward_to;
 }
 
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out)
@@ -77,6 +78,14 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_DEVICE)) {
         if (!k->params.device || !k->params.device->host_body) st = RK_ERR_INVALID;
         else k->params.fn = rk_device_pump;
+    }
+    if (st == RK_OK && k->params.forward_to) {
+        size_t n = strnlen(k->params.forward_to, RK_ID_MAX);
+        if (!k->params.device || n == 0 || n >= RK_ID_MAX) st = RK_ERR_INVALID;
+        else {
+            memcpy(k->forward_to, k->params.forward_to, n + 1);
+            k->params.forward_to = k->forward_to;
+        }
     }
     if (st == RK_OK && k->params.backend != RK_BACKEND_HOST) {
         const char *why = NULL;

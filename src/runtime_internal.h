@@ -28,6 +28,7 @@ struct rk_ctx {
 
 typedef struct kernel {
     char id[RK_ID_MAX];
+    char forward_to[RK_ID_MAX]; /* params.forward_to points here */
     int home_rank;
     int local;                   /* hosted on this rank */
     rk_mailbox_t *outbox;        /* outputs of this kernel addressed to this rank */

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "../cuda/bodies.h"
 #include "../cuda/ring.h"
 #include "ringmesh/ringmesh.h"
+#include "test_types.h"
 
 namespace {
 
@@ -310,6 +312,112 @@ TEST(GpuFallback, DecidedAtRunTime)
     }
     p.kernel_id = "bad-device";
     p.device = nullptr;
+    EXPECT_EQ(rk_kernel_create(rt, &p), RK_ERR_INVALID);
+    rk_runtime_destroy(rt);
+}
+
+namespace {
+
+// A body that turns an RkVector into a TestNum (value = sum of the values,
+// seq = number of values) and, like a body running on a GPU, cannot name the
+// TestNum descriptor: it leaves `type` NULL for the runtime to fill in.
+uint32_t vector_to_num(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap, void *)
+{
+    RkVector v;
+    TestNum n;
+    if (len < sizeof v || cap < sizeof n) return 0;
+    memcpy(&v, in, sizeof v);
+    if ((uint64_t)v.values.off + 8ull * v.values.len > len) return 0;
+    memset(&n, 0, sizeof n);
+    n.hdr = v.hdr;
+    n.hdr.type = nullptr;
+    n.hdr.size = sizeof n;
+    n.seq = v.values.len;
+    for (uint32_t i = 0; i < v.values.len; i++) {
+        double x;
+        memcpy(&x, in + v.values.off + 8 * i, 8);
+        n.value += x;
+    }
+    memcpy(out, &n, sizeof n);
+    return sizeof n;
+}
+
+// Receives whatever reaches it and emits a copy as its own output.
+void collect_body(rk_ctx_t *ctx, void *)
+{
+    while (!rk_ctx_should_terminate(ctx)) {
+        rk_msg_t *m = nullptr;
+        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
+        rk_ctx_send(ctx, m);
+        rk_msg_free(m);
+    }
+}
+
+}  // namespace
+
+// A device-body pipeline stage: outputs of another type go to the next kernel
+// (forward_to), not to the kernel's own outputs, in order.
+TEST(DeviceKernel, ForwardsOutputsOfAnotherTypeToTheNextStage)
+{
+    rk_runtime_t *rt = nullptr;
+    ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
+    ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
+    rk_kernel_params_t c{};
+    c.kernel_id = "collector";
+    c.fn = collect_body;
+    ASSERT_EQ(rk_kernel_start(rt, &c), RK_OK);
+    rk_device_kernel_t dk{};
+    dk.host_body = vector_to_num;
+    dk.out_type = TestNum_type();
+    rk_kernel_params_t p{};
+    p.kernel_id = "stage";
+    p.field_mask = RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_FORWARD;
+    p.device = &dk;
+    p.forward_to = "collector";
+    ASSERT_EQ(rk_kernel_start(rt, &p), RK_OK);
+    for (int i = 1; i <= 20; i++) {
+        std::vector<double> xs(i, 1.5);
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_msg_create(RkVector_type(), 0, &m), RK_OK);
+        auto *v = reinterpret_cast<RkVector *>(m);
+        ASSERT_EQ(RK_SET_LIST(&v, RkVector, values, xs.data(), xs.size()), RK_OK);
+        ASSERT_EQ(rk_send(rt, "stage", &v->hdr), RK_OK);
+        rk_msg_free(&v->hdr);
+    }
+    for (int i = 1; i <= 20; i++) {
+        rk_msg_t *out = nullptr;
+        ASSERT_EQ(rk_receive(rt, "collector", 5000000, &out), RK_OK);
+        ASSERT_EQ(out->type, TestNum_type());
+        auto *n = reinterpret_cast<TestNum *>(out);
+        EXPECT_EQ(n->seq, i);
+        EXPECT_DOUBLE_EQ(n->value, 1.5 * i);
+        rk_msg_free(out);
+    }
+    rk_msg_t *none = nullptr;
+    EXPECT_EQ(rk_receive(rt, "stage", 0, &none), RK_ERR_TIMEOUT);  // nothing emitted as the stage's own output
+    rk_runtime_destroy(rt);
+}
+
+TEST(DeviceKernel, ForwardToNeedsADeviceBodyAndAValidId)
+{
+    rk_runtime_t *rt = nullptr;
+    ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
+    rk_kernel_params_t c{};
+    c.kernel_id = "host";
+    c.fn = collect_body;
+    c.field_mask = RK_KERNEL_FIELD_FORWARD;
+    c.forward_to = "elsewhere";
+    EXPECT_EQ(rk_kernel_create(rt, &c), RK_ERR_INVALID);  // a host body forwards with rk_ctx_send_to itself
+    rk_device_kernel_t dk{};
+    dk.host_body = vector_to_num;
+    rk_kernel_params_t p{};
+    p.kernel_id = "stage";
+    p.field_mask = RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_FORWARD;
+    p.device = &dk;
+    p.forward_to = "";
+    EXPECT_EQ(rk_kernel_create(rt, &p), RK_ERR_INVALID);
+    std::string longid(200, 'x');
+    p.forward_to = longid.c_str();
     EXPECT_EQ(rk_kernel_create(rt, &p), RK_ERR_INVALID);
     rk_runtime_destroy(rt);
 }

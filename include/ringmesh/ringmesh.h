@@ -175,7 +175,8 @@ enum {
     RK_KERNEL_FIELD_BACKEND = 1u << 3,      /**< rk_kernel_params_t::backend */
     RK_KERNEL_FIELD_ARG = 1u << 4,          /**< rk_kernel_params_t::arg */
     RK_KERNEL_FIELD_DEDUP = 1u << 5,        /**< rk_kernel_params_t::dedup_window */
-    RK_KERNEL_FIELD_DEVICE = 1u << 6        /**< rk_kernel_params_t::device */
+    RK_KERNEL_FIELD_DEVICE = 1u << 6,       /**< rk_kernel_params_t::device */
+    RK_KERNEL_FIELD_FORWARD = 1u << 7       /**< rk_kernel_params_t::forward_to */
 };
 
 /** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
@@ -191,12 +192,18 @@ typedef struct rk_kernel_params {
     uint32_t dedup_window;          /**< remember this many message_ids; 0 = no dedup */
     /** Run a device body (ringmesh/device.h) instead of fn; fn may then be NULL. */
     const struct rk_device_kernel *device;
+    /**
+     * Device-body kernels only: send every output block to this kernel (like
+     * rk_ctx_send_to, waiting while it is full) instead of emitting it as this
+     * kernel's output — a pipeline stage whose body runs on a GPU. Copied.
+     */
+    const char *forward_to;
 } rk_kernel_params_t;
 
 /**
  * Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet.
  * The parameters are copied. Errors: RK_ERR_INVALID (no or too long
- * kernel_id, no fn, a bad named field), RK_ERR_EXISTS (the id is taken on
+ * kernel_id, no fn, a bad named field, forward_to without a device body), RK_ERR_EXISTS (the id is taken on
  * this or, as far as known, another rank), RK_ERR_UNSUPPORTED (CUDA backend
  * asked for but unusable), RK_ERR_NOMEM.
  */
