@@ -13,7 +13,9 @@
  *    lap), lane 0 runs the body there, and the warp copies the result out;
  *  - lane 0 publishes with a system-scope release store after __syncwarp, so
  *    every lane's slot writes are visible before the index moves.
- * Slots larger than RK_DEVICE_STAGE_BYTES are served in place by lane 0.
+ * Slots larger than RK_DEVICE_STAGE_BYTES are staged in global memory taken
+ * from the device heap (malloc in the kernel), or served in place by lane 0
+ * when the heap has no room.
  * While idle the warp backs off with __nanosleep (32 ns doubling to 512 ns).
  */
 #ifndef RK_DEVICE_KERNEL_CUH
@@ -52,13 +54,23 @@ static __device__ __forceinline__ const void *rk_warp_bcast_ptr(const void *p)
 template <uint32_t (*Body)(const uint8_t *, uint32_t, uint8_t *, uint32_t, void *)>
 __global__ void __launch_bounds__(32) rk_persistent_kernel(rk_ring_t *in, rk_ring_t *out)
 {
-    __shared__ uint64_t stage_in[RK_DEVICE_STAGE_BYTES / 8], stage_out[RK_DEVICE_STAGE_BYTES / 8];
+    __shared__ uint64_t smem_in[RK_DEVICE_STAGE_BYTES / 8], smem_out[RK_DEVICE_STAGE_BYTES / 8];
     const unsigned lane = threadIdx.x & 31;
     rk_ring_server_t s;
     if (lane == 0) rk_ring_server_init(&s, in, out);
     const uint32_t in_slot = __shfl_sync(0xffffffffu, lane == 0 ? s.in.slot_size : 0, 0);
     const uint32_t out_slot = __shfl_sync(0xffffffffu, lane == 0 ? s.out.slot_size : 0, 0);
-    const bool staged = in_slot <= RK_DEVICE_STAGE_BYTES && out_slot <= RK_DEVICE_STAGE_BYTES;
+    uint64_t *stage_in = smem_in, *stage_out = smem_out, *heap = nullptr;
+    bool staged = in_slot <= RK_DEVICE_STAGE_BYTES && out_slot <= RK_DEVICE_STAGE_BYTES;
+    if (!staged) { /* larger slots: stage in global memory from the device heap; in place if it has none */
+        if (lane == 0) heap = (uint64_t *)malloc((size_t)in_slot + out_slot);
+        heap = (uint64_t *)rk_warp_bcast_ptr(heap);
+        if (heap) {
+            stage_in = heap;
+            stage_out = heap + in_slot / 8;
+            staged = true;
+        }
+    }
     unsigned idle_ns = 32;
 
     for (;;) {
@@ -87,6 +99,7 @@ __global__ void __launch_bounds__(32) rk_persistent_kernel(rk_ring_t *in, rk_rin
             if (lane == 0)
                 n = rk_ring_run_body((const uint8_t *)stage_in, in_slot, (uint8_t *)stage_out, out_slot, Body, nullptr);
             n = __shfl_sync(0xffffffffu, n, 0);
+            __syncwarp(); /* lane 0's writes to the stage happen before the other lanes read them */
             if (n) rk_warp_copy_out(oslot, stage_out, (RK_RING_SLOT_HDR + n + 7) & ~7u, lane);
         } else if (lane == 0) {
             n = rk_ring_run_body(slot, in_slot, oslot, out_slot, Body, nullptr);
@@ -94,6 +107,7 @@ __global__ void __launch_bounds__(32) rk_persistent_kernel(rk_ring_t *in, rk_rin
         __syncwarp(); /* every lane's output writes happen before lane 0's release */
         if (lane == 0) rk_ring_server_finish(&s, in, out, n != 0);
     }
+    if (lane == 0 && heap) free(heap);
 }
 
 #define RK_DEVICE_KERNEL(name, body)                                                             \

@@ -20,6 +20,8 @@
  * Errors seen anywhere travel downstream in the `errors` field.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "filter_body.h"
+#include "messages.h"
 #include "signal.h"
 #include "../common/app_util.h"
 
@@ -31,61 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- messages ------------------------------------------------------------------ */
+/* ---- messages (declared in messages.h) ---------------------------------------------- */
 
-#define RAW_BATCH(F)                   \
-    F(RawBatch, seq, INT, _)           \
-    F(RawBatch, start, INT, _)         \
-    F(RawBatch, values, LIST, FLOAT)   \
-    F(RawBatch, last, BOOL, _)         \
-    F(RawBatch, errors, INT, _)
-#define STAT_BATCH(F)                  \
-    F(StatBatch, seq, INT, _)          \
-    F(StatBatch, start, INT, _)        \
-    F(StatBatch, values, LIST, FLOAT)  \
-    F(StatBatch, means, LIST, FLOAT)   \
-    F(StatBatch, stds, LIST, FLOAT)    \
-    F(StatBatch, last, BOOL, _)        \
-    F(StatBatch, errors, INT, _)
-#define BATCH_SUMMARY(F)                          \
-    F(BatchSummary, seq, INT, _)                  \
-    F(BatchSummary, start, INT, _)                \
-    F(BatchSummary, count, INT, _)                \
-    F(BatchSummary, anomalies, INT, _)            \
-    F(BatchSummary, mean, FLOAT, _)               \
-    F(BatchSummary, m2, FLOAT, _)                 \
-    F(BatchSummary, min, FLOAT, _)                \
-    F(BatchSummary, max, FLOAT, _)                \
-    F(BatchSummary, mean_sum, FLOAT, _)           \
-    F(BatchSummary, checksum, INT, _)             \
-    F(BatchSummary, anomaly_index, LIST, INT)     \
-    F(BatchSummary, anomaly_value, LIST, FLOAT)   \
-    F(BatchSummary, last, BOOL, _)                \
-    F(BatchSummary, errors, INT, _)
-#define PIPELINE_START(F) F(PipelineStart, records, INT, _)
-#define PIPELINE_RESULT(F)                        \
-    F(PipelineResult, records, INT, _)            \
-    F(PipelineResult, batches, INT, _)            \
-    F(PipelineResult, anomalies, INT, _)          \
-    F(PipelineResult, mean, FLOAT, _)             \
-    F(PipelineResult, m2, FLOAT, _)               \
-    F(PipelineResult, min, FLOAT, _)              \
-    F(PipelineResult, max, FLOAT, _)              \
-    F(PipelineResult, mean_sum, FLOAT, _)         \
-    F(PipelineResult, checksum, INT, _)           \
-    F(PipelineResult, errors, INT, _)             \
-    F(PipelineResult, first_index, LIST, INT)     \
-    F(PipelineResult, first_value, LIST, FLOAT)
-
-RK_MESSAGE_DECLARE(RawBatch, RAW_BATCH)
 RK_MESSAGE_DEFINE(RawBatch, RAW_BATCH)
-RK_MESSAGE_DECLARE(StatBatch, STAT_BATCH)
 RK_MESSAGE_DEFINE(StatBatch, STAT_BATCH)
-RK_MESSAGE_DECLARE(BatchSummary, BATCH_SUMMARY)
 RK_MESSAGE_DEFINE(BatchSummary, BATCH_SUMMARY)
-RK_MESSAGE_DECLARE(PipelineStart, PIPELINE_START)
 RK_MESSAGE_DEFINE(PipelineStart, PIPELINE_START)
-RK_MESSAGE_DECLARE(PipelineResult, PIPELINE_RESULT)
 RK_MESSAGE_DEFINE(PipelineResult, PIPELINE_RESULT)
 
 /* ---- configuration ----------------------------------------------------------------- */
@@ -126,8 +79,6 @@ typedef struct stage {
     long long next_seq, records, errors;
     sig_window_t win;          /* window */
     double *mean, *std;        /* window: scratch */
-    long long *aidx;           /* filter: scratch */
-    double *aval;              /* filter: scratch */
     sig_agg_t agg;             /* sink */
     int nfirst;                /* sink */
     long long first_index[NFIRST];
@@ -144,7 +95,9 @@ static const char usage_text[] =
     "window  computes the rolling mean and standard deviation of the W samples\n"
     "        before each record, carried across batches;\n"
     "filter  flags anomalies, |x - mean| > k * std once the window is full, and\n"
-    "        reduces each batch to a summary;\n"
+    "        reduces each batch to a summary; a device body: it runs as a\n"
+    "        persistent GPU kernel where a GPU is usable, else the same C on\n"
+    "        the host;\n"
     "sink    aggregates: records, anomalies, mean / stddev / min / max of the\n"
     "        signal, sum of the rolling means and an order-sensitive checksum.\n"
     "\n"
@@ -179,7 +132,7 @@ static const char usage_text[] =
     "  -h, --help        show this help and exit\n"
     "\n"
     "Environment: RINGMESH_TRANSPORT=ucx|mpi (default ucx); RINGMESH_LOG=info shows\n"
-    "the runtime's log (e.g. the window kernel's GPU/host backend choice).\n"
+    "the runtime's log (e.g. where the filter kernel runs: GPU or host).\n"
     "Exit status: 0 success, 1 pipeline error or VERIFY FAILED, 2 bad usage or a\n"
     "bad input file.\n"
     "Example: mpirun -n 4 ringmesh-pipeline --records 2000000 --verify\n";
@@ -396,47 +349,12 @@ static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
     out->start = in->start;
     out->last = in->last;
     out->errors = in->errors + s->errors;
+    out->window = s->cfg->window;
+    out->threshold = s->cfg->threshold;
     if (n) st = RK_SET_LIST(&out, StatBatch, values, x, n);
     if (n && st == RK_OK) st = RK_SET_LIST(&out, StatBatch, means, s->mean, n);
     if (n && st == RK_OK) st = RK_SET_LIST(&out, StatBatch, stds, s->std, n);
     if (st == RK_OK) st = forward(ctx, ST_FILTER, &out->hdr);
-    rk_msg_free(&out->hdr);
-    return st;
-}
-
-static rk_status_t filter_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
-{
-    const StatBatch *in = (const StatBatch *)m;
-    size_t n = in->values.len;
-    const double *x = RK_LIST(in, values, double), *mean = RK_LIST(in, means, double);
-    const double *sd = RK_LIST(in, stds, double);
-    BatchSummary *out = NULL;
-    sig_partial_t p;
-    rk_status_t st;
-
-    if (n > SIG_MAX_BATCH || in->means.len != n || in->stds.len != n || (n && (!x || !mean || !sd))) {
-        stage_error(s, "batch %lld has %lld values and mismatched statistics", in->seq, (long long)n);
-        return RK_OK;
-    }
-    check_seq(s, in->seq, in->start, in->last, (long long)n);
-    sig_filter_reduce(x, mean, sd, n, in->start, (int)s->cfg->window, s->cfg->threshold, &p, s->aidx, s->aval);
-    st = rk_msg_create(BatchSummary_type(), (size_t)p.anomalies * 16 + 32, (rk_msg_t **)&out);
-    if (st != RK_OK) return st;
-    out->seq = in->seq;
-    out->start = in->start;
-    out->last = in->last;
-    out->errors = in->errors + s->errors;
-    out->count = p.n;
-    out->anomalies = p.anomalies;
-    out->mean = p.mean;
-    out->m2 = p.m2;
-    out->min = p.min;
-    out->max = p.max;
-    out->mean_sum = p.mean_sum;
-    out->checksum = (int64_t)p.checksum;
-    if (p.anomalies) st = RK_SET_LIST(&out, BatchSummary, anomaly_index, s->aidx, (size_t)p.anomalies);
-    if (p.anomalies && st == RK_OK) st = RK_SET_LIST(&out, BatchSummary, anomaly_value, s->aval, (size_t)p.anomalies);
-    if (st == RK_OK) st = forward(ctx, ST_SINK, &out->hdr);
     rk_msg_free(&out->hdr);
     return st;
 }
@@ -509,10 +427,24 @@ static void run_stage(rk_ctx_t *ctx, stage_t *s, const rk_msg_type_t *want, hand
 }
 
 static void window_body(rk_ctx_t *ctx, void *arg) { run_stage(ctx, arg, RawBatch_type(), window_handle); }
-static void filter_body(rk_ctx_t *ctx, void *arg) { run_stage(ctx, arg, StatBatch_type(), filter_handle); }
 static void sink_body(rk_ctx_t *ctx, void *arg) { run_stage(ctx, arg, BatchSummary_type(), sink_handle); }
 
-static const rk_kernel_fn stage_fn[NSTAGES] = {source_body, window_body, filter_body, sink_body};
+/* The filter has no host function: it is a device body (filter_body.h) run by the runtime. */
+static const rk_kernel_fn stage_fn[NSTAGES] = {source_body, window_body, NULL, sink_body};
+
+#ifdef RINGMESH_HAVE_CUDA
+rk_device_launch_fn pipeline_filter_launcher(void); /* filter.cu */
+#else
+static rk_device_launch_fn pipeline_filter_launcher(void) { return NULL; }
+#endif
+
+/* Largest StatBatch / BatchSummary block for batches of @p batch records, plus the slot header. */
+static uint32_t filter_slot_size(long long batch)
+{
+    size_t in = sizeof(StatBatch) + 3 * 8 * (size_t)batch, out = sizeof(BatchSummary) + 8 + 16 * (size_t)batch;
+    size_t slot = (in > out ? in : out) + 8 + 64;
+    return (uint32_t)((slot + 7) / 8 * 8);
+}
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
@@ -528,11 +460,6 @@ static bool stage_init(stage_t *s, const config_t *c, int which)
         s->std = malloc(SIG_MAX_BATCH * sizeof *s->std);
         return s->mean && s->std && sig_window_init(&s->win, (int)c->window);
     }
-    if (which == ST_FILTER) {
-        s->aidx = malloc(SIG_MAX_BATCH * sizeof *s->aidx);
-        s->aval = malloc(SIG_MAX_BATCH * sizeof *s->aval);
-        return s->aidx && s->aval;
-    }
     return true;
 }
 
@@ -541,8 +468,6 @@ static void stage_free(stage_t *s)
     sig_window_free(&s->win);
     free(s->mean);
     free(s->std);
-    free(s->aidx);
-    free(s->aval);
 }
 
 static rk_status_t register_types(rk_runtime_t *rt)
@@ -560,6 +485,12 @@ static rk_status_t launch(rk_runtime_t *rt, const config_t *c, stage_t stages[NS
 {
     rk_status_t st = register_types(rt);
     int rank = rk_runtime_rank(rt);
+    static rk_device_kernel_t filter_dk; /* read by the runtime while the kernel lives */
+
+    filter_dk.host_body = pipeline_filter_body;
+    filter_dk.launch = pipeline_filter_launcher();
+    filter_dk.slot_size = filter_slot_size(c->batch);
+    filter_dk.out_type = BatchSummary_type();
 
     for (int i = 0; i < NSTAGES && st == RK_OK; i++) {
         rk_kernel_params_t kp;
@@ -570,8 +501,10 @@ static rk_status_t launch(rk_runtime_t *rt, const config_t *c, stage_t stages[NS
         kp.arg = &stages[i];
         kp.capacity = (uint32_t)c->queue;
         kp.field_mask = RK_KERNEL_FIELD_ARG | RK_KERNEL_FIELD_CAPACITY;
-        if (i == ST_WINDOW) { /* the compute stage: on a GPU when one is usable */
-            kp.field_mask |= RK_KERNEL_FIELD_BACKEND;
+        if (i == ST_FILTER) { /* a device body: on a GPU when one is usable, else the same C here */
+            kp.field_mask |= RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_FORWARD | RK_KERNEL_FIELD_BACKEND;
+            kp.device = &filter_dk;
+            kp.forward_to = stage_id[ST_SINK];
             kp.backend = RK_BACKEND_AUTO;
         }
         st = rk_kernel_start(rt, &kp);

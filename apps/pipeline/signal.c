@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "signal.h"
+#include "filter_body.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,8 +20,6 @@
 
 #define TWO_PI 6.283185307179586
 #define SPIKE_ONE_IN 2000u
-#define FNV_OFFSET 1469598103934665603ull
-#define FNV_PRIME 1099511628211ull
 
 /* ---- source ------------------------------------------------------------- */
 
@@ -217,43 +216,10 @@ void sig_window_process(sig_window_t *s, const double *x, size_t n, double *mean
 
 /* ---- filter ---------------------------------------------------------------- */
 
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * FNV_PRIME;
-    return h;
-}
-
 void sig_filter_reduce(const double *x, const double *mean, const double *std, size_t n, long long start, int w,
                        double k, sig_partial_t *out, long long *aidx, double *aval)
 {
-    double sum = 0, m2 = 0, mean_sum = 0, lo = INFINITY, hi = -INFINITY;
-    uint64_t h = fnv_bytes(FNV_OFFSET, &start, sizeof start);
-    long long anomalies = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        long long idx = start + (long long)i;
-        unsigned char flag = idx >= w && std[i] > 0 && fabs(x[i] - mean[i]) > k * std[i];
-        if (flag) {
-            if (aidx) aidx[anomalies] = idx;
-            if (aval) aval[anomalies] = x[i];
-            anomalies++;
-        }
-        sum += x[i];
-        mean_sum += mean[i];
-        lo = fmin(lo, x[i]);
-        hi = fmax(hi, x[i]);
-        h = fnv_bytes(fnv_bytes(h, &x[i], sizeof x[i]), &flag, 1);
-    }
-    out->n = (long long)n;
-    out->mean = n ? sum / (double)n : 0.0;
-    for (size_t i = 0; i < n; i++) m2 += (x[i] - out->mean) * (x[i] - out->mean);
-    out->m2 = m2;
-    out->min = lo;
-    out->max = hi;
-    out->mean_sum = mean_sum;
-    out->anomalies = anomalies;
-    out->checksum = h;
+    sig_filter_core(x, mean, std, n, start, w, k, out, aidx, aval); /* filter_body.h: the device body's math */
 }
 
 /* ---- sink ------------------------------------------------------------------- */
@@ -263,7 +229,7 @@ void sig_agg_init(sig_agg_t *a)
     memset(a, 0, sizeof *a);
     a->min = INFINITY;
     a->max = -INFINITY;
-    a->checksum = FNV_OFFSET;
+    a->checksum = SIG_FNV_OFFSET;
 }
 
 void sig_agg_add(sig_agg_t *a, const sig_partial_t *p)
@@ -280,7 +246,7 @@ void sig_agg_add(sig_agg_t *a, const sig_partial_t *p)
     a->batches++;
     a->anomalies += p->anomalies;
     a->mean_sum += p->mean_sum;
-    a->checksum = fnv_bytes(a->checksum, &p->checksum, sizeof p->checksum);
+    a->checksum = sig_fnv_bytes(a->checksum, &p->checksum, sizeof p->checksum);
 }
 
 double sig_agg_std(const sig_agg_t *a) { return a->records ? sqrt(fmax(a->m2, 0.0) / (double)a->records) : 0.0; }
