@@ -40,7 +40,10 @@ RK_DEVICE_BODY static inline uint32_t rk_body_scale_sum(const uint8_t *in, uint3
     if (len > cap || len < sizeof(RkVector)) return 0;
     memcpy(out, in, len);
     if (v->values.off == 0) return len;
-    if ((uint64_t)v->values.off + (uint64_t)v->values.len * 8 > len) return 0; /* never trust the block */
+    /* never trust the block: in bounds, past the struct, 8-aligned (a GPU faults on a misaligned double) */
+    if ((uint64_t)v->values.off + (uint64_t)v->values.len * 8 > len || v->values.off < sizeof(RkVector) ||
+        v->values.off % 8)
+        return 0;
     x = (double *)(out + v->values.off);
     for (uint32_t i = 0; i < v->values.len; i++) {
         x[i] *= v->scale;

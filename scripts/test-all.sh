@@ -7,7 +7,8 @@
 #   test      ctest labels unit, mpi, app, bench (multi-rank tests under mpiexec)
 #   asan      ASan+UBSan build in build-asan/: unit tests, 2-rank MPI tests (ucx, mpi)
 #   tsan      TSan build in build-tsan/: unit tests (mailbox, kernels, runtime concurrency)
-#   fuzz      fuzz/run.sh: decoder and frame parser, RINGMESH_FUZZ_SECONDS each (default 60)
+#   fuzz      fuzz/run.sh: decoder and frame parser; fuzz/run_device.sh: ring server + device bodies;
+#             RINGMESH_FUZZ_SECONDS each (default 60)
 #   valgrind  memcheck on a 2-rank run (scripts/valgrind-mpi.sh)
 #   install   scripts/check-install.sh: install to a temp prefix, build the consumer (CMake,
 #             pkg-config, static) and run it under mpirun -n 2
@@ -70,6 +71,7 @@ fi
 if want fuzz; then
     banner "fuzzing (${RINGMESH_FUZZ_SECONDS:-60} s per target)"
     fuzz/run.sh "${RINGMESH_FUZZ_SECONDS:-60}"
+    fuzz/run_device.sh "${RINGMESH_FUZZ_SECONDS:-60}"
     if [[ -x apps/calc/fuzz.sh ]]; then apps/calc/fuzz.sh "${RINGMESH_FUZZ_SECONDS:-60}"; fi
 fi
 

@@ -94,6 +94,7 @@ RK_DEVICE_BODY static inline uint32_t pipeline_filter_body(const uint8_t *in, ui
     if (len < sizeof(StatBatch) || cap < lists) return 0;
     n = b->values.len;
     ok = n <= SIG_MAX_BATCH && b->window >= 1 && b->window <= SIG_MAX_WINDOW && b->threshold > 0 &&
+         b->start >= 0 && b->start <= INT64_MAX - SIG_MAX_BATCH && /* global indices never overflow */
          pipeline_view_ok(b->values, n, len, sizeof(StatBatch)) &&
          pipeline_view_ok(b->means, n, len, sizeof(StatBatch)) &&
          pipeline_view_ok(b->stds, n, len, sizeof(StatBatch)) && lists + 16ull * n <= cap;
@@ -102,11 +103,13 @@ RK_DEVICE_BODY static inline uint32_t pipeline_filter_body(const uint8_t *in, ui
     o->hdr.type = NULL;
     o->seq = b->seq;
     o->start = b->start;
-    o->last = b->last;
+    uint8_t last_byte; /* the block's bytes are not trusted to hold a valid bool */
+    memcpy(&last_byte, &b->last, 1);
+    o->last = last_byte != 0;
     o->errors = b->errors;
     o->hdr.size = lists;
     if (!ok) {
-        o->errors += 1;
+        if (o->errors < INT64_MAX) o->errors += 1;
         return lists;
     }
     long long *aidx = (long long *)(out + lists);
