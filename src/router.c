@@ -412,7 +412,19 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     }
     r->peers[dest].stats.credit_waits++;
     pthread_mutex_unlock(&r->lock);
-    st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
+    st = rk_mailbox_put(f->outq, m, 0);
+    if (st == RK_ERR_TIMEOUT && timeout_us != 0 && r->rt->poll_ns > 0) {
+        /* The queue is full: drive the transport for a while (returned credits flush the
+         * queue from here) instead of sleeping at once and waiting for the progress thread. */
+        int64_t until = rk_mono_ns() + r->rt->poll_ns;
+        for (unsigned i = 1; st == RK_ERR_TIMEOUT; i++) {
+            if (router_progress(r) == 0) rk_cpu_relax();
+            st = rk_mailbox_put(f->outq, m, 0);
+            if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
+        }
+    }
+    if (st == RK_ERR_TIMEOUT && timeout_us != 0)
+        st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
     if (st != RK_OK) {
         rk_msg_free(m);
         return st == RK_ERR_TERMINATED ? RK_ERR_PEER : st;
@@ -868,14 +880,18 @@ int router_progress(router_t *r)
 static void unlock_mutex(void *m) { pthread_mutex_unlock(m); }
 static void lock_mutex(void *m) { pthread_mutex_lock(m); }
 
-/* Work that needs retrying without a network event: deliveries waiting for room, queued frames. */
+/*
+ * Work that needs retrying without a network event: deliveries waiting for
+ * mailbox room, or queued frames that have credits. Frames queued for want of
+ * credits need none: the credits arrive over the network, which wakes the wait.
+ */
 static int has_backlog(router_t *r)
 {
     int busy = 0;
     pthread_mutex_lock(&r->lock);
     for (int s = 0; s < r->boot.size && !busy; s++)
         for (flow_t *f = r->peers[s].flows; f && !busy; f = f->peer_next)
-            busy = f->pend_head != NULL || rk_mailbox_size(f->outq) != 0;
+            busy = f->pend_head != NULL || (f->credits > 0 && rk_mailbox_size(f->outq) != 0);
     pthread_mutex_unlock(&r->lock);
     return busy;
 }
