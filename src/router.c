@@ -906,6 +906,7 @@ static void *progress_main(void *arg)
         int n = progress_locked(r);
         for (int i = 0; i < r->boot.size; i++)
             if (i != r->boot.rank) flush_peer(r, i);
+        int sending = r->ops->pending(r->tp) > 0; /* the transport is not thread-safe: ask under the lock */
         pthread_mutex_unlock(&r->lock);
         if (n) {
             idle = 0;
@@ -913,7 +914,7 @@ static void *progress_main(void *arg)
         }
         if (++idle < 64) {
             sched_yield(); /* stay responsive right after traffic */
-        } else if (r->ops->pending(r->tp) > 0 && !r->ops->wait) {
+        } else if (sending && !r->ops->wait) {
             sched_yield(); /* MPI completes large sends only while we call into it */
         } else if (r->ops->wait && !has_backlog(r)) {
             pthread_mutex_lock(&r->lock); /* sleep until the network has something for us */
