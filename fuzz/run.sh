@@ -70,7 +70,7 @@ cp fuzz/corpus/decode/* "$OUT/corpus/"
 "$OUT/fuzz_decode" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     -dict="$OUT/decode.dict" -artifact_prefix="$OUT/" -print_final_stats=1 "$OUT/corpus"
 
-# The router's frame parser: fuzz_frame.c, same time budget.
+# The router's frame parser (single frames and batches): fuzz_frame.c, same time budget.
 $CC $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     fuzz/fuzz_frame.c src/frame.c -o "$OUT/fuzz_frame"
 rm -rf "$OUT/corpus-frame"

@@ -19,7 +19,7 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload)
+void frame_write_hdr(uint8_t *out, const frame_t *f)
 {
     put32(out, RK_FRAME_MAGIC);
     out[4] = f->kind;
@@ -30,13 +30,65 @@ void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *p
     put32(out + 12, f->src_rank);
     put32(out + 16, f->aux);
     put32(out + 20, f->payload_len);
+}
+
+void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload)
+{
+    frame_write_hdr(out, f);
     if (f->name_len) memcpy(out + RK_FRAME_HDR, name, f->name_len);
     if (f->payload_len) memcpy(out + RK_FRAME_HDR + f->name_len, payload, f->payload_len);
 }
 
 void frame_set_seq(uint8_t *frame, uint32_t seq) { put32(frame + 8, seq); }
 
+static rk_status_t parse_one(const void *data, size_t len, frame_t *out);
+
+rk_status_t frame_batch_next(const frame_t *batch, size_t *off, frame_t *sub, const uint8_t **raw, size_t *raw_len)
+{
+    const uint8_t *p;
+    size_t left;
+    uint64_t span;
+    rk_status_t st;
+
+    if (!batch || !off || !sub || batch->kind != FRAME_BATCH || *off > batch->payload_len) return RK_ERR_INVALID;
+    left = batch->payload_len - *off;
+    if (left == 0) return RK_ERR_NOT_FOUND;
+    if (left < RK_FRAME_HDR) return RK_ERR_TRUNCATED;
+    p = batch->payload + *off;
+    span = (uint64_t)RK_FRAME_HDR + (uint16_t)(p[6] | p[7] << 8) + get32(p + 20);
+    if (span > left) return RK_ERR_TRUNCATED;
+    st = parse_one(p, (size_t)span, sub);
+    if (st != RK_OK) return st;
+    if (sub->kind == FRAME_BATCH) return RK_ERR_DECODE; /* batches never nest */
+    if (raw) *raw = p;
+    if (raw_len) *raw_len = (size_t)span;
+    *off += (size_t)span;
+    return RK_OK;
+}
+
+/* Walk a whole batch: every inner frame well formed and from the batch's rank, exactly aux of them, nothing left over. */
+static rk_status_t check_batch(const frame_t *b)
+{
+    frame_t sub;
+    size_t off = 0;
+    uint32_t n = 0;
+    rk_status_t st;
+
+    if (b->name_len != 0 || b->aux == 0) return RK_ERR_DECODE;
+    while ((st = frame_batch_next(b, &off, &sub, NULL, NULL)) == RK_OK)
+        if (++n > b->aux || sub.src_rank != b->src_rank) return RK_ERR_DECODE;
+    if (st != RK_ERR_NOT_FOUND) return st;
+    return n == b->aux ? RK_OK : RK_ERR_DECODE;
+}
+
 rk_status_t frame_parse(const void *data, size_t len, frame_t *out)
+{
+    rk_status_t st = parse_one(data, len, out);
+    if (st == RK_OK && out->kind == FRAME_BATCH) st = check_batch(out);
+    return st;
+}
+
+static rk_status_t parse_one(const void *data, size_t len, frame_t *out)
 {
     const uint8_t *p = data;
 

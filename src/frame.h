@@ -8,6 +8,16 @@
  *
  * frame_parse never trusts its input: the lengths must add up to exactly the
  * bytes received and the kind must be known, or it returns RK_ERR_DECODE.
+ *
+ * A batch (kind FRAME_BATCH) carries several frames in one transport message:
+ * name_len 0, aux = the number of frames, seq = the first frame's seq (for
+ * reading a capture; the receiver ignores it), priority = the highest priority
+ * inside, and a payload that is exactly `aux` complete frames back to back,
+ * each with its own header and sequence number. A batch never nests. The
+ * receiver splits it and processes each frame as if it had arrived alone.
+ * frame_parse checks a batch completely (every inner frame parses and has
+ * the batch's src_rank, no nesting, exactly aux frames, no bytes left over)
+ * before returning RK_OK.
  */
 #ifndef RK_FRAME_H
 #define RK_FRAME_H
@@ -35,6 +45,7 @@ typedef enum frame_kind {
     FRAME_BUF_GET,    /* send me buffer `name` (16 hex digits); aux = request token */
     FRAME_BUF_DATA,   /* buffer bytes for request aux; priority = 0 ok, else an rk_status_t negated */
     FRAME_GONE,       /* kernel `name` on src_rank has terminated */
+    FRAME_BATCH,      /* aux frames back to back in the payload (see above) */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -53,15 +64,28 @@ static inline int frame_is_data(uint8_t kind)
 }
 
 /** Frames that may carry a payload. */
-static inline int frame_has_payload(uint8_t kind) { return frame_is_data(kind) || kind == FRAME_BUF_DATA; }
+static inline int frame_has_payload(uint8_t kind)
+{
+    return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH;
+}
 
 /** Bytes needed for a frame with these lengths. */
 static inline size_t frame_size(size_t name_len, size_t payload_len) { return RK_FRAME_HDR + name_len + payload_len; }
+/** Write only the RK_FRAME_HDR header bytes of @p f into @p out. */
+void frame_write_hdr(uint8_t *out, const frame_t *f);
 /** Write a frame into @p out (frame_size bytes). */
 void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload);
 /** Patch the seq field of an encoded frame. */
 void frame_set_seq(uint8_t *frame, uint32_t seq);
 /** Parse and check @p len bytes; the result points into @p data. */
 rk_status_t frame_parse(const void *data, size_t len, frame_t *out);
+
+/**
+ * Step through a batch parsed by frame_parse: *@p off starts at 0. Returns
+ * RK_OK with the next inner frame in *@p sub and its raw bytes in
+ * *@p raw / *@p raw_len, RK_ERR_NOT_FOUND after the last one, or the parse
+ * error of a malformed inner frame (never reads outside the batch payload).
+ */
+rk_status_t frame_batch_next(const frame_t *batch, size_t *off, frame_t *sub, const uint8_t **raw, size_t *raw_len);
 
 #endif

@@ -10,6 +10,14 @@
  * the receiver processes frames strictly in sequence (holding early ones), so
  * transport reordering never reorders messages of one (sender, priority).
  *
+ * Batching: when a flush finds several frames ready for one peer, it packs
+ * them, in exactly the order it would have sent them one by one (highest
+ * priority first, each with its own credit and the next sequence number),
+ * into one FRAME_BATCH transport message of at most RINGMESH_BATCH_BYTES
+ * (default 65536; 0 or 1 turns batching off). A lone frame still goes out
+ * as itself, straight from its block. The receiver splits a batch and
+ * processes every frame as if it had arrived alone.
+ *
  * Receiving never blocks the progress loop: a message whose kernel mailbox is
  * full waits in that source's FIFO of pending deliveries (bounded by the
  * credits), and the credit goes back only once it is delivered. So a slow
@@ -34,6 +42,8 @@
 #include <unistd.h>
 
 #define OUTQ_PER_CREDIT 4
+#define BATCH_BYTES_DEFAULT 65536
+#define BATCH_BYTES_MAX (64u << 20)
 #define WAIT_LIMIT_US (120LL * 1000000) /* sync / shutdown waits give up after this */
 
 #define RK_FRAME_FIELDS(F) F(rk_frame_msg, data, BYTES, _)
@@ -82,6 +92,7 @@ typedef struct peer {
     flow_t *flows;
     uint32_t sync_seen, fin_seen;
     rk_peer_stats_t stats;
+    uint64_t batches_sent, batched_frames; /* batches sent and the frames inside them */
 } peer_t;
 
 typedef struct fetch { /* a buffer fetch waiting for its reply */
@@ -102,6 +113,8 @@ struct router {
     peer_t *peers;
     flow_t *buckets[FLOW_BUCKETS];
     uint32_t credits_init;
+    size_t batch_cap;   /* largest batch in bytes; 0 = batching off */
+    uint8_t *batch_buf; /* batch_cap bytes, used under lock by flush_peer */
     uint32_t sync_epoch;
     int failed_peer;
     int dup_detected;
@@ -216,18 +229,125 @@ static flow_t *best_ready_flow(router_t *r, int dest)
     return best;
 }
 
-/* Send queued frames to @p dest, highest priority first, while credits last. Caller holds r->lock. */
+/* The encoded frame inside a rk_frame_msg block. */
+static uint8_t *queued_frame(rk_msg_t *m, size_t *len)
+{
+    rk_frame_msg *fm = (rk_frame_msg *)m;
+    *len = fm->data.len;
+    return (uint8_t *)m + fm->data.off;
+}
+
+/* Send one queued frame as itself and free its block. Caller holds r->lock. */
+static void send_lone(router_t *r, int dest, rk_msg_t *m)
+{
+    size_t len;
+    uint8_t *bytes = queued_frame(m, &len);
+    rk_status_t st = tp_send_frame(r, dest, bytes, len);
+    if (st != RK_OK) RK_ERROR("send to rank %d failed: %s; frame lost", dest, rk_status_str(st));
+    rk_msg_free(m);
+}
+
+/*
+ * The frames one flush has taken for one transport send: either one lone
+ * frame (still in its block, sent as itself if nothing joins it) or an open
+ * batch in r->batch_buf (n frames after the header, the first one numbered
+ * with the peer's next sequence number).
+ */
+typedef struct gather {
+    rk_msg_t *lone;
+    size_t used; /* bytes of the open batch, header included */
+    uint32_t n;
+    uint8_t top; /* highest priority inside */
+} gather_t;
+
+static void batch_append(router_t *r, int dest, gather_t *g, rk_msg_t *m)
+{
+    size_t len;
+    uint8_t *bytes = queued_frame(m, &len);
+    if (g->n == 0) g->used = RK_FRAME_HDR;
+    frame_set_seq(bytes, r->peers[dest].send_seq + g->n);
+    memcpy(r->batch_buf + g->used, bytes, len);
+    g->used += len;
+    g->n++;
+    if (m->priority > g->top) g->top = m->priority;
+    rk_msg_free(m);
+}
+
+/* Send what has been gathered: the lone frame as itself, or the batch. Caller holds r->lock. */
+static void gather_send(router_t *r, int dest, gather_t *g)
+{
+    if (g->lone) {
+        send_lone(r, dest, g->lone);
+    } else if (g->n) {
+        peer_t *p = &r->peers[dest];
+        frame_t b = {0};
+        rk_status_t st = RK_ERR_TERMINATED;
+        b.kind = FRAME_BATCH;
+        b.priority = g->top;
+        b.seq = p->send_seq; /* informational: the first frame's */
+        b.src_rank = (uint32_t)r->boot.rank;
+        b.aux = g->n;
+        b.payload_len = (uint32_t)(g->used - RK_FRAME_HDR);
+        frame_write_hdr(r->batch_buf, &b);
+        if (!r->closing) st = r->ops->send(r->tp, dest, r->batch_buf, g->used);
+        if (st == RK_OK) {
+            p->send_seq += g->n;
+            p->stats.frames_sent += g->n;
+            p->stats.bytes_sent += g->used;
+            p->batches_sent++;
+            p->batched_frames += g->n;
+        } else {
+            if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
+            RK_ERROR("send to rank %d failed: %s; %u frames lost", dest, rk_status_str(st), g->n);
+        }
+    }
+    g->lone = NULL;
+    g->used = 0;
+    g->n = 0;
+    g->top = 0;
+}
+
+/* Take @p m into the gather: join the batch if it fits, else send what is gathered first. */
+static void gather_add(router_t *r, int dest, gather_t *g, rk_msg_t *m)
+{
+    size_t len, lone_len = 0;
+    queued_frame(m, &len);
+    if (!r->batch_buf || RK_FRAME_HDR + len > r->batch_cap) { /* batching off, or too large to share */
+        gather_send(r, dest, g);
+        send_lone(r, dest, m);
+        return;
+    }
+    if (g->lone) queued_frame(g->lone, &lone_len);
+    if (g->lone && RK_FRAME_HDR + lone_len + len <= r->batch_cap) { /* a second frame: open a batch */
+        rk_msg_t *first = g->lone;
+        g->lone = NULL;
+        batch_append(r, dest, g, first);
+        batch_append(r, dest, g, m);
+        return;
+    }
+    if (g->n && g->used + len <= r->batch_cap) {
+        batch_append(r, dest, g, m);
+        return;
+    }
+    gather_send(r, dest, g);
+    g->lone = m;
+}
+
+/*
+ * Send queued frames to @p dest, highest priority first, while credits last;
+ * frames taken in one go share transport messages (batches) up to batch_cap.
+ * Caller holds r->lock.
+ */
 static void flush_peer(router_t *r, int dest)
 {
     flow_t *f;
     rk_msg_t *m;
+    gather_t g = {0};
     while ((f = best_ready_flow(r, dest)) != NULL && rk_mailbox_try_get(f->outq, &m) == RK_OK) {
-        rk_frame_msg *fm = (rk_frame_msg *)m;
-        rk_status_t st = tp_send_frame(r, dest, (uint8_t *)m + fm->data.off, fm->data.len);
-        if (st != RK_OK) RK_ERROR("send to rank %d failed: %s; frame lost", dest, rk_status_str(st));
         f->credits--;
-        rk_msg_free(m);
+        gather_add(r, dest, &g, m);
     }
+    gather_send(r, dest, &g);
 }
 
 /* Encode a data frame into a rk_frame_msg block (priority = the message's). */
@@ -292,7 +412,19 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     }
     r->peers[dest].stats.credit_waits++;
     pthread_mutex_unlock(&r->lock);
-    st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
+    st = rk_mailbox_put(f->outq, m, 0);
+    if (st == RK_ERR_TIMEOUT && timeout_us != 0 && r->rt->poll_ns > 0) {
+        /* The queue is full: drive the transport for a while (returned credits flush the
+         * queue from here) instead of sleeping at once and waiting for the progress thread. */
+        int64_t until = rk_mono_ns() + r->rt->poll_ns;
+        for (unsigned i = 1; st == RK_ERR_TIMEOUT; i++) {
+            if (router_progress(r) == 0) rk_cpu_relax();
+            st = rk_mailbox_put(f->outq, m, 0);
+            if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
+        }
+    }
+    if (st == RK_ERR_TIMEOUT && timeout_us != 0)
+        st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
     if (st != RK_OK) {
         rk_msg_free(m);
         return st == RK_ERR_TERMINATED ? RK_ERR_PEER : st;
@@ -660,23 +792,10 @@ static void handle_frame(router_t *r, int src, const frame_t *f)
     else handle_ctrl(r, src, f);
 }
 
-/* Transport callback (r->lock held): process in sequence, hold early frames. */
-static void on_frame(void *arg, int src, const void *data, size_t len)
+/* One frame, alone or out of a batch (r->lock held): process in sequence, hold early ones. */
+static void on_sequenced(router_t *r, int src, frame_t f, const void *data, size_t len)
 {
-    router_t *r = arg;
-    peer_t *p;
-    frame_t f;
-    rk_status_t st = frame_parse(data, len, &f);
-
-    if (st != RK_OK) {
-        bad_frame(r, src, "frame header", st);
-        return;
-    }
-    if (src < 0 || src >= r->boot.size || f.src_rank != (uint32_t)src) {
-        bad_frame(r, src, "frame source", RK_ERR_DECODE);
-        return;
-    }
-    p = &r->peers[src];
+    peer_t *p = &r->peers[src];
     p->stats.frames_received++;
     p->stats.bytes_received += len;
     if (f.seq != p->recv_seq) {
@@ -710,6 +829,31 @@ static void on_frame(void *arg, int src, const void *data, size_t len)
     }
 }
 
+/* Transport callback (r->lock held): check the frame; a batch is split into its frames. */
+static void on_frame(void *arg, int src, const void *data, size_t len)
+{
+    router_t *r = arg;
+    frame_t f, sub;
+    const uint8_t *raw;
+    size_t off = 0, raw_len;
+    rk_status_t st = frame_parse(data, len, &f); /* a batch is checked whole: all or nothing */
+
+    if (st != RK_OK) {
+        bad_frame(r, src, len > 4 && ((const uint8_t *)data)[4] == FRAME_BATCH ? "batch" : "frame header", st);
+        return;
+    }
+    if (src < 0 || src >= r->boot.size || f.src_rank != (uint32_t)src) {
+        bad_frame(r, src, "frame source", RK_ERR_DECODE);
+        return;
+    }
+    if (f.kind != FRAME_BATCH) {
+        on_sequenced(r, src, f, data, len);
+        return;
+    }
+    r->peers[src].stats.bytes_received += RK_FRAME_HDR;
+    while (frame_batch_next(&f, &off, &sub, &raw, &raw_len) == RK_OK) on_sequenced(r, src, sub, raw, raw_len);
+}
+
 /* ---- progress ------------------------------------------------------------ */
 
 static int progress_locked(router_t *r)
@@ -736,14 +880,18 @@ int router_progress(router_t *r)
 static void unlock_mutex(void *m) { pthread_mutex_unlock(m); }
 static void lock_mutex(void *m) { pthread_mutex_lock(m); }
 
-/* Work that needs retrying without a network event: deliveries waiting for room, queued frames. */
+/*
+ * Work that needs retrying without a network event: deliveries waiting for
+ * mailbox room, or queued frames that have credits. Frames queued for want of
+ * credits need none: the credits arrive over the network, which wakes the wait.
+ */
 static int has_backlog(router_t *r)
 {
     int busy = 0;
     pthread_mutex_lock(&r->lock);
     for (int s = 0; s < r->boot.size && !busy; s++)
         for (flow_t *f = r->peers[s].flows; f && !busy; f = f->peer_next)
-            busy = f->pend_head != NULL || rk_mailbox_size(f->outq) != 0;
+            busy = f->pend_head != NULL || (f->credits > 0 && rk_mailbox_size(f->outq) != 0);
     pthread_mutex_unlock(&r->lock);
     return busy;
 }
@@ -758,6 +906,7 @@ static void *progress_main(void *arg)
         int n = progress_locked(r);
         for (int i = 0; i < r->boot.size; i++)
             if (i != r->boot.rank) flush_peer(r, i);
+        int sending = r->ops->pending(r->tp) > 0; /* the transport is not thread-safe: ask under the lock */
         pthread_mutex_unlock(&r->lock);
         if (n) {
             idle = 0;
@@ -765,7 +914,7 @@ static void *progress_main(void *arg)
         }
         if (++idle < 64) {
             sched_yield(); /* stay responsive right after traffic */
-        } else if (r->ops->pending(r->tp) > 0 && !r->ops->wait) {
+        } else if (sending && !r->ops->wait) {
             sched_yield(); /* MPI completes large sends only while we call into it */
         } else if (r->ops->wait && !has_backlog(r)) {
             pthread_mutex_lock(&r->lock); /* sleep until the network has something for us */
@@ -901,6 +1050,16 @@ void router_peer_stats(router_t *r, int peer, rk_peer_stats_t *out)
     pthread_mutex_unlock(&r->lock);
 }
 
+void router_batch_stats(router_t *r, int peer, uint64_t *batches, uint64_t *frames)
+{
+    pthread_mutex_lock(&r->lock);
+    *batches = r->peers[peer].batches_sent;
+    *frames = r->peers[peer].batched_frames;
+    pthread_mutex_unlock(&r->lock);
+}
+
+size_t router_batch_bytes(const router_t *r) { return r->batch_cap; }
+
 rk_status_t router_gather_to_root(router_t *r, const char *mine, size_t len, char **all, size_t *total,
                                   uint64_t *count)
 {
@@ -933,6 +1092,14 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     r->rt = rt;
     r->failed_peer = -1;
     r->credits_init = rt->params.credits;
+    {
+        const char *env = getenv("RINGMESH_BATCH_BYTES");
+        unsigned long long cap = BATCH_BYTES_DEFAULT;
+        if (env && *env) cap = strtoull(env, NULL, 0);
+        if (cap > BATCH_BYTES_MAX) cap = BATCH_BYTES_MAX;
+        r->batch_cap = cap > 1 ? (size_t)cap : 0;
+        if (r->batch_cap && !(r->batch_buf = malloc(r->batch_cap))) r->batch_cap = 0;
+    }
     pthread_mutex_init(&r->lock, NULL);
     r->ops = pick_transport(rt->params.transport);
     if (!r->ops) {
@@ -961,6 +1128,7 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     }
     if (st != RK_OK) {
         if (r->tp) r->ops->destroy(r->tp);
+        free(r->batch_buf);
         free(r->peers);
         rk_boot_fini(&r->boot);
         free(r);
@@ -1026,6 +1194,7 @@ rk_status_t router_destroy(router_t *r)
     free(r->peers);
     rk_boot_fini(&r->boot);
     pthread_mutex_destroy(&r->lock);
+    free(r->batch_buf);
     pthread_once(&buf_once, buf_key_init);
     rk_buf_t *b = pthread_getspecific(buf_key); /* main threads run no key destructor */
     if (b) {

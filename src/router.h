@@ -53,6 +53,10 @@ rk_status_t router_gather_to_root(router_t *r, const char *mine, size_t len, cha
                                   uint64_t *count);
 /** Frames and bytes exchanged with @p peer. */
 void router_peer_stats(router_t *r, int peer, rk_peer_stats_t *out);
+/** Batches sent to @p peer and the frames they carried (included in frames_sent). */
+void router_batch_stats(router_t *r, int peer, uint64_t *batches, uint64_t *frames);
+/** The batch size cap in bytes (RINGMESH_BATCH_BYTES); 0 when batching is off. */
+size_t router_batch_bytes(const router_t *r);
 /** Drive the transport once (any thread); returns frames handled. */
 int router_progress(router_t *r);
 int router_rank(const router_t *r);

@@ -44,13 +44,15 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out)
     for (uint32_t i = 0; i < n; i++) print_kernel(f, rt->rank, rt, local[i]);
     for (int p = 0; rt->router && p < rt->size; p++) {
         rk_peer_stats_t s;
+        uint64_t batches = 0, batched = 0;
         if (p == rt->rank || rk_runtime_get_peer_stats(rt, p, &s) != RK_OK) continue;
+        router_batch_stats(rt->router, p, &batches, &batched);
         fprintf(f,
                 "[ringmesh %d] peer %-4d sent %10llu frames %14llu bytes   received %10llu frames %14llu bytes"
-                "   credit waits %llu\n",
+                "   credit waits %llu   batches %llu (%llu frames)\n",
                 rt->rank, p, (unsigned long long)s.frames_sent, (unsigned long long)s.bytes_sent,
                 (unsigned long long)s.frames_received, (unsigned long long)s.bytes_received,
-                (unsigned long long)s.credit_waits);
+                (unsigned long long)s.credit_waits, (unsigned long long)batches, (unsigned long long)batched);
     }
     fflush(f);
 }

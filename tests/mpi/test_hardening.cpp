@@ -1,5 +1,5 @@
-// Bad input at the cross-rank entries: corrupted frames and unknown message
-// types from a peer are counted and skipped (traffic goes on), a terminated
+// Bad input at the cross-rank entries: corrupted frames, malformed batches and
+// unknown message types from a peer are counted and skipped (traffic goes on), a terminated
 // remote kernel is refused at the sender, oversized messages are refused.
 #include <chrono>
 #include <cstring>
@@ -43,6 +43,20 @@ std::vector<uint8_t> frame_bytes(const char *name, const std::vector<uint8_t> &p
     return out;
 }
 
+// A batch (FRAME_BATCH header + frames back to back) claiming @p count frames.
+std::vector<uint8_t> batch_bytes(const std::vector<std::vector<uint8_t>> &frames, uint32_t count, int src)
+{
+    std::vector<uint8_t> out(RK_FRAME_HDR);
+    for (const auto &f : frames) out.insert(out.end(), f.begin(), f.end());
+    frame_t b{};
+    b.kind = FRAME_BATCH;
+    b.src_rank = (uint32_t)src;
+    b.aux = count;
+    b.payload_len = (uint32_t)(out.size() - RK_FRAME_HDR);
+    frame_write_hdr(out.data(), &b);
+    return out;
+}
+
 router_t *router_of(rk_runtime_t *rt);
 
 }  // namespace
@@ -73,7 +87,18 @@ TEST(Hardening, CorruptFramesAndUnknownTypesAreCountedAndTrafficGoesOn)
         auto lie = frame_bytes("echo", {}, 0);  // claims more payload than it has
         lie[20] = 200;
         ASSERT_EQ(router_inject_raw(router_of(d.rt), target, lie.data(), lie.size(), 0), RK_OK);
-        injected = 4;
+        // Malformed batches: each is refused whole and counted once.
+        auto good = frame_bytes("echo", {}, 0);
+        auto nine = batch_bytes({good, good}, 9, 0);  // claims 9 frames, holds 2
+        ASSERT_EQ(router_inject_raw(router_of(d.rt), target, nine.data(), nine.size(), 0), RK_OK);
+        auto cut = batch_bytes({good, good}, 2, 0);  // second frame cut short, lengths patched to match
+        cut.resize(cut.size() - 3);
+        uint32_t pl = (uint32_t)(cut.size() - RK_FRAME_HDR);
+        memcpy(&cut[20], &pl, 4);
+        ASSERT_EQ(router_inject_raw(router_of(d.rt), target, cut.data(), cut.size(), 0), RK_OK);
+        auto nested = batch_bytes({batch_bytes({good}, 1, 0)}, 1, 0);  // a batch inside a batch
+        ASSERT_EQ(router_inject_raw(router_of(d.rt), target, nested.data(), nested.size(), 0), RK_OK);
+        injected = 7;
         rk_msg_t *secret = nullptr;  // a type the target never registered
         ASSERT_EQ(rk_msg_create(TestSecret_type(), 0, &secret), RK_OK);
         ASSERT_EQ(rk_runtime_register_type(d.rt, TestSecret_type()), RK_OK);
