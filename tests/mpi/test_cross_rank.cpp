@@ -378,10 +378,10 @@ void hold_then_reply(rk_ctx_t *ctx, void *arg)
 
 TEST(RequestResponse, HandCorrelatedRepliesReachTheRequesterWithThousandsPending)
 {
+    Held held;  // declared first: it outlives the runtime, whose shutdown joins the kernel thread using it
     DistRuntime d;
     int home = d.size - 1, senders = d.size > 1 ? d.size - 1 : 1;
     const int per = 5000 / senders;
-    Held held;
     held.want = per * senders;
     if (d.rank == home) {
         auto p = kparams("holder", hold_then_reply, &held);
