@@ -25,7 +25,7 @@ static int failures;
 
 /* @p n requests with distinct scales through a persistent kernel: every answer
  * arrives, in order, with the right sum. Slots larger than the kernel's shared
- * staging area take the in-place path. */
+ * staging area are staged in device-heap memory. */
 static void ring_roundtrips(int dev, uint32_t slots, uint32_t slot_size, int values, int n)
 {
     GpuRings g(dev, slots, slot_size);
@@ -130,7 +130,7 @@ int main(void)
     int dev = gpu_or_skip("gpu-test");
     ring_roundtrips(dev, 8, 1024, 16, 10000);
     ring_roundtrips(dev, 2, 1024, 16, 10000);      /* output ring full most of the time */
-    ring_roundtrips(dev, 4, 32768, 3000, 50);      /* 24 KB messages: served in place */
+    ring_roundtrips(dev, 4, 32768, 3000, 50);      /* 24 KB messages: staged in device-heap memory (in place without heap room) */
     ring_rejects_bad_length(dev);
     kernel_to_kernel();
     runtime_kernel();
