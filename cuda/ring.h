@@ -80,6 +80,13 @@ RK_RING_API uint8_t *rk_ring_slot(rk_ring_t *r, uint64_t index)
     return (uint8_t *)(r + 1) + (size_t)(index & (r->capacity - 1)) * r->slot_size;
 }
 
+/** Write a slot header: payload length and priority. */
+RK_RING_API void rk_ring_slot_header(uint8_t *slot, uint32_t len, uint32_t priority)
+{
+    memcpy(slot, &len, 4);
+    memcpy(slot + 4, &priority, 4);
+}
+
 /** Largest payload a slot holds. */
 RK_RING_API uint32_t rk_ring_payload_max(const rk_ring_t *r) { return r->slot_size - RK_RING_SLOT_HDR; }
 
@@ -100,9 +107,7 @@ RK_RING_API uint8_t *rk_ring_reserve(rk_ring_t *r)
 /** Producer: publish the reserved slot with @p len payload bytes. */
 RK_RING_API void rk_ring_publish(rk_ring_t *r, uint32_t len, uint32_t priority)
 {
-    uint8_t *slot = rk_ring_slot(r, r->head);
-    memcpy(slot, &len, 4);
-    memcpy(slot + 4, &priority, 4);
+    rk_ring_slot_header(rk_ring_slot(r, r->head), len, priority);
     RK_RING_STORE(&r->head, r->head + 1);
 }
 
@@ -200,13 +205,6 @@ RK_RING_API uint8_t *rk_ring_cursor_reserve(rk_ring_cursor_t *c, rk_ring_t *r)
 
 /** Producer: publish the reserved slot; its header (length, priority) must already be written. */
 RK_RING_API void rk_ring_cursor_publish(rk_ring_cursor_t *c, rk_ring_t *r) { RK_RING_STORE(&r->head, ++c->mine); }
-
-/** Write a slot header: payload length and priority. */
-RK_RING_API void rk_ring_slot_header(uint8_t *slot, uint32_t len, uint32_t priority)
-{
-    memcpy(slot, &len, 4);
-    memcpy(slot + 4, &priority, 4);
-}
 
 /*
  * The serving side of a ring pair (the persistent kernel, or the host
