@@ -244,8 +244,13 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
     rk_status_t st;
     if (!mb || !out) return RK_ERR_INVALID;
     pthread_mutex_lock(&mb->lock);
-    st = take_locked(mb, out);
-    if (st == RK_ERR_EMPTY && mb->closed) st = RK_ERR_TERMINATED;
+    if (mb->kicked) { /* a kick wins over a queued message: the taker re-checks its state first */
+        mb->kicked = 0;
+        st = RK_ERR_TIMEOUT;
+    } else {
+        st = take_locked(mb, out);
+        if (st == RK_ERR_EMPTY && mb->closed) st = RK_ERR_TERMINATED;
+    }
     pthread_mutex_unlock(&mb->lock);
     return st;
 }
@@ -266,15 +271,17 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
     for (;;) {
+        /* The kick is checked before the queue: a message put after a state
+         * change (whose kick this is) must not be taken under the old state. */
+        if (mb->kicked) {
+            mb->kicked = 0;
+            st = RK_ERR_TIMEOUT;
+            break;
+        }
         st = take_locked(mb, out);
         if (st == RK_OK) break;
         if (mb->closed) {
             st = RK_ERR_TERMINATED;
-            break;
-        }
-        if (mb->kicked) {
-            mb->kicked = 0;
-            st = RK_ERR_TIMEOUT;
             break;
         }
         if (timeout_us == 0) {

@@ -148,6 +148,29 @@ TEST(PriorityMailbox, CloseWakesBlockedGetterAndRefusesPuts)
     rk_msg_free(M(n));
 }
 
+TEST(PriorityMailbox, KickWinsOnceOverQueuedMessages)
+{
+    // A kick marks a state change: the next get/try_get must return without a
+    // message even when one is queued (the taker re-checks its state), once.
+    Mailbox box(4, RK_BP_BLOCK);
+    rk_msg_t *m = nullptr;
+    rk_mailbox_kick(box.mb);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(7)), 0), RK_OK);
+    EXPECT_EQ(rk_mailbox_get(box.mb, 1000000, &m), RK_ERR_TIMEOUT);
+    EXPECT_EQ(m, nullptr);
+    ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+    EXPECT_EQ(seq_of(m), 7);
+    rk_msg_free(m);
+    m = nullptr;
+    rk_mailbox_kick(box.mb);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(8)), 0), RK_OK);
+    EXPECT_EQ(rk_mailbox_try_get(box.mb, &m), RK_ERR_TIMEOUT);
+    ASSERT_EQ(rk_mailbox_try_get(box.mb, &m), RK_OK);
+    EXPECT_EQ(seq_of(m), 8);
+    rk_msg_free(m);
+    EXPECT_EQ(rk_mailbox_try_get(box.mb, &m), RK_ERR_EMPTY);
+}
+
 TEST(PriorityMailbox, InvalidArguments)
 {
     rk_mailbox_t *mb = nullptr;

@@ -62,7 +62,7 @@ void rk_mailbox_destroy(rk_mailbox_t *mb);
 rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
 /** Dequeue the highest-priority, oldest message, waiting up to @p timeout_us. Caller owns *out. */
 rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out);
-/** rk_mailbox_get without waiting: RK_ERR_EMPTY when empty. */
+/** rk_mailbox_get without waiting: RK_ERR_EMPTY when empty, RK_ERR_TIMEOUT when a kick was pending. */
 rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out);
 /** The message get would return, still owned by the mailbox; valid until the next get/clear. */
 rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out);
@@ -76,7 +76,11 @@ uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb);
 void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out);
 /** Close: waiting getters return RK_ERR_TERMINATED once empty, puts fail, blocked puts wake. */
 void rk_mailbox_close(rk_mailbox_t *mb);
-/** Wake a waiting getter without a message (it returns RK_ERR_TIMEOUT early). */
+/**
+ * Wake a waiting getter without a message: the next get or try_get returns
+ * RK_ERR_TIMEOUT once, even when messages are queued, so that a taker re-checks
+ * its state (e.g. a kernel just deactivated) before it takes one.
+ */
 void rk_mailbox_kick(rk_mailbox_t *mb);
 
 #ifdef __cplusplus
