@@ -1,19 +1,37 @@
 /*
  * mailbox.c - bounded 256-level priority mailbox, FIFO within each level.
  *
- * Invariants (under mb->lock): bit p of `bits` is set iff level p's FIFO is
- * non-empty; `depth` equals the number of linked nodes; free nodes form a
- * singly linked list through `next`. Every operation touches a constant number
- * of nodes, and the highest (lowest) level is found with one clz (ctz) per
- * 64-bit word, so put and get are O(1). Nodes are preallocated: no malloc
- * after create. A getter spins briefly before sleeping on the condition
- * variable, which keeps hand-off latency low without burning a core forever.
+ * Two halves. Producers never take a lock in the steady state: a put reserves
+ * a position in a bounded staging ring with one CAS on `head` (refused when
+ * head - released >= capacity), writes the message into that slot and
+ * publishes it with the slot's sequence number. The consumer half (levels,
+ * nodes, statistics) lives under `lock`, which only takers and the rare slow
+ * paths hold: every get first drains the published slots in position order
+ * into the per-level FIFOs, then unlinks the highest level's head. So a get
+ * sees every put that completed before it, and priority order and per-sender
+ * FIFO order are what a single lock would give.
+ *
+ * Invariants: `released` counts messages that left (taken, evicted, cleared)
+ * and only grows; head - released <= capacity, which is also what keeps a
+ * slot from being reused before it was drained (released <= tail, ring size
+ * >= capacity). Under the lock: bit p of `bits` is set iff level p's FIFO is
+ * non-empty; `queued` = tail - released = linked nodes. Levels are found with
+ * one clz (ctz) per 64-bit word, nodes are preallocated: O(1), no malloc after
+ * create.
+ *
+ * Sleeping: a getter that finds nothing raises get_waiters and re-drains
+ * before it waits; a producer publishes with a seq_cst store and then reads
+ * get_waiters (seq_cst), so one of the two sees the other (no lost wake-up).
+ * A put that must wait (BLOCK) or evict (DROP_OLDEST) takes the lock; takers
+ * signal not_full under the same lock.
  */
 #include "ringmesh/mailbox.h"
 #include "timeutil.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,27 +41,49 @@
 
 #define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
 
+#define LOAD(p, o) __atomic_load_n((p), __ATOMIC_##o)
+#define STORE(p, v, o) __atomic_store_n((p), (v), __ATOMIC_##o)
+#define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+
+typedef struct slot {
+    uint64_t seq; /* position + 1 once the message at that position is published */
+    rk_msg_t *msg;
+    int64_t t_enq; /* monotonic ns at enqueue, for the wait-time histogram */
+} slot_t;
+
 typedef struct node {
     rk_msg_t *msg;
     uint32_t next;
-    int64_t t_enq; /* monotonic ns at enqueue, for the wait-time histogram */
+    int64_t t_enq;
 } node_t;
 
 struct rk_mailbox {
-    pthread_mutex_t lock;
+    /* producers (atomics) */
+    alignas(64) uint64_t head;   /* next position to reserve */
+    uint64_t rcache;             /* a recent value of `released` (<= it): read instead of it */
+    /* written by takers, read by producers only when the ring looks full */
+    alignas(64) uint64_t released;
+    /* written by a getter about to sleep, read by every put */
+    alignas(64) uint32_t get_waiters;
+    /* read-mostly */
+    alignas(64) uint32_t capacity;
+    rk_backpressure_t strategy;
+    uint64_t mask;
+    slot_t *slots;
+    int closed;
+    uint64_t rejected, timeouts, dropped; /* counted by producers (atomics) */
+    /* the consumer half, under lock */
+    alignas(64) pthread_mutex_t lock;
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
-    uint32_t capacity;
-    rk_backpressure_t strategy;
-    uint32_t depth;       /* read without the lock by size() and spinners */
+    uint64_t tail;   /* next position to drain (atomic store, read by spinners) */
+    uint32_t queued; /* linked nodes (atomic store, read by spinners) */
     uint32_t free_head;
-    int closed;
     int kicked;
-    uint32_t get_waiters;
     uint32_t put_waiters;
     uint64_t bits[4];
-    uint32_t head[LEVELS];
-    uint32_t tail[LEVELS];
+    uint32_t lhead[LEVELS];
+    uint32_t ltail[LEVELS];
     rk_mailbox_stats_t st;
     uint32_t hist[HIST_BUCKETS]; /* enqueue -> dequeue wait times */
     node_t *nodes;
@@ -94,13 +134,18 @@ static int lowest_level(const rk_mailbox_t *mb)
 rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_mailbox_t **out)
 {
     rk_mailbox_t *mb;
+    uint64_t ring = 1;
 
     if (!out || capacity == 0 || capacity >= NIL_NODE || strategy > RK_BP_DROP_OLDEST)
         return RK_ERR_INVALID;
-    mb = calloc(1, sizeof *mb);
-    if (!mb) return RK_ERR_NOMEM;
+    while (ring < capacity) ring <<= 1;
+    if (posix_memalign((void **)&mb, 64, sizeof *mb) != 0) return RK_ERR_NOMEM;
+    memset(mb, 0, sizeof *mb);
     mb->nodes = calloc(capacity, sizeof(node_t));
-    if (!mb->nodes) {
+    mb->slots = calloc(ring, sizeof(slot_t));
+    if (!mb->nodes || !mb->slots) {
+        free(mb->nodes);
+        free(mb->slots);
         free(mb);
         return RK_ERR_NOMEM;
     }
@@ -109,9 +154,10 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
     rk_cond_init_monotonic(&mb->not_full);
     mb->capacity = capacity;
     mb->strategy = strategy;
+    mb->mask = ring - 1;
     for (uint32_t i = 0; i < capacity; i++) mb->nodes[i].next = i + 1 < capacity ? i + 1 : NIL_NODE;
     mb->free_head = 0;
-    for (int l = 0; l < LEVELS; l++) mb->head[l] = mb->tail[l] = NIL_NODE;
+    for (int l = 0; l < LEVELS; l++) mb->lhead[l] = mb->ltail[l] = NIL_NODE;
     *out = mb;
     return RK_OK;
 }
@@ -124,11 +170,14 @@ void rk_mailbox_destroy(rk_mailbox_t *mb)
     pthread_cond_destroy(&mb->not_empty);
     pthread_cond_destroy(&mb->not_full);
     free(mb->nodes);
+    free(mb->slots);
     free(mb);
 }
 
-/* Link @p msg at the tail of its level. Caller holds the lock and depth < capacity. */
-static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg)
+/* ---- consumer half (caller holds the lock) ------------------------------- */
+
+/* Link @p msg at the tail of its level. */
+static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg, int64_t t_enq)
 {
     uint32_t i = mb->free_head;
     int p = msg->priority;
@@ -136,35 +185,66 @@ static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg)
     mb->free_head = mb->nodes[i].next;
     mb->nodes[i].msg = msg;
     mb->nodes[i].next = NIL_NODE;
-    mb->nodes[i].t_enq = rk_mono_ns();
-    if (mb->tail[p] == NIL_NODE) {
-        mb->head[p] = i;
+    mb->nodes[i].t_enq = t_enq;
+    if (mb->ltail[p] == NIL_NODE) {
+        mb->lhead[p] = i;
         mb->bits[p >> 6] |= 1ull << (p & 63);
     } else {
-        mb->nodes[mb->tail[p]].next = i;
+        mb->nodes[mb->ltail[p]].next = i;
     }
-    mb->tail[p] = i;
-    __atomic_store_n(&mb->depth, mb->depth + 1, __ATOMIC_RELEASE);
-    if (mb->depth > mb->st.high_water) mb->st.high_water = mb->depth;
-    mb->st.enqueued++;
+    mb->ltail[p] = i;
 }
 
-/* Unlink the head of level @p p and return its message. Caller holds the lock. */
+/* Move every published slot, in position order, into the levels. */
+static void drain(rk_mailbox_t *mb)
+{
+    uint64_t t = mb->tail;
+    uint32_t n = 0;
+    for (;; t++, n++) {
+        slot_t *s = &mb->slots[t & mb->mask];
+        if (LOAD(&s->seq, SEQ_CST) != t + 1) break; /* seq_cst: pairs with a sleeping getter's check */
+        link_tail(mb, s->msg, s->t_enq);
+    }
+    if (!n) return;
+    STORE(&mb->tail, t, RELAXED);
+    STORE(&mb->queued, mb->queued + n, RELAXED);
+    mb->st.enqueued += n;
+    if (mb->queued > mb->st.high_water) mb->st.high_water = mb->queued;
+}
+
+/* Unlink the head of level @p p, free its slot for producers, return its message. */
 static rk_msg_t *unlink_head(rk_mailbox_t *mb, int p)
 {
-    uint32_t i = mb->head[p];
+    uint32_t i = mb->lhead[p];
     rk_msg_t *msg = mb->nodes[i].msg;
 
-    mb->head[p] = mb->nodes[i].next;
-    if (mb->head[p] == NIL_NODE) {
-        mb->tail[p] = NIL_NODE;
+    mb->lhead[p] = mb->nodes[i].next;
+    if (mb->lhead[p] == NIL_NODE) {
+        mb->ltail[p] = NIL_NODE;
         mb->bits[p >> 6] &= ~(1ull << (p & 63));
     }
     mb->nodes[i].msg = NULL;
     mb->nodes[i].next = mb->free_head;
     mb->free_head = i;
-    __atomic_store_n(&mb->depth, mb->depth - 1, __ATOMIC_RELEASE);
+    STORE(&mb->queued, mb->queued - 1, RELAXED);
+    STORE(&mb->released, mb->released + 1, RELEASE);
+    if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
     return msg;
+}
+
+static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
+{
+    int p;
+    drain(mb);
+    p = highest_level(mb);
+    if (p < 0) return RK_ERR_EMPTY;
+    int64_t waited = rk_mono_ns() - mb->nodes[mb->lhead[p]].t_enq;
+    if (waited < 0) waited = 0;
+    mb->hist[hist_bucket((uint64_t)waited)]++;
+    if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
+    *out = unlink_head(mb, p);
+    mb->st.dequeued++;
+    return RK_OK;
 }
 
 /* Wait on @p cv until @p deadline; returns ETIMEDOUT when it passed. */
@@ -174,70 +254,121 @@ static int wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t timeout_us
     return pthread_cond_timedwait(cv, m, dl);
 }
 
-rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
+/* ---- producer half ------------------------------------------------------- */
+
+/* Reserve a position: 1 and *@p pos on success, 0 when the mailbox is full. */
+static int reserve(rk_mailbox_t *mb, uint64_t *pos)
+{
+    uint64_t h = LOAD(&mb->head, RELAXED);
+    for (;;) {
+        /* acquire/release on rcache too: the slot we reuse was read by the
+         * taker before it raised `released`, and that must happen-before our write */
+        if (h - LOAD(&mb->rcache, ACQUIRE) >= mb->capacity) {
+            uint64_t r = LOAD(&mb->released, ACQUIRE);
+            h = LOAD(&mb->head, RELAXED); /* read after r, so h >= r (a stale h could wrap) */
+            if (h - r >= mb->capacity) return 0;
+            STORE(&mb->rcache, r, RELEASE); /* racing stores may lower it: still <= released, so safe */
+        }
+        if (__atomic_compare_exchange_n(&mb->head, &h, h + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            *pos = h;
+            return 1;
+        }
+    }
+}
+
+static void publish(rk_mailbox_t *mb, uint64_t pos, rk_msg_t *msg, int64_t t_enq)
+{
+    slot_t *s = &mb->slots[pos & mb->mask];
+    s->msg = msg;
+    s->t_enq = t_enq;
+    STORE(&s->seq, pos + 1, SEQ_CST);
+    if (LOAD(&mb->get_waiters, SEQ_CST)) {
+        pthread_mutex_lock(&mb->lock);
+        pthread_cond_signal(&mb->not_empty);
+        pthread_mutex_unlock(&mb->lock);
+    }
+}
+
+/* The full mailbox under BLOCK or DROP_OLDEST: reserve under the lock, waiting or evicting. */
+static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t timeout_us, uint64_t *pos,
+                                rk_msg_t **victim)
 {
     struct timespec dl;
-    rk_msg_t *victim = NULL;
     rk_status_t st = RK_OK;
 
-    if (!mb || !msg) return RK_ERR_INVALID;
+    if (mb->strategy == RK_BP_BLOCK && timeout_us == 0) {
+        ADD(&mb->timeouts, 1);
+        return RK_ERR_TIMEOUT;
+    }
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
-    while (!mb->closed && mb->depth >= mb->capacity) {
-        if (mb->strategy == RK_BP_REJECT) {
-            mb->st.rejected++;
-            st = RK_ERR_FULL;
-            goto out;
-        }
-        if (mb->strategy == RK_BP_DROP_OLDEST) {
-            int low = lowest_level(mb);
-            mb->st.dropped++;
-            if (low > msg->priority) { /* everything queued outranks the newcomer */
-                st = RK_ERR_DROPPED;
-                goto out;
-            }
-            victim = unlink_head(mb, low);
+    for (;;) {
+        if (LOAD(&mb->closed, RELAXED)) {
+            st = RK_ERR_TERMINATED;
             break;
         }
-        if (timeout_us == 0) {
-            mb->st.timeouts++;
-            st = RK_ERR_TIMEOUT;
-            goto out;
+        if (reserve(mb, pos)) break;
+        if (mb->strategy == RK_BP_DROP_OLDEST) {
+            drain(mb);
+            int low = lowest_level(mb);
+            if (low < 0) { /* every slot is reserved by producers still writing: let them finish */
+                pthread_mutex_unlock(&mb->lock);
+                sched_yield();
+                pthread_mutex_lock(&mb->lock);
+                continue;
+            }
+            ADD(&mb->dropped, 1);
+            if (low > msg->priority) { /* everything queued outranks the newcomer */
+                st = RK_ERR_DROPPED;
+                break;
+            }
+            rk_msg_free(*victim); /* a second round (another producer took the room): both are dropped */
+            *victim = unlink_head(mb, low);
+            continue;
         }
         mb->put_waiters++;
         int rc = wait_until(&mb->not_full, &mb->lock, timeout_us, &dl);
         mb->put_waiters--;
-        if (rc == ETIMEDOUT && !mb->closed && mb->depth >= mb->capacity) {
-            mb->st.timeouts++;
-            st = RK_ERR_TIMEOUT;
-            goto out;
+        if (rc == ETIMEDOUT) {
+            if (LOAD(&mb->closed, RELAXED)) st = RK_ERR_TERMINATED;
+            else if (!reserve(mb, pos)) { /* one last look at the deadline */
+                ADD(&mb->timeouts, 1);
+                st = RK_ERR_TIMEOUT;
+            }
+            break;
         }
     }
-    if (mb->closed) {
-        st = RK_ERR_TERMINATED;
-        goto out;
-    }
-    link_tail(mb, msg);
-    if (mb->get_waiters) pthread_cond_signal(&mb->not_empty);
-out:
     pthread_mutex_unlock(&mb->lock);
-    rk_msg_free(victim);
     return st;
 }
 
-static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
+rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
 {
-    int p = highest_level(mb);
-    if (p < 0) return RK_ERR_EMPTY;
-    int64_t waited = rk_mono_ns() - mb->nodes[mb->head[p]].t_enq;
-    if (waited < 0) waited = 0;
-    mb->hist[hist_bucket((uint64_t)waited)]++;
-    if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
-    *out = unlink_head(mb, p);
-    mb->st.dequeued++;
-    if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
+    rk_msg_t *victim = NULL;
+    uint64_t pos;
+    int64_t t_enq;
+
+    if (!mb || !msg) return RK_ERR_INVALID;
+    if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
+    t_enq = rk_mono_ns();
+    if (!reserve(mb, &pos)) {
+        rk_status_t st;
+        if (mb->strategy == RK_BP_REJECT) {
+            ADD(&mb->rejected, 1);
+            return RK_ERR_FULL;
+        }
+        st = reserve_slow(mb, msg, timeout_us, &pos, &victim);
+        if (st != RK_OK) {
+            rk_msg_free(victim);
+            return st;
+        }
+    }
+    publish(mb, pos, msg, t_enq);
+    rk_msg_free(victim);
     return RK_OK;
 }
+
+/* ---- takers -------------------------------------------------------------- */
 
 rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
 {
@@ -249,10 +380,18 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
         st = RK_ERR_TIMEOUT;
     } else {
         st = take_locked(mb, out);
-        if (st == RK_ERR_EMPTY && mb->closed) st = RK_ERR_TERMINATED;
+        if (st == RK_ERR_EMPTY && LOAD(&mb->closed, RELAXED)) st = RK_ERR_TERMINATED;
     }
     pthread_mutex_unlock(&mb->lock);
     return st;
+}
+
+/* Something to take, as far as a thread without the lock can tell. */
+static int looks_ready(rk_mailbox_t *mb)
+{
+    uint64_t t = LOAD(&mb->tail, RELAXED);
+    return LOAD(&mb->queued, RELAXED) || LOAD(&mb->slots[t & mb->mask].seq, RELAXED) == t + 1 ||
+           LOAD(&mb->closed, RELAXED) || LOAD(&mb->kicked, RELAXED);
 }
 
 rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
@@ -261,13 +400,8 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
     rk_status_t st;
 
     if (!mb || !out) return RK_ERR_INVALID;
-    /* Spin a little on the lock-free depth before sleeping: most hand-offs land here. */
-    for (int i = 0; timeout_us != 0 && i < GET_SPINS; i++) {
-        if (__atomic_load_n(&mb->depth, __ATOMIC_ACQUIRE) || __atomic_load_n(&mb->closed, __ATOMIC_RELAXED) ||
-            __atomic_load_n(&mb->kicked, __ATOMIC_RELAXED))
-            break;
-        rk_cpu_relax();
-    }
+    /* Spin a little before sleeping: most hand-offs land here. */
+    for (int i = 0; timeout_us != 0 && i < GET_SPINS && !looks_ready(mb); i++) rk_cpu_relax();
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
     for (;;) {
@@ -280,7 +414,7 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
         }
         st = take_locked(mb, out);
         if (st == RK_OK) break;
-        if (mb->closed) {
+        if (LOAD(&mb->closed, RELAXED)) {
             st = RK_ERR_TERMINATED;
             break;
         }
@@ -288,12 +422,13 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
             st = RK_ERR_TIMEOUT;
             break;
         }
-        mb->get_waiters++;
-        int rc = wait_until(&mb->not_empty, &mb->lock, timeout_us, &dl);
-        mb->get_waiters--;
+        __atomic_fetch_add(&mb->get_waiters, 1, __ATOMIC_SEQ_CST);
+        drain(mb); /* a put published before our raise is seen here; one after it signals */
+        int rc = mb->queued ? 0 : wait_until(&mb->not_empty, &mb->lock, timeout_us, &dl);
+        __atomic_fetch_sub(&mb->get_waiters, 1, __ATOMIC_RELAXED);
         if (rc == ETIMEDOUT) {
             st = take_locked(mb, out);
-            if (st != RK_OK) st = mb->closed ? RK_ERR_TERMINATED : RK_ERR_TIMEOUT;
+            if (st != RK_OK) st = LOAD(&mb->closed, RELAXED) ? RK_ERR_TERMINATED : RK_ERR_TIMEOUT;
             break;
         }
     }
@@ -306,8 +441,9 @@ rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out)
     int p;
     if (!mb || !out) return RK_ERR_INVALID;
     pthread_mutex_lock(&mb->lock);
+    drain(mb);
     p = highest_level(mb);
-    if (p >= 0) *out = mb->nodes[mb->head[p]].msg;
+    if (p >= 0) *out = mb->nodes[mb->lhead[p]].msg;
     pthread_mutex_unlock(&mb->lock);
     return p >= 0 ? RK_OK : RK_ERR_EMPTY;
 }
@@ -318,16 +454,23 @@ uint32_t rk_mailbox_clear(rk_mailbox_t *mb)
     int p;
     if (!mb) return 0;
     pthread_mutex_lock(&mb->lock);
+    drain(mb);
     while ((p = highest_level(mb)) >= 0) {
         rk_msg_free(unlink_head(mb, p));
         n++;
     }
-    if (mb->put_waiters) pthread_cond_broadcast(&mb->not_full);
     pthread_mutex_unlock(&mb->lock);
     return n;
 }
 
-uint32_t rk_mailbox_size(const rk_mailbox_t *mb) { return mb ? __atomic_load_n(&mb->depth, __ATOMIC_ACQUIRE) : 0; }
+uint32_t rk_mailbox_size(const rk_mailbox_t *mb)
+{
+    if (!mb) return 0;
+    uint64_t r = LOAD(&mb->released, ACQUIRE), h = LOAD(&mb->head, ACQUIRE);
+    /* reserved positions count (a put in progress); a stale pair is clamped */
+    return h > r ? (uint32_t)(h - r > mb->capacity ? mb->capacity : h - r) : 0;
+}
+
 uint32_t rk_mailbox_capacity(const rk_mailbox_t *mb) { return mb ? mb->capacity : 0; }
 
 void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
@@ -335,8 +478,12 @@ void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
     rk_mailbox_t *m = (rk_mailbox_t *)mb;
     if (!mb || !out) return;
     pthread_mutex_lock(&m->lock);
+    drain(m);
     *out = m->st;
-    out->depth = m->depth;
+    out->depth = m->queued;
+    out->rejected = LOAD(&m->rejected, RELAXED);
+    out->timeouts = LOAD(&m->timeouts, RELAXED);
+    out->dropped = LOAD(&m->dropped, RELAXED);
     uint64_t total = 0;
     for (int b = 0; b < HIST_BUCKETS; b++) total += m->hist[b];
     out->wait_p50_ns = hist_percentile(m->hist, total, 0.50);
@@ -348,7 +495,7 @@ void rk_mailbox_close(rk_mailbox_t *mb)
 {
     if (!mb) return;
     pthread_mutex_lock(&mb->lock);
-    __atomic_store_n(&mb->closed, 1, __ATOMIC_RELAXED);
+    STORE(&mb->closed, 1, RELAXED);
     pthread_cond_broadcast(&mb->not_empty);
     pthread_cond_broadcast(&mb->not_full);
     pthread_mutex_unlock(&mb->lock);
@@ -358,7 +505,7 @@ void rk_mailbox_kick(rk_mailbox_t *mb)
 {
     if (!mb) return;
     pthread_mutex_lock(&mb->lock);
-    __atomic_store_n(&mb->kicked, 1, __ATOMIC_RELAXED);
+    STORE(&mb->kicked, 1, RELAXED);
     pthread_cond_broadcast(&mb->not_empty);
     pthread_mutex_unlock(&mb->lock);
 }

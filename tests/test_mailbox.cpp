@@ -205,6 +205,86 @@ TEST(PriorityMailbox, ManyProducersOneConsumerKeepPerSenderOrder)
     EXPECT_EQ(rk_mailbox_size(box.mb), 0u);
 }
 
+// Tiny capacities (1, and 3 whose staging ring is rounded up to 4) with four
+// producers: slots are reused constantly; every message arrives exactly once
+// and the mailbox never holds more than its capacity.
+TEST(PriorityMailbox, TinyCapacityManyProducersExactlyOnce)
+{
+    for (uint32_t cap : {1u, 3u}) {
+        constexpr int kProducers = 4, kPer = 5000;
+        Mailbox box(cap, RK_BP_BLOCK);
+        std::vector<std::thread> producers;
+        for (int p = 0; p < kProducers; p++)
+            producers.emplace_back([&, p] {
+                for (int i = 0; i < kPer; i++)
+                    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, 128, p)), RK_WAIT_FOREVER), RK_OK);
+            });
+        std::vector<int64_t> next(kProducers, 0);
+        for (int got = 0; got < kProducers * kPer; got++) {
+            rk_msg_t *m = nullptr;
+            ASSERT_EQ(rk_mailbox_get(box.mb, 10000000, &m), RK_OK);
+            auto *n = reinterpret_cast<TestNum *>(m);
+            ASSERT_EQ(n->seq, next[n->sender]) << "capacity " << cap;  // one level: strict FIFO per sender
+            next[n->sender]++;
+            rk_msg_free(m);
+            ASSERT_LE(rk_mailbox_size(box.mb), cap);
+        }
+        for (auto &t : producers) t.join();
+        rk_mailbox_stats_t st;
+        rk_mailbox_get_stats(box.mb, &st);
+        EXPECT_EQ(st.enqueued, (uint64_t)kProducers * kPer);
+        EXPECT_EQ(st.dequeued, (uint64_t)kProducers * kPer);
+        EXPECT_LE(st.high_water, cap);
+        EXPECT_EQ(st.depth, 0u);
+    }
+}
+
+// DROP_OLDEST under four producers and a slow consumer: every accepted put is
+// counted, and accepted = taken + evicted + still queued, while the refusals
+// and the evictions together are the `dropped` counter.
+TEST(PriorityMailbox, DropOldestUnderConcurrencyAccountsForEveryMessage)
+{
+    constexpr int kProducers = 4, kPer = 5000;
+    Mailbox box(16, RK_BP_DROP_OLDEST);
+    std::atomic<uint64_t> ok{0}, refused{0}, taken{0};
+    std::atomic<bool> done{false};
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; p++)
+        producers.emplace_back([&, p] {
+            for (int i = 0; i < kPer; i++) {
+                TestNum *n = make_num(i, (i * 37 + p) & 255, p);
+                rk_status_t st = rk_mailbox_put(box.mb, M(n), 0);
+                if (st == RK_OK) ok++;
+                else {
+                    ASSERT_EQ(st, RK_ERR_DROPPED);
+                    refused++;
+                    rk_msg_free(M(n));
+                }
+            }
+        });
+    std::thread consumer([&] {
+        while (!done.load()) {
+            rk_msg_t *m = nullptr;
+            if (rk_mailbox_get(box.mb, 1000, &m) == RK_OK) {
+                taken++;
+                rk_msg_free(m);
+            }
+        }
+    });
+    for (auto &t : producers) t.join();
+    done = true;
+    consumer.join();
+    rk_mailbox_stats_t st;
+    rk_mailbox_get_stats(box.mb, &st);
+    uint64_t evicted = st.enqueued - st.dequeued - st.depth;
+    EXPECT_EQ(st.enqueued, ok.load());
+    EXPECT_EQ(st.dequeued, taken.load());
+    EXPECT_EQ(ok.load() + refused.load(), (uint64_t)kProducers * kPer);
+    EXPECT_EQ(st.dropped, refused.load() + evicted);
+    EXPECT_LE(st.depth, 16u);
+    EXPECT_EQ(rk_mailbox_clear(box.mb), st.depth);
+}
+
 // After warm-up, put/get plus message create/free never call malloc: the
 // pool's count of blocks taken from the system stays the same.
 TEST(PriorityMailbox, NoAllocationPerMessageAfterWarmup)
