@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -169,6 +170,26 @@ TEST(PriorityMailbox, KickWinsOnceOverQueuedMessages)
     EXPECT_EQ(seq_of(m), 8);
     rk_msg_free(m);
     EXPECT_EQ(rk_mailbox_try_get(box.mb, &m), RK_ERR_EMPTY);
+}
+
+TEST(PriorityMailbox, WaitTimesAreMeasuredOnASample)
+{
+    // One message in 8 (by position) is timed; the first one is. 16 messages
+    // wait >= 20 ms in the queue: the sampled ones report that wait.
+    Mailbox box(32, RK_BP_BLOCK);
+    for (int i = 0; i < 16; i++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i)), 0), RK_OK);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    rk_msg_t *m = nullptr;
+    for (int i = 0; i < 16; i++) {
+        ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+        rk_msg_free(m);
+    }
+    rk_mailbox_stats_t st;
+    rk_mailbox_get_stats(box.mb, &st);
+    EXPECT_GE(st.wait_max_ns, 20000000u);
+    EXPECT_GE(st.wait_p50_ns, 15000000u);  // buckets are within 25%
+    EXPECT_LE(st.wait_p50_ns, st.wait_p99_ns);
+    EXPECT_LT(st.wait_max_ns, 10000000000u);
 }
 
 TEST(PriorityMailbox, InvalidArguments)

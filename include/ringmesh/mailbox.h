@@ -40,9 +40,9 @@ typedef struct rk_mailbox_stats {
     uint64_t timeouts;   /**< BLOCK puts that timed out */
     uint32_t depth;      /**< messages queued now */
     uint32_t high_water; /**< most ever queued */
-    uint64_t wait_p50_ns; /**< time from enqueue to dequeue: median (within 25%) */
-    uint64_t wait_p99_ns; /**< ... 99th percentile (within 25%) */
-    uint64_t wait_max_ns; /**< ... largest seen */
+    uint64_t wait_p50_ns; /**< time from enqueue to dequeue: median (within 25%), of a 1-in-8 sample */
+    uint64_t wait_p99_ns; /**< ... 99th percentile (within 25%), same sample */
+    uint64_t wait_max_ns; /**< ... largest seen in the sample */
 } rk_mailbox_stats_t;
 
 /** Create a mailbox holding at most @p capacity (>= 1) messages. Free with rk_mailbox_destroy. */
