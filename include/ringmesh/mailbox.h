@@ -2,10 +2,14 @@
  * @file ringmesh/mailbox.h
  * @brief Bounded priority mailbox: 256 levels, FIFO per level.
  *
- * Enqueue and dequeue are O(1): each level is an intrusive FIFO and a 256-bit
- * bitmap of non-empty levels finds the highest one with a count-leading-zeros.
- * Nodes come from an array allocated at creation, so put/get never allocate.
- * Many producers and one consumer (more consumers are safe, just not fair).
+ * Enqueue and dequeue are O(1): a put takes no lock (it reserves a slot of a
+ * bounded staging ring with one CAS and publishes it) unless it must wait
+ * (BLOCK) or evict (DROP_OLDEST); a get moves the published slots into 256
+ * intrusive per-level FIFOs and a 256-bit bitmap of non-empty levels finds the
+ * highest one with a count-leading-zeros. A get sees every put that returned
+ * before it started. Slots and nodes are allocated at creation, so put/get
+ * never allocate. Many producers and one consumer (more consumers are safe,
+ * just not fair).
  * The mailbox stores message pointers and takes ownership of what it accepts.
  * Every function may be called from any thread, except rk_mailbox_destroy().
  */
