@@ -306,6 +306,100 @@ TEST(PriorityMailbox, DropOldestUnderConcurrencyAccountsForEveryMessage)
     EXPECT_EQ(rk_mailbox_clear(box.mb), st.depth);
 }
 
+// A model check: 20,000 random puts, gets, peeks and clears on one thread, for
+// each strategy and a few capacities, against a plain reference (a vector kept
+// in arrival order). Every status, every message taken and every counter must
+// match what the reference says.
+TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
+{
+    for (rk_backpressure_t bp : {RK_BP_BLOCK, RK_BP_REJECT, RK_BP_DROP_OLDEST}) {
+        for (uint32_t cap : {1u, 5u, 64u}) {
+            Mailbox box(cap, bp);
+            std::vector<std::pair<int, int64_t>> model;  // (priority, seq) in arrival order
+            uint64_t enq = 0, deq = 0, dropped = 0, rejected = 0, timeouts = 0;
+            unsigned rng = 12345u + cap * 7u + (unsigned)bp;
+            auto rnd = [&rng](unsigned n) {
+                rng = rng * 1103515245u + 12345u;
+                return (rng >> 8) % n;
+            };
+            auto best = [&model]() {  // index of the highest priority, oldest first
+                size_t b = 0;
+                for (size_t i = 1; i < model.size(); i++)
+                    if (model[i].first > model[b].first) b = i;
+                return b;
+            };
+            for (int64_t op = 0; op < 20000; op++) {
+                unsigned what = rnd(100);
+                if (what < 55) {  // put
+                    int prio = (int)(rnd(4) == 0 ? rnd(256) : 100 + rnd(3));
+                    TestNum *n = make_num(op, prio);
+                    rk_status_t st = rk_mailbox_put(box.mb, M(n), 0);
+                    rk_status_t want = RK_OK;
+                    if (model.size() == cap) {
+                        if (bp == RK_BP_REJECT) {
+                            want = RK_ERR_FULL;
+                            rejected++;
+                        } else if (bp == RK_BP_BLOCK) {
+                            want = RK_ERR_TIMEOUT;
+                            timeouts++;
+                        } else {
+                            size_t low = 0;
+                            for (size_t i = 1; i < model.size(); i++)
+                                if (model[i].first < model[low].first) low = i;
+                            dropped++;
+                            if (model[low].first > prio) want = RK_ERR_DROPPED;
+                            else model.erase(model.begin() + (long)low);
+                        }
+                    }
+                    ASSERT_EQ(st, want) << "op " << op << " cap " << cap << " bp " << bp;
+                    if (st == RK_OK) {
+                        model.emplace_back(prio, op);
+                        enq++;
+                    } else {
+                        rk_msg_free(M(n));
+                    }
+                } else if (what < 90) {  // get
+                    rk_msg_t *m = nullptr;
+                    rk_status_t st = rk_mailbox_try_get(box.mb, &m);
+                    if (model.empty()) {
+                        ASSERT_EQ(st, RK_ERR_EMPTY);
+                        continue;
+                    }
+                    ASSERT_EQ(st, RK_OK);
+                    size_t b = best();
+                    ASSERT_EQ(m->priority, model[b].first) << "op " << op;
+                    ASSERT_EQ(seq_of(m), model[b].second) << "op " << op;
+                    model.erase(model.begin() + (long)b);
+                    deq++;
+                    rk_msg_free(m);
+                } else if (what < 97) {  // peek
+                    const rk_msg_t *m = nullptr;
+                    rk_status_t st = rk_mailbox_peek(box.mb, &m);
+                    if (model.empty()) {
+                        ASSERT_EQ(st, RK_ERR_EMPTY);
+                    } else {
+                        ASSERT_EQ(st, RK_OK);
+                        ASSERT_EQ(seq_of(const_cast<rk_msg_t *>(m)), model[best()].second);
+                    }
+                } else {  // clear
+                    ASSERT_EQ(rk_mailbox_clear(box.mb), model.size());
+                    model.clear();
+                }
+                ASSERT_EQ(rk_mailbox_size(box.mb), model.size());
+            }
+            rk_mailbox_stats_t st;
+            rk_mailbox_get_stats(box.mb, &st);
+            EXPECT_EQ(st.enqueued, enq);
+            EXPECT_EQ(st.dequeued, deq);
+            EXPECT_EQ(st.dropped, dropped);
+            EXPECT_EQ(st.rejected, rejected);
+            EXPECT_EQ(st.timeouts, timeouts);
+            EXPECT_EQ(st.depth, model.size());
+            EXPECT_LE(st.high_water, cap);
+        }
+    }
+}
+
 // After warm-up, put/get plus message create/free never call malloc: the
 // pool's count of blocks taken from the system stays the same.
 TEST(PriorityMailbox, NoAllocationPerMessageAfterWarmup)
