@@ -385,10 +385,21 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
 
 /* ---- takers -------------------------------------------------------------- */
 
+/* Something to take, as far as a thread without the lock can tell. */
+static int looks_ready(rk_mailbox_t *mb)
+{
+    uint64_t t = LOAD(&mb->tail, RELAXED);
+    return LOAD(&mb->queued, RELAXED) || LOAD(&mb->slots[t & mb->mask].seq, RELAXED) == t + 1 ||
+           LOAD(&mb->closed, RELAXED) || LOAD(&mb->kicked, RELAXED);
+}
+
 rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
 {
     rk_status_t st;
     if (!mb || !out) return RK_ERR_INVALID;
+    /* Polling loops call this back to back: say "empty" without the lock when
+     * nothing is published (a put that returned before this call is seen). */
+    if (!looks_ready(mb)) return RK_ERR_EMPTY;
     pthread_mutex_lock(&mb->lock);
     if (mb->kicked) { /* a kick wins over a queued message: the taker re-checks its state first */
         mb->kicked = 0;
@@ -399,14 +410,6 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
     }
     pthread_mutex_unlock(&mb->lock);
     return st;
-}
-
-/* Something to take, as far as a thread without the lock can tell. */
-static int looks_ready(rk_mailbox_t *mb)
-{
-    uint64_t t = LOAD(&mb->tail, RELAXED);
-    return LOAD(&mb->queued, RELAXED) || LOAD(&mb->slots[t & mb->mask].seq, RELAXED) == t + 1 ||
-           LOAD(&mb->closed, RELAXED) || LOAD(&mb->kicked, RELAXED);
 }
 
 rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
