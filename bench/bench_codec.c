@@ -283,7 +283,8 @@ int bench_codec(void)
             .value = bench_median(rk, (size_t)reps), .baseline = "msgpack-c (hand-written)",
             .baseline_value = bench_median(base, (size_t)reps), .better = BENCH_LOWER_IS_BETTER,
             .size = (long)s.buf.len, .ranks = 1, .iterations = iters, .reps = reps,
-            .extra_params = "\"message\":\"WorkRequest: 16 FLOAT list, 6-char STR, header\"", .extra = extra};
+            .extra_params = "\"message\":\"WorkRequest: 16 FLOAT list, 6-char STR, header\"", .extra = extra,
+            .samples = rk, .baseline_samples = base};
         bench_emit(&res);
         bench_progress("codec %s: ringmesh %.0f ns, msgpack-c %.0f ns", kinds[k].metric, res.value,
                        res.baseline_value);

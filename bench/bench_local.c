@@ -113,16 +113,18 @@ int bench_local_rr(void)
                           .baseline = "published Python seed figure (21 us p50; not measured here)",
                           .baseline_value = PUBLISHED_P50_US, .better = BENCH_LOWER_IS_BETTER,
                           .size = (long)sizeof(BenchNum), .ranks = 1, .iterations = n, .reps = reps,
-                          .transport = "local", .extra = extra};
+                          .transport = "local", .extra = extra, .samples = p50};
     bench_emit(&res);
     res.metric = "latency_p99_us";
     res.value = bench_median(p99, (size_t)reps);
+    res.samples = p99;
     res.baseline = NULL;
     res.extra = NULL;
     bench_emit(&res);
     res.metric = "round_trips_per_s";
     res.unit = "round trips/s";
     res.value = bench_median(rts, (size_t)reps);
+    res.samples = rts;
     res.baseline = "published Python seed figure (76K msg/s per actor; not measured here)";
     res.baseline_value = PUBLISHED_MSGS_PER_S;
     res.better = BENCH_HIGHER_IS_BETTER;
@@ -132,6 +134,7 @@ int bench_local_rr(void)
     res.metric = "msgs_per_s_per_actor";
     res.unit = "msg/s";
     res.value = bench_median(win, (size_t)reps);
+    res.samples = win;
     res.extra_params = "\"in_flight\":64";
     bench_emit(&res);
     bench_progress("local-rr: p50 %.1f us, p99 %.1f us, %.0f rt/s, %.0f msg/s (64 in flight)",

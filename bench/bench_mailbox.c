@@ -121,7 +121,8 @@ int bench_mailbox(void)
             .name = "mailbox", .metric = alloc ? "msgs_per_s_alloc" : "msgs_per_s", .unit = "msg/s",
             .value = bench_median(mb, (size_t)reps), .baseline = "bare SPSC ring (C11 atomics)",
             .baseline_value = bench_median(ring, (size_t)reps), .better = BENCH_HIGHER_IS_BETTER,
-            .size = (long)sizeof(BenchNum), .ranks = 1, .iterations = n, .reps = reps,
+            .size = (long)sizeof(BenchNum), .ranks = 1, .iterations = n, .reps = reps, .samples = mb,
+            .baseline_samples = ring,
             .extra_params = alloc ? "\"capacity\":1024,\"strategy\":\"BLOCK\",\"messages\":\"created-freed\""
                                   : "\"capacity\":1024,\"strategy\":\"BLOCK\",\"messages\":\"recycled\""};
         bench_emit(&res);

@@ -158,17 +158,20 @@ static double pp_mpi(void *sbuf, void *rbuf, long size, long n, double *lat, dou
     return bench_percentile(lat, (size_t)n, 50);
 }
 
-static void pp_emit(long size, long n, int reps, double rk, double rk99, const char *baseline, double base,
-                    double base99, const char *detail)
+/* One pingpong line: medians of the per-repetition p50s (and p99s) of ringmesh and a baseline. */
+static void pp_emit(long size, long n, int reps, const double *rk, const double *rk99, const char *baseline,
+                    const double *base, const double *base99, const char *detail)
 {
     char extra[512];
     snprintf(extra, sizeof extra,
-             "\"p99_us\":%.2f,\"baseline_p99_us\":%.2f,\"path\":\"kernel->kernel\",\"baseline_detail\":\"%s\"", rk99,
-             base99, detail);
-    bench_result_t res = {.name = "pingpong", .metric = "one_way_latency_p50_us", .unit = "us", .value = rk,
-                          .baseline = baseline, .baseline_value = base, .better = BENCH_LOWER_IS_BETTER,
+             "\"p99_us\":%.2f,\"baseline_p99_us\":%.2f,\"path\":\"kernel->kernel\",\"baseline_detail\":\"%s\"",
+             bench_median(rk99, (size_t)reps), bench_median(base99, (size_t)reps), detail);
+    bench_result_t res = {.name = "pingpong", .metric = "one_way_latency_p50_us", .unit = "us",
+                          .value = bench_median(rk, (size_t)reps), .baseline = baseline,
+                          .baseline_value = bench_median(base, (size_t)reps), .better = BENCH_LOWER_IS_BETTER,
                           .size = size, .ranks = 2, .iterations = n, .reps = reps,
-                          .transport = bench_transport_name(), .extra = extra};
+                          .transport = bench_transport_name(), .extra = extra, .samples = rk,
+                          .baseline_samples = base};
     bench_emit(&res);
 }
 
@@ -261,13 +264,13 @@ int bench_pingpong(void)
     for (int s = 0; s < NSIZES; s++) {
         long n = pp_iters(base_n, k_sizes[s]);
         if (skip_size(s)) continue;
-        double rk = bench_median(res[P_RK][s], (size_t)reps), rk99 = bench_median(res99[P_RK][s], (size_t)reps);
-        pp_emit(k_sizes[s], n, reps, rk, rk99, "raw UCX AM", bench_median(res[P_UCX][s], (size_t)reps),
-                bench_median(res99[P_UCX][s], (size_t)reps), desc);
-        pp_emit(k_sizes[s], n, reps, rk, rk99, "MPI_Send/MPI_Recv", bench_median(res[P_MPI][s], (size_t)reps),
-                bench_median(res99[P_MPI][s], (size_t)reps), mpi_desc);
+        pp_emit(k_sizes[s], n, reps, res[P_RK][s], res99[P_RK][s], "raw UCX AM", res[P_UCX][s], res99[P_UCX][s],
+                desc);
+        pp_emit(k_sizes[s], n, reps, res[P_RK][s], res99[P_RK][s], "MPI_Send/MPI_Recv", res[P_MPI][s],
+                res99[P_MPI][s], mpi_desc);
         if (g_mpi.rank == 0)
-            bench_progress("pingpong %7ld B: ringmesh %.2f us, raw UCX %.2f us, MPI %.2f us", k_sizes[s], rk,
+            bench_progress("pingpong %7ld B: ringmesh %.2f us, raw UCX %.2f us, MPI %.2f us", k_sizes[s],
+                           bench_median(res[P_RK][s], (size_t)reps),
                        bench_median(res[P_UCX][s], (size_t)reps), bench_median(res[P_MPI][s], (size_t)reps));
     }
 
@@ -408,7 +411,8 @@ int bench_rate(void)
                           .value = bench_median(rk, (size_t)reps), .baseline = "raw UCX AM (window 64)",
                           .baseline_value = bench_median(ucx, (size_t)reps), .better = BENCH_HIGHER_IS_BETTER,
                           .size = RATE_SIZE, .ranks = 2, .iterations = n, .reps = reps,
-                          .transport = bench_transport_name(), .extra_params = extra};
+                          .transport = bench_transport_name(), .extra_params = extra, .samples = rk,
+                          .baseline_samples = ucx};
     bench_emit(&res);
     if (g_mpi.rank == 0) bench_progress("rate: ringmesh %.0f msg/s, raw UCX AM %.0f msg/s", res.value, res.baseline_value);
 

@@ -132,7 +132,7 @@ int bench_pipeline(void)
     bench_result_t res = {.name = "pipeline", .metric = "msgs_per_s", .unit = "msg/s",
                           .value = bench_median(v, (size_t)reps), .size = (long)sizeof(BenchNum),
                           .ranks = g_mpi.size, .iterations = n, .reps = reps, .transport = bench_transport_name(),
-                          .extra_params = extra};
+                          .extra_params = extra, .samples = v};
     bench_emit(&res);
     if (g_mpi.rank == 0) bench_progress("pipeline (%d ranks): %.0f msg/s", g_mpi.size, res.value);
     BENCH_CHECK(rk_runtime_destroy(rt)); /* terminates every kernel */

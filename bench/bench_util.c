@@ -78,6 +78,47 @@ static void put_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static double rep_ratio(const bench_result_t *r, int i)
+{
+    return r->better == BENCH_HIGHER_IS_BETTER ? r->samples[i] / r->baseline_samples[i]
+                                               : r->baseline_samples[i] / r->samples[i];
+}
+
+/* ,"spread":{...}: min and max over the repetitions, and of the per-repetition ratios. */
+static void put_spread(FILE *f, const bench_result_t *r)
+{
+    double lo = INFINITY, hi = -INFINITY, blo = INFINITY, bhi = -INFINITY, rlo = INFINITY, rhi = -INFINITY;
+    for (int i = 0; i < r->reps; i++) {
+        lo = fmin(lo, r->samples[i]);
+        hi = fmax(hi, r->samples[i]);
+        if (r->baseline && r->baseline_samples) {
+            double q = rep_ratio(r, i);
+            blo = fmin(blo, r->baseline_samples[i]);
+            bhi = fmax(bhi, r->baseline_samples[i]);
+            if (isfinite(q)) {
+                rlo = fmin(rlo, q);
+                rhi = fmax(rhi, q);
+            }
+        }
+    }
+    fputs(",\"spread\":{\"value\":[", f);
+    put_num(f, lo);
+    fputc(',', f);
+    put_num(f, hi);
+    fputc(']', f);
+    if (r->baseline && r->baseline_samples) {
+        fputs(",\"baseline_value\":[", f);
+        put_num(f, blo);
+        fputc(',', f);
+        put_num(f, bhi);
+        fputs("],\"ratio\":[", f);
+        if (isfinite(rlo)) fprintf(f, "%.4g,%.4g", rlo, rhi);
+        else fputs("null,null", f);
+        fputc(']', f);
+    }
+    fputc('}', f);
+}
+
 void bench_emit(const bench_result_t *r)
 {
     FILE *f = stdout;
@@ -116,6 +157,7 @@ void bench_emit(const bench_result_t *r)
     if (r->extra_params) fprintf(f, ",%s", r->extra_params);
     fputc('}', f);
     if (r->extra) fprintf(f, ",%s", r->extra);
+    if (r->samples && r->reps > 0) put_spread(f, r);
     fputs("}\n", f);
     fflush(f);
 }

@@ -81,6 +81,10 @@ typedef struct bench_result {
     const char *transport; /* "local", "ucx", "mpi" or NULL */
     const char *extra_params; /* raw JSON members added to "params", e.g. "\"messages\":\"recycled\"" */
     const char *extra;        /* raw JSON members added to the object */
+    /* Optional: the per-repetition values behind the medians (reps of each; the
+     * baseline's rep i ran next to ringmesh's rep i). bench_emit then adds
+     * "spread": {"value": [min, max], "baseline_value": [...], "ratio": [...]}. */
+    const double *samples, *baseline_samples;
 } bench_result_t;
 
 /** Print one result as a JSON line on rank 0's stdout (flushed). */

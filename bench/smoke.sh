@@ -22,5 +22,17 @@ for l in lines:
         sys.exit("smoke: not a result object: " + l)
     if "skipped" not in o and not all(k in o for k in ("metric", "value", "unit", "params")):
         sys.exit("smoke: result without metric/value/unit/params: " + l)
+    # Host benchmarks report the spread over their repetitions; the median lies in it.
+    if "skipped" not in o and not o["name"].startswith("gpu-"):
+        sp = o.get("spread")
+        if not sp or len(sp.get("value", [])) != 2:
+            sys.exit("smoke: result without spread.value [min, max]: " + l)
+        lo, hi = sp["value"]
+        if not (lo <= o["value"] <= hi):
+            sys.exit("smoke: median outside its spread: " + l)
+        if "baseline_value" in o and "baseline_value" in sp:
+            blo, bhi = sp["baseline_value"]
+            if not (blo <= o["baseline_value"] <= bhi):
+                sys.exit("smoke: baseline median outside its spread: " + l)
 print("smoke: %d JSON line(s) ok" % len(lines), file=sys.stderr)
 PY
