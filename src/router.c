@@ -213,11 +213,22 @@ static flow_t *get_flow(router_t *r, int peer, uint8_t kind, const char *name, s
     return f;
 }
 
-/* The flow with credits whose next queued frame has the highest priority. */
+/*
+ * The flow with credits whose next queued frame has the highest priority.
+ * Queue heads are only compared (rk_mailbox_peek, a lock each) when more than
+ * one flow to @p dest has both credits and frames; the common single stream
+ * is told apart by the lock-free sizes.
+ */
 static flow_t *best_ready_flow(router_t *r, int dest)
 {
-    flow_t *best = NULL;
-    int best_prio = -1;
+    flow_t *best = NULL, *only = NULL;
+    int best_prio = -1, ready = 0;
+    for (flow_t *f = r->peers[dest].flows; f && ready < 2; f = f->peer_next)
+        if (f->credits > 0 && rk_mailbox_size(f->outq) > 0) {
+            only = f;
+            ready++;
+        }
+    if (ready < 2) return only;
     for (flow_t *f = r->peers[dest].flows; f; f = f->peer_next) {
         const rk_msg_t *head;
         if (f->credits == 0 || rk_mailbox_peek(f->outq, &head) != RK_OK) continue;
