@@ -62,10 +62,17 @@ fi
 if want tsan; then
     banner "TSan"
     configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=thread -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info
+    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info ringmesh-mpi-tests
     # UCX's mmap hooks (libucm) crash under TSan at thread exit; the library does not need them.
     UCX_MEM_MMAP_HOOK_MODE=none TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         ctest --test-dir build-tsan -L unit --output-on-failure -j1
+    # Two ranks over ringmesh's UCX transport: kernel threads, the progress thread and
+    # the caller all drive the router. (Over the MPI transport TSan reports Open MPI's
+    # own uninstrumented internals, so that run says nothing about ringmesh.)
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_MEM_MMAP_HOOK_MODE=none RINGMESH_TRANSPORT=ucx \
+        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
+        mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x RINGMESH_TRANSPORT -x TSAN_OPTIONS \
+        -n 2 build-tsan/bin/ringmesh-mpi-tests
 fi
 
 if want fuzz; then

@@ -224,31 +224,48 @@ rk_status_t rk_buffer_release(rk_buffer_t *b)
 
 rk_buffer_id_t rk_buffer_id(const rk_buffer_t *b) { return b ? b->id : 0; }
 size_t rk_buffer_size(const rk_buffer_t *b) { return b ? b->size : 0; }
-rk_buffer_state_t rk_buffer_state(const rk_buffer_t *b) { return b ? b->state : RK_BUF_CLEAN; }
+/*
+ * State changes take the table lock, which the runtime also holds while it
+ * serves a peer's fetch (rk_buffer_read): so what the owner wrote before a
+ * mark or a sync happens-before the bytes a later fetch reads, and a fetch
+ * never sees the state half-way through a sync.
+ */
+static pthread_mutex_t *table_lock(const rk_buffer_t *b) { return &b->rt->buffers->lock; }
+
+rk_buffer_state_t rk_buffer_state(const rk_buffer_t *b)
+{
+    rk_buffer_state_t s;
+    if (!b) return RK_BUF_CLEAN;
+    pthread_mutex_lock(table_lock(b));
+    s = b->state;
+    pthread_mutex_unlock(table_lock(b));
+    return s;
+}
+
 void *rk_buffer_host(rk_buffer_t *b) { return b ? b->host : NULL; }
 void *rk_buffer_device(rk_buffer_t *b) { return b ? b->dev : NULL; }
 int rk_buffer_on_gpu(const rk_buffer_t *b) { return b ? b->on_gpu : 0; }
 
-rk_status_t rk_buffer_mark_host_dirty(rk_buffer_t *b)
-{
-    if (!b) return RK_ERR_INVALID;
-    if (b->state == RK_BUF_DEVICE_DIRTY) return RK_ERR_STATE;
-    b->state = RK_BUF_HOST_DIRTY;
-    return RK_OK;
-}
-
-rk_status_t rk_buffer_mark_device_dirty(rk_buffer_t *b)
-{
-    if (!b) return RK_ERR_INVALID;
-    if (b->state == RK_BUF_HOST_DIRTY) return RK_ERR_STATE;
-    b->state = RK_BUF_DEVICE_DIRTY;
-    return RK_OK;
-}
-
-rk_status_t rk_buffer_sync(rk_buffer_t *b)
+/* Mark @p side dirty unless the other side already is. */
+static rk_status_t mark_dirty(rk_buffer_t *b, rk_buffer_state_t side)
 {
     rk_status_t st = RK_OK;
+    rk_buffer_state_t other = side == RK_BUF_HOST_DIRTY ? RK_BUF_DEVICE_DIRTY : RK_BUF_HOST_DIRTY;
     if (!b) return RK_ERR_INVALID;
+    pthread_mutex_lock(table_lock(b));
+    if (b->state == other) st = RK_ERR_STATE;
+    else b->state = side;
+    pthread_mutex_unlock(table_lock(b));
+    return st;
+}
+
+rk_status_t rk_buffer_mark_host_dirty(rk_buffer_t *b) { return mark_dirty(b, RK_BUF_HOST_DIRTY); }
+rk_status_t rk_buffer_mark_device_dirty(rk_buffer_t *b) { return mark_dirty(b, RK_BUF_DEVICE_DIRTY); }
+
+/* Copy the newer side over the older one. Caller holds the table lock. */
+static rk_status_t sync_locked(rk_buffer_t *b)
+{
+    rk_status_t st = RK_OK;
     if (b->state == RK_BUF_CLEAN) return RK_OK;
     int to_device = b->state == RK_BUF_HOST_DIRTY;
     void *dst = to_device ? b->dev : b->host;
@@ -256,6 +273,16 @@ rk_status_t rk_buffer_sync(rk_buffer_t *b)
     if (b->on_gpu) st = rk_cuda_copy(dst, src, b->size, to_device);
     else memcpy(dst, src, b->size);
     if (st == RK_OK) b->state = RK_BUF_CLEAN;
+    return st;
+}
+
+rk_status_t rk_buffer_sync(rk_buffer_t *b)
+{
+    rk_status_t st;
+    if (!b) return RK_ERR_INVALID;
+    pthread_mutex_lock(table_lock(b));
+    st = sync_locked(b);
+    pthread_mutex_unlock(table_lock(b));
     return st;
 }
 
@@ -283,7 +310,7 @@ rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader
     if (i < 0) st = RK_ERR_NOT_FOUND;
     else {
         rk_buffer_t *b = t->slots[i];
-        if (b->state == RK_BUF_DEVICE_DIRTY) st = rk_buffer_sync(b); /* stage device -> host */
+        if (b->state == RK_BUF_DEVICE_DIRTY) st = sync_locked(b); /* stage device -> host */
         if (st == RK_OK) fn(arg, b->host, b->size);
     }
     pthread_mutex_unlock(&t->lock);

@@ -15,8 +15,12 @@
  * A message carries rk_buffer_id(); any rank fetches the bytes by id with
  * rk_buffer_fetch. The owner serves the newest copy: a DEVICE_DIRTY buffer is
  * first synced to its host copy (staged through pinned host memory).
- * Thread-safety: one buffer is used by one thread at a time; create, release,
- * find and fetch are thread-safe.
+ * Thread-safety: one buffer is written by one thread at a time; create,
+ * release, find and fetch are thread-safe. The runtime serves peers' fetches
+ * from its own thread: bytes written before rk_buffer_mark_host_dirty,
+ * rk_buffer_mark_device_dirty or rk_buffer_sync are what a fetch that starts
+ * afterwards reads (marks, syncs and serving share one lock); writing a
+ * buffer while a peer may be fetching it is a data race, as for any memory.
  */
 #ifndef RINGMESH_BUFFER_H
 #define RINGMESH_BUFFER_H
