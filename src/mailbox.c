@@ -252,6 +252,14 @@ static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
     return RK_OK;
 }
 
+/* Pauses to spin before sleeping: @p max, fewer when the timeout is shorter (a pause ~25 ns). */
+static int spin_budget(int64_t timeout_us, int max)
+{
+    if (timeout_us == 0) return 0;
+    if (timeout_us > 0 && timeout_us < max / 40) return (int)timeout_us * 40;
+    return max;
+}
+
 /* Wait on @p cv until @p deadline; returns ETIMEDOUT when it passed. */
 static int wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t timeout_us, const struct timespec *dl)
 {
@@ -308,7 +316,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         }
         /* Spin a little before sleeping, as a getter does: a taker frees room within
          * ~100 ns when it is running, and a sleep costs it a signal per message. */
-        for (int i = 0; i < PUT_SPINS; i++) {
+        for (int i = 0, n = spin_budget(timeout_us, PUT_SPINS); i < n; i++) {
             if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
             if (reserve(mb, pos)) return RK_OK;
             rk_cpu_relax();
@@ -419,7 +427,7 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
 
     if (!mb || !out) return RK_ERR_INVALID;
     /* Spin a little before sleeping: most hand-offs land here. */
-    for (int i = 0; timeout_us != 0 && i < GET_SPINS && !looks_ready(mb); i++) rk_cpu_relax();
+    for (int i = 0, n = spin_budget(timeout_us, GET_SPINS); i < n && !looks_ready(mb); i++) rk_cpu_relax();
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
     for (;;) {
