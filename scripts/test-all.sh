@@ -62,7 +62,8 @@ fi
 if want tsan; then
     banner "TSan"
     configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=thread -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info ringmesh-mpi-tests
+    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info ringmesh-mpi-tests ringmesh-pipeline \
+        ringmesh-pubsub
     # UCX's mmap hooks (libucm) crash under TSan at thread exit; the library does not need them.
     UCX_MEM_MMAP_HOOK_MODE=none TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         ctest --test-dir build-tsan -L unit --output-on-failure -j1
@@ -73,6 +74,12 @@ if want tsan; then
         TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
         mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x RINGMESH_TRANSPORT -x TSAN_OPTIONS \
         -n 2 build-tsan/bin/ringmesh-mpi-tests
+    for app in ringmesh-pipeline ringmesh-pubsub; do # the apps' own threads and stages, 2 ranks
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_MEM_MMAP_HOOK_MODE=none \
+            TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan.supp" \
+            mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x TSAN_OPTIONS \
+            -n 2 "build-tsan/bin/$app" --verify
+    done
 fi
 
 if want fuzz; then
