@@ -149,6 +149,26 @@ TEST(PriorityMailbox, CloseWakesBlockedGetterAndRefusesPuts)
     rk_msg_free(M(n));
 }
 
+TEST(PriorityMailbox, CloseWakesBlockedPutterAndKeepsWhatWasQueued)
+{
+    // A BLOCK put waiting forever for room returns RK_ERR_TERMINATED (the caller
+    // keeps its message) when the mailbox closes; what was queued before the
+    // close can still be taken, then get says TERMINATED.
+    Mailbox box(1, RK_BP_BLOCK);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1)), 0), RK_OK);
+    TestNum *second = make_num(2);
+    std::thread putter([&] { EXPECT_EQ(rk_mailbox_put(box.mb, M(second), RK_WAIT_FOREVER), RK_ERR_TERMINATED); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    rk_mailbox_close(box.mb);
+    putter.join();
+    rk_msg_free(M(second));
+    rk_msg_t *m = nullptr;
+    ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+    EXPECT_EQ(seq_of(m), 1);
+    rk_msg_free(m);
+    EXPECT_EQ(rk_mailbox_get(box.mb, RK_WAIT_FOREVER, &m), RK_ERR_TERMINATED);
+}
+
 TEST(PriorityMailbox, KickWinsOnceOverQueuedMessages)
 {
     // A kick marks a state change: the next get/try_get must return without a
