@@ -49,7 +49,12 @@ typedef struct rk_mailbox_stats {
     uint64_t wait_max_ns; /**< ... largest seen in the sample */
 } rk_mailbox_stats_t;
 
-/** Create a mailbox holding at most @p capacity (>= 1) messages. Free with rk_mailbox_destroy. */
+/**
+ * Create a mailbox holding at most @p capacity (>= 1) messages. Free with
+ * rk_mailbox_destroy. Memory is fixed at creation: about 3.6 KiB plus 24 bytes
+ * per message of capacity and 24 per slot of the staging ring (capacity
+ * rounded up to a power of two), i.e. 48–72 bytes per message.
+ */
 rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_mailbox_t **out);
 /** Destroy; frees every queued message. No thread may use it concurrently. */
 void rk_mailbox_destroy(rk_mailbox_t *mb);
