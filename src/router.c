@@ -157,20 +157,30 @@ int router_local_rank(const router_t *r) { return r->boot.local_rank; }
 
 /* ---- sending ------------------------------------------------------------- */
 
-static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t len)
+/*
+ * Send @p len bytes holding @p nframes sequenced frames: one frame, or a batch
+ * whose header gets the first frame's number (its inner frames are numbered
+ * already). Counts them and advances the peer's sequence on success.
+ */
+static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t len, uint32_t nframes)
 {
     peer_t *p = &r->peers[dest];
     rk_status_t st;
     if (r->closing) return RK_ERR_TERMINATED;
-    frame_set_seq(frame, p->send_seq);
-    st = r->ops->send(r->tp, dest, frame, len);
+    frame_set_seq(bytes, p->send_seq);
+    st = r->ops->send(r->tp, dest, bytes, len);
     if (st == RK_OK) {
-        p->send_seq++;
-        p->stats.frames_sent++;
+        p->send_seq += nframes;
+        p->stats.frames_sent += nframes;
         p->stats.bytes_sent += len;
     }
     else if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
     return st;
+}
+
+static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t len)
+{
+    return tp_send_frames(r, dest, frame, len, 1);
 }
 
 /* Send a control frame now (no credit). Caller holds r->lock. */
@@ -292,23 +302,18 @@ static void gather_send(router_t *r, int dest, gather_t *g)
     } else if (g->n) {
         peer_t *p = &r->peers[dest];
         frame_t b = {0};
-        rk_status_t st = RK_ERR_TERMINATED;
+        rk_status_t st;
         b.kind = FRAME_BATCH;
         b.priority = g->top;
-        b.seq = p->send_seq; /* informational: the first frame's */
         b.src_rank = (uint32_t)r->boot.rank;
         b.aux = g->n;
         b.payload_len = (uint32_t)(g->used - RK_FRAME_HDR);
-        frame_write_hdr(r->batch_buf, &b);
-        if (!r->closing) st = r->ops->send(r->tp, dest, r->batch_buf, g->used);
+        frame_write_hdr(r->batch_buf, &b); /* seq: tp_send_frames writes the first frame's (informational) */
+        st = tp_send_frames(r, dest, r->batch_buf, g->used, g->n);
         if (st == RK_OK) {
-            p->send_seq += g->n;
-            p->stats.frames_sent += g->n;
-            p->stats.bytes_sent += g->used;
             p->batches_sent++;
             p->batched_frames += g->n;
         } else {
-            if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
             RK_ERROR("send to rank %d failed: %s; %u frames lost", dest, rk_status_str(st), g->n);
         }
     }
