@@ -126,18 +126,11 @@ static void bench_ring(int dev, const rk_msg_t *m, LaunchActor &la, int iters)
 static void bench_runtime(const rk_msg_t *m, LaunchActor &la, int iters)
 {
     rk_runtime_t *rt = nullptr;
-    rk_device_kernel_t dk{};
-    rk_kernel_params_t p{};
+    rk_device_kernel_t dk;
+    rk_kernel_params_t p;
     std::vector<double> rt_us, launch_us;
     if (rk_runtime_create(nullptr, &rt) != RK_OK) abort();
-    dk.host_body = [](const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap, void *s) {
-        return rk_body_scale_sum(in, len, out, cap, s);
-    };
-    dk.launch = rk_example_scale_launcher();
-    p.kernel_id = "gpu-bench";
-    p.field_mask = RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_BACKEND;
-    p.device = &dk;
-    p.backend = RK_BACKEND_CUDA;
+    scale_kernel_params(&dk, &p, "gpu-bench");
     if (rk_kernel_start(rt, &p) != RK_OK) abort();
     rk_msg_t *req = nullptr;
     for (int i = 0; i < iters + 1000; i++) {

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "ringmesh/ringmesh.h"
+
 #include "../backend.h"
 #include "../bodies.h"
 #include "../ring.h"
@@ -35,6 +37,21 @@ static inline rk_msg_t *make_vector_msg(int n, double scale)
     if (RK_SET_LIST(&vec, RkVector, values, v.data(), v.size()) != RK_OK) abort();
     vec->scale = scale;
     return &vec->hdr;
+}
+
+/* Parameters of a runtime kernel @p id with the example scale-and-sum body on the CUDA backend. */
+static inline void scale_kernel_params(rk_device_kernel_t *dk, rk_kernel_params_t *p, const char *id)
+{
+    *dk = rk_device_kernel_t{};
+    *p = rk_kernel_params_t{};
+    dk->host_body = [](const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap, void *s) {
+        return rk_body_scale_sum(in, len, out, cap, s);
+    };
+    dk->launch = rk_example_scale_launcher();
+    p->kernel_id = id;
+    p->field_mask = RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_BACKEND;
+    p->device = dk;
+    p->backend = RK_BACKEND_CUDA;
 }
 
 struct GpuRings {

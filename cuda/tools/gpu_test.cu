@@ -97,17 +97,10 @@ static void kernel_to_kernel(void)
 static void runtime_kernel(void)
 {
     rk_runtime_t *rt = nullptr;
-    rk_device_kernel_t dk{};
-    rk_kernel_params_t p{};
+    rk_device_kernel_t dk;
+    rk_kernel_params_t p;
     CHECK(rk_runtime_create(nullptr, &rt) == RK_OK);
-    dk.host_body = [](const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap, void *s) {
-        return rk_body_scale_sum(in, len, out, cap, s);
-    };
-    dk.launch = rk_example_scale_launcher();
-    p.kernel_id = "gpu-scaler";
-    p.field_mask = RK_KERNEL_FIELD_DEVICE | RK_KERNEL_FIELD_BACKEND;
-    p.device = &dk;
-    p.backend = RK_BACKEND_CUDA;
+    scale_kernel_params(&dk, &p, "gpu-scaler");
     CHECK(rk_kernel_start(rt, &p) == RK_OK);
     for (int i = 0; i < 100; i++) {
         rk_msg_t *m = make_vector_msg(8, i), *out = nullptr;
