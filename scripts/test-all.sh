@@ -70,15 +70,15 @@ if want tsan; then
     # Two ranks over ringmesh's UCX transport: kernel threads, the progress thread and
     # the caller all drive the router. (Over the MPI transport TSan reports Open MPI's
     # own uninstrumented internals, so that run says nothing about ringmesh.)
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_MEM_MMAP_HOOK_MODE=none RINGMESH_TRANSPORT=ucx \
-        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
-        mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x RINGMESH_TRANSPORT -x TSAN_OPTIONS \
-        -n 2 build-tsan/bin/ringmesh-mpi-tests
-    for app in ringmesh-pipeline ringmesh-pubsub; do # the apps' own threads and stages, 2 ranks
-        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_MEM_MMAP_HOOK_MODE=none \
-            TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan.supp" \
-            mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x TSAN_OPTIONS \
-            -n 2 "build-tsan/bin/$app" --verify
+    tsan_np2() {
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_MEM_MMAP_HOOK_MODE=none RINGMESH_TRANSPORT=ucx \
+            TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
+            mpirun --oversubscribe --bind-to none -x UCX_MEM_MMAP_HOOK_MODE -x RINGMESH_TRANSPORT -x TSAN_OPTIONS \
+            -n 2 "$@"
+    }
+    tsan_np2 build-tsan/bin/ringmesh-mpi-tests
+    for app in ringmesh-pipeline ringmesh-pubsub; do # the apps' own threads and stages
+        tsan_np2 "build-tsan/bin/$app" --verify
     done
 fi
 
