@@ -482,19 +482,27 @@ static int pack_block(msgpack_packer *pk, const rk_msg_t *m)
     return pack_header(pk, m);
 }
 
-rk_status_t rk_msg_serialize(const rk_msg_t *msg, rk_buf_t *out)
+rk_status_t rk_msg_encode_after(const rk_msg_t *msg, rk_buf_t *out, size_t reserve)
 {
     msgpack_packer pk;
 
-    if (!msg || !out) return RK_ERR_INVALID;
     out->len = 0;
-    if (rk_msg_validate(msg) != RK_OK) return RK_ERR_MALFORMED;
+    if (reserve > out->cap && buf_grow(out, reserve)) return RK_ERR_NOMEM;
+    out->len = reserve;
     msgpack_packer_init(&pk, out, buf_write);
     if (pack_block(&pk, msg)) {
         out->len = 0;
         return RK_ERR_NOMEM;
     }
     return RK_OK;
+}
+
+rk_status_t rk_msg_serialize(const rk_msg_t *msg, rk_buf_t *out)
+{
+    if (!msg || !out) return RK_ERR_INVALID;
+    out->len = 0;
+    if (rk_msg_validate(msg) != RK_OK) return RK_ERR_MALFORMED;
+    return rk_msg_encode_after(msg, out, 0);
 }
 
 /* ======================================================================

@@ -5,6 +5,7 @@
 #ifndef RK_MSG_INTERNAL_H
 #define RK_MSG_INTERNAL_H
 
+#include "ringmesh/codec.h"
 #include "ringmesh/message.h"
 
 #define RK_MSG_MAX_DEPTH 8     /* nesting of messages inside messages */
@@ -21,6 +22,12 @@ rk_status_t rk_msg_alloc(const rk_msg_type_t *type, size_t tail, rk_msg_t **out)
  * needed; *off receives the offset of the new bytes (zeroed).
  */
 rk_status_t rk_msg_reserve(rk_msg_t **pm, size_t len, uint32_t *off);
+/**
+ * rk_msg_serialize without the validation (the caller validated @p msg): the
+ * msgpack bytes start at offset @p reserve of @p out, whose first @p reserve
+ * bytes are left for the caller to fill (a frame header).
+ */
+rk_status_t rk_msg_encode_after(const rk_msg_t *msg, rk_buf_t *out, size_t reserve);
 /** Validate a block against @p limit bytes and its expected type (NULL: any). */
 rk_status_t rk_msg_validate_block(const rk_msg_t *m, size_t limit, const rk_msg_type_t *expect,
                                   int depth);

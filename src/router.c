@@ -44,6 +44,7 @@
 #define OUTQ_PER_CREDIT 4
 #define BATCH_BYTES_DEFAULT 65536
 #define BATCH_BYTES_MAX (64u << 20)
+#define TAKE_MIN (64 * 1024) /* frames this large leave in their own buffer, handed to the transport */
 #define WAIT_LIMIT_US (120LL * 1000000) /* sync / shutdown waits give up after this */
 
 #define RK_FRAME_FIELDS(F) F(rk_frame_msg, data, BYTES, _)
@@ -162,13 +163,27 @@ int router_local_rank(const router_t *r) { return r->boot.local_rank; }
  * whose header gets the first frame's number (its inner frames are numbered
  * already). Counts them and advances the peer's sequence on success.
  */
-static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t len, uint32_t nframes)
+/*
+ * Send @p nframes frames (one, or a batch) in @p bytes. With @p take the bytes
+ * are a malloc'd buffer handed over to the transport (freed on every outcome).
+ */
+static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t len, uint32_t nframes, int take)
 {
     peer_t *p = &r->peers[dest];
     rk_status_t st;
-    if (r->closing) return RK_ERR_TERMINATED;
+    if (r->closing) {
+        if (take) free(bytes);
+        return RK_ERR_TERMINATED;
+    }
     frame_set_seq(bytes, p->send_seq);
-    st = r->ops->send(r->tp, dest, bytes, len);
+    if (!take) {
+        st = r->ops->send(r->tp, dest, bytes, len);
+    } else if (r->ops->send_take) {
+        st = r->ops->send_take(r->tp, dest, bytes, len);
+    } else {
+        st = r->ops->send(r->tp, dest, bytes, len);
+        free(bytes);
+    }
     if (st == RK_OK) {
         p->send_seq += nframes;
         p->stats.frames_sent += nframes;
@@ -180,7 +195,7 @@ static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t 
 
 static rk_status_t tp_send_frame(router_t *r, int dest, uint8_t *frame, size_t len)
 {
-    return tp_send_frames(r, dest, frame, len, 1);
+    return tp_send_frames(r, dest, frame, len, 1, 0);
 }
 
 /* Send a control frame now (no credit). Caller holds r->lock. */
@@ -309,7 +324,7 @@ static void gather_send(router_t *r, int dest, gather_t *g)
         b.aux = g->n;
         b.payload_len = (uint32_t)(g->used - RK_FRAME_HDR);
         frame_write_hdr(r->batch_buf, &b); /* seq: tp_send_frames writes the first frame's (informational) */
-        st = tp_send_frames(r, dest, r->batch_buf, g->used, g->n);
+        st = tp_send_frames(r, dest, r->batch_buf, g->used, g->n, 0);
         if (st == RK_OK) {
             p->batches_sent++;
             p->batched_frames += g->n;
@@ -366,36 +381,51 @@ static void flush_peer(router_t *r, int dest)
     gather_send(r, dest, &g);
 }
 
-/* Encode a data frame into a rk_frame_msg block (priority = the message's). */
-static rk_status_t encode_data(router_t *r, uint8_t kind, const char *name, size_t name_len, const rk_msg_t *msg,
-                               rk_msg_t **out)
+/*
+ * Encode a data frame (header, name, msgpack payload) into this thread's
+ * buffer; the message was validated by the caller. Sent from there when it
+ * can go at once, copied into a queued block otherwise.
+ */
+static rk_status_t encode_frame(router_t *r, uint8_t kind, const char *name, size_t name_len, const rk_msg_t *msg,
+                                rk_buf_t **out)
 {
-    rk_frame_msg *fm;
-    rk_msg_t *m;
-    uint32_t off;
     frame_t f = {0};
+    size_t head = frame_size(name_len, 0);
     rk_buf_t *pb = payload_buf();
-    rk_status_t st = pb ? rk_msg_serialize(msg, pb) : RK_ERR_NOMEM;
+    rk_status_t st = pb ? rk_msg_encode_after(msg, pb, head) : RK_ERR_NOMEM;
 
     if (st != RK_OK) return st;
-    if (pb->len > r->rt->params.max_message) return RK_ERR_TOO_LARGE;
-    st = rk_msg_alloc(rk_frame_msg_type(), frame_size(name_len, pb->len) + 8, &m);
-    if (st != RK_OK) return st;
-    st = rk_msg_reserve(&m, frame_size(name_len, pb->len), &off);
-    if (st != RK_OK) {
-        rk_msg_free(m);
-        return st;
-    }
+    if (pb->len - head > r->rt->params.max_message) return RK_ERR_TOO_LARGE;
     f.kind = kind;
     f.priority = msg->priority;
     f.name_len = (uint16_t)name_len;
     f.src_rank = (uint32_t)r->boot.rank;
-    f.payload_len = (uint32_t)pb->len;
-    frame_write((uint8_t *)m + off, &f, name, pb->data);
+    f.payload_len = (uint32_t)(pb->len - head);
+    frame_write_hdr(pb->data, &f);
+    if (name_len) memcpy(pb->data + RK_FRAME_HDR, name, name_len);
+    *out = pb;
+    return RK_OK;
+}
+
+/* A copy of an encoded frame as a rk_frame_msg block, for a flow's out-queue. */
+static rk_status_t frame_block(const rk_buf_t *pb, uint8_t priority, rk_msg_t **out)
+{
+    rk_frame_msg *fm;
+    rk_msg_t *m;
+    uint32_t off;
+    rk_status_t st = rk_msg_alloc(rk_frame_msg_type(), pb->len + 8, &m);
+
+    if (st != RK_OK) return st;
+    st = rk_msg_reserve(&m, pb->len, &off);
+    if (st != RK_OK) {
+        rk_msg_free(m);
+        return st;
+    }
+    memcpy((uint8_t *)m + off, pb->data, pb->len);
     fm = (rk_frame_msg *)m;
     fm->data.off = off;
-    fm->data.len = (uint32_t)frame_size(name_len, pb->len);
-    m->priority = msg->priority;
+    fm->data.len = (uint32_t)pb->len;
+    m->priority = priority;
     *out = m;
     return RK_OK;
 }
@@ -405,29 +435,34 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
 {
     flow_t *f;
     rk_msg_t *m;
+    rk_buf_t *pb;
     rk_status_t st;
 
     if (dest < 0 || dest >= r->boot.size || dest == r->boot.rank) return RK_ERR_INVALID;
     if (r->failed_peer == dest) return RK_ERR_PEER;
-    st = encode_data(r, kind, name, name_len, msg, &m);
+    if (name_len > RK_FRAME_NAME_MAX) return RK_ERR_INVALID;
+    st = encode_frame(r, kind, name, name_len, msg, &pb);
     if (st != RK_OK) return st;
     pthread_mutex_lock(&r->lock);
     f = get_flow(r, dest, kind, name, name_len);
     if (!f) {
         pthread_mutex_unlock(&r->lock);
-        rk_msg_free(m);
         return RK_ERR_NOMEM;
     }
-    if (f->credits > 0 && rk_mailbox_size(f->outq) == 0) { /* fast path: straight out */
-        rk_frame_msg *fm = (rk_frame_msg *)m;
-        st = tp_send_frame(r, dest, (uint8_t *)m + fm->data.off, fm->data.len);
+    if (f->credits > 0 && rk_mailbox_size(f->outq) == 0) { /* fast path: straight out of the thread's buffer */
+        uint8_t *bytes = pb->data;
+        size_t len = pb->len;
+        int take = len >= TAKE_MIN;
+        if (take) rk_buf_init(pb); /* a large frame: the transport takes the buffer instead of a copy */
+        st = tp_send_frames(r, dest, bytes, len, 1, take);
         if (st == RK_OK) f->credits--;
         pthread_mutex_unlock(&r->lock);
-        rk_msg_free(m);
         return st;
     }
     r->peers[dest].stats.credit_waits++;
     pthread_mutex_unlock(&r->lock);
+    st = frame_block(pb, msg->priority, &m);
+    if (st != RK_OK) return st;
     st = rk_mailbox_put(f->outq, m, 0);
     if (st == RK_ERR_TIMEOUT && timeout_us != 0 && r->rt->poll_ns > 0) {
         /* The queue is full: drive the transport for a while (returned credits flush the
@@ -713,8 +748,7 @@ static void send_buf_data(router_t *r, int dest, const char *name, uint32_t toke
     f.aux = token;
     f.payload_len = (uint32_t)size;
     frame_write(buf, &f, name, bytes);
-    tp_send_frame(r, dest, buf, total);
-    free(buf);
+    tp_send_frames(r, dest, buf, total, 1, 1);
 }
 
 static void reply_bytes(void *arg, const void *bytes, size_t size)

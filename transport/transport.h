@@ -4,6 +4,7 @@
  *
  * A transport moves opaque frames between ranks. send() copies the frame (or
  * finishes with it) before returning, so the caller may reuse its buffer;
+ * send_take() takes over a malloc'd frame instead (no copy for large frames);
  * received frames are handed to the callback from inside progress(), valid
  * only for the duration of the call. A transport is not thread-safe: the
  * router serializes every call with one lock. Adding a transport means one
@@ -44,6 +45,12 @@ typedef struct rk_transport_ops {
     rk_status_t (*create)(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg, rk_transport_t **out);
     /** Queue a frame to @p dest; the bytes are copied or sent before return. */
     rk_status_t (*send)(rk_transport_t *t, int dest, const void *data, size_t len);
+    /**
+     * Like send, but @p data is a malloc'd buffer the transport takes over: it
+     * frees it when done with it, on every outcome, so large frames are not
+     * copied again. NULL when the transport has no such path.
+     */
+    rk_status_t (*send_take)(rk_transport_t *t, int dest, void *data, size_t len);
     /** Complete sends and deliver received frames; returns frames delivered. */
     int (*progress)(rk_transport_t *t);
     /** Sends still in flight. */

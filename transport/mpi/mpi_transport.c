@@ -41,26 +41,39 @@ static rk_status_t mpi_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     return RK_OK;
 }
 
+/* MPI_Isend @p data, a malloc'd buffer we own from here on (freed once the send completes). */
+static rk_status_t mpi_send_take(rk_transport_t *t, int dest, void *data, size_t len)
+{
+    if (len > (size_t)INT32_MAX) {
+        free(data);
+        return RK_ERR_TOO_LARGE;
+    }
+    if (t->nslots == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 64;
+        send_slot_t *ns = realloc(t->slots, ncap * sizeof *ns);
+        if (!ns) {
+            free(data);
+            return RK_ERR_NOMEM;
+        }
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    if (MPI_Isend(data, (int)len, MPI_BYTE, dest, RK_MPI_TAG, t->comm, &t->slots[t->nslots].req) != MPI_SUCCESS) {
+        free(data);
+        return RK_ERR_TRANSPORT;
+    }
+    t->slots[t->nslots++].buf = data;
+    return RK_OK;
+}
+
 static rk_status_t mpi_send(rk_transport_t *t, int dest, const void *data, size_t len)
 {
     void *copy;
     if (len > (size_t)INT32_MAX) return RK_ERR_TOO_LARGE;
-    if (t->nslots == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 64;
-        send_slot_t *ns = realloc(t->slots, ncap * sizeof *ns);
-        if (!ns) return RK_ERR_NOMEM;
-        t->slots = ns;
-        t->cap = ncap;
-    }
     copy = malloc(len ? len : 1);
     if (!copy) return RK_ERR_NOMEM;
     memcpy(copy, data, len);
-    if (MPI_Isend(copy, (int)len, MPI_BYTE, dest, RK_MPI_TAG, t->comm, &t->slots[t->nslots].req) != MPI_SUCCESS) {
-        free(copy);
-        return RK_ERR_TRANSPORT;
-    }
-    t->slots[t->nslots++].buf = copy;
-    return RK_OK;
+    return mpi_send_take(t, dest, copy, len);
 }
 
 static void complete_sends(rk_transport_t *t)
@@ -121,6 +134,15 @@ static int mpi_cuda_memory(rk_transport_t *t) { return 0; }
 static const char *mpi_describe(rk_transport_t *t) { return "mpi (point-to-point, MPI_Isend/MPI_Iprobe)"; }
 
 const rk_transport_ops_t rk_transport_mpi_ops = {
-    "mpi", mpi_create, mpi_send, mpi_progress, mpi_pending, mpi_failed_peer, mpi_destroy, NULL, mpi_cuda_memory,
-    mpi_describe,
+    .name = "mpi",
+    .create = mpi_create,
+    .send = mpi_send,
+    .send_take = mpi_send_take,
+    .progress = mpi_progress,
+    .pending = mpi_pending,
+    .failed_peer = mpi_failed_peer,
+    .destroy = mpi_destroy,
+    .wait = NULL, /* MPI has no wakeup fd: the progress thread polls */
+    .cuda_memory = mpi_cuda_memory,
+    .describe = mpi_describe,
 };

@@ -8,7 +8,8 @@
  * RINGMESH_PEER_ERRORS=0 trades that detection for shared memory.)
  * Send: small frames first try an immediate-completion eager send straight
  * from the caller's buffer (no copy); otherwise the frame is copied into a
- * buffer that lives until the send callback fires. Frames above RNDV_MIN use
+ * buffer that lives until the send callback fires (send_take hands over the
+ * caller's malloc'd buffer instead of a copy). Frames above RNDV_MIN use
  * rendezvous (zero-copy on transports that can). Receive: eager data is
  * handed to the router inside the AM callback; rendezvous data is pulled with
  * ucp_am_recv_data_nbx into a buffer and handed over on completion. UCX may
@@ -232,34 +233,41 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     return RK_OK;
 }
 
-static rk_status_t ucx_send(rk_transport_t *t, int dest, const void *data, size_t len)
+/* Send @p data; with @p owned it is a malloc'd buffer we keep until completion and free. */
+static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t len, int owned)
 {
     ucp_request_param_t rp;
     ucs_status_ptr_t req;
     void **pair;
-    void *copy;
+    void *copy = owned ? data : NULL;
 
-    if (t->failed == dest) return RK_ERR_PEER;
+    if (t->failed == dest) {
+        free(copy);
+        return RK_ERR_PEER;
+    }
     memset(&rp, 0, sizeof rp);
     if (len < RNDV_MIN) { /* eager, straight from the caller's buffer if UCX can finish now */
         rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FLAG_FORCE_IMM_CMPL;
         rp.flags = UCP_AM_SEND_FLAG_EAGER;
         req = ucp_am_send_nbx(t->eps[dest], AM_ID, &t->my_rank_hdr, sizeof t->my_rank_hdr, data, len, &rp);
-        if (req == NULL) return RK_OK;
+        if (req == NULL) {
+            free(copy);
+            return RK_OK;
+        }
         if (UCS_PTR_STATUS(req) != UCS_ERR_NO_RESOURCE) {
+            free(copy);
             if (UCS_PTR_IS_ERR(req)) return RK_ERR_TRANSPORT;
             ucp_request_free(req); /* cannot happen with FORCE_IMM_CMPL, be safe */
             return RK_OK;
         }
     }
-    copy = malloc(len ? len : 1);
+    if (!copy && (copy = malloc(len ? len : 1)) != NULL) memcpy(copy, data, len);
     pair = malloc(2 * sizeof *pair);
     if (!copy || !pair) {
         free(copy);
         free(pair);
         return RK_ERR_NOMEM;
     }
-    memcpy(copy, data, len);
     pair[0] = t;
     pair[1] = copy;
     memset(&rp, 0, sizeof rp);
@@ -280,6 +288,16 @@ static rk_status_t ucx_send(rk_transport_t *t, int dest, const void *data, size_
     }
     t->inflight++;
     return RK_OK;
+}
+
+static rk_status_t ucx_send(rk_transport_t *t, int dest, const void *data, size_t len)
+{
+    return send_frame(t, dest, (void *)data, len, 0);
+}
+
+static rk_status_t ucx_send_take(rk_transport_t *t, int dest, void *data, size_t len)
+{
+    return send_frame(t, dest, data, len, 1);
 }
 
 static int ucx_progress(rk_transport_t *t)
@@ -350,6 +368,15 @@ static int ucx_cuda_memory(rk_transport_t *t)
 static const char *ucx_describe(rk_transport_t *t) { return t->desc; }
 
 const rk_transport_ops_t rk_transport_ucx_ops = {
-    "ucx", ucx_create, ucx_send, ucx_progress, ucx_pending, ucx_failed_peer, ucx_destroy, ucx_wait, ucx_cuda_memory,
-    ucx_describe,
+    .name = "ucx",
+    .create = ucx_create,
+    .send = ucx_send,
+    .send_take = ucx_send_take,
+    .progress = ucx_progress,
+    .pending = ucx_pending,
+    .failed_peer = ucx_failed_peer,
+    .destroy = ucx_destroy,
+    .wait = ucx_wait,
+    .cuda_memory = ucx_cuda_memory,
+    .describe = ucx_describe,
 };
