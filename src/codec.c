@@ -1,8 +1,8 @@
 /*
  * codec.c - the msgpack wire form of messages (pydotcompute-compatible).
  *
- * Encoding walks a validated block with msgpack-c's packer, writing straight
- * into the caller's reusable rk_buf_t. Decoding is one streaming pass over the
+ * Encoding walks a validated block and writes msgpack straight into the
+ * caller's reusable rk_buf_t. Decoding is one streaming pass over the
  * bytes that writes each field directly into a new block: no msgpack object
  * tree, no allocation but the block itself. Key invariants: the reader checks
  * every length against the end of the input before touching a byte, and the
@@ -12,7 +12,6 @@
 #include "msg_internal.h"
 #include "ringmesh/codec.h"
 
-#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,16 +47,6 @@ static int buf_grow(rk_buf_t *b, size_t extra)
     if (!p) return -1;
     b->data = p;
     b->cap = cap;
-    return 0;
-}
-
-/* msgpack_packer write callback: append to the rk_buf_t in @p data. */
-static int buf_write(void *data, const char *src, size_t len)
-{
-    rk_buf_t *b = data;
-    if (len > b->cap - b->len && buf_grow(b, len)) return -1;
-    if (len) memcpy(b->data + b->len, src, len);
-    b->len += len;
     return 0;
 }
 
@@ -251,16 +240,38 @@ rk_status_t rk_datetime_parse(const char *s, size_t len, int64_t *us)
 /* ======================================================================
  * Encoding
  *
- * msgpack_packer writes through buf_write. Per-piece callbacks dominate the
- * cost of small values, so fixed byte runs (a key, the UUID map, the header
- * tail) go out in one write and numeric lists are encoded straight into the
- * buffer, with the same minimal encodings msgpack-c and Python choose.
+ * Every piece is written straight into the rk_buf_t: w_room makes room for
+ * the most a piece can take (one capacity check), the encoder writes the
+ * bytes in place and w_done moves the length. Fixed byte runs (a key, the
+ * UUID map, the header tail) are copied as runs. The encodings are the
+ * smallest ones, as msgpack-c and Python choose them (float64 for floats,
+ * str8 for 32..255-byte strings, bin for bytes).
  * ====================================================================== */
 
 /* {"__uuid_bin__": bin 16 ...}: the 16 bytes before the UUID itself. */
 static const char UUID_MAP_HEAD[16] = "\x81\xac__uuid_bin__\xc4\x10";
 
-static int put(msgpack_packer *pk, const void *p, size_t n) { return pk->callback(pk->data, p, n); }
+/* Room for @p n more bytes of @p b: where to write them, or NULL without memory. */
+static inline uint8_t *w_room(rk_buf_t *b, size_t n)
+{
+    if (n > b->cap - b->len && buf_grow(b, n)) return NULL;
+    return b->data + b->len;
+}
+
+/* The bytes up to @p p are written. */
+static inline int w_done(rk_buf_t *b, uint8_t *p)
+{
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
+static int w_byte(rk_buf_t *b, uint8_t c)
+{
+    uint8_t *p = w_room(b, 1);
+    if (!p) return -1;
+    *p++ = c;
+    return w_done(b, p);
+}
 
 static uint8_t *put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -268,18 +279,40 @@ static uint8_t *put_be(uint8_t *p, uint64_t v, int n)
     return p + n;
 }
 
-/* A short str header (fixstr or str8; len < 256) at @p p. */
-static uint8_t *enc_str_head(uint8_t *p, size_t len)
+/* The header codes of a sized family: fix form (0 = none) below fixmax, then 8, 16, 32-bit lengths. */
+typedef struct head_fmt {
+    uint8_t fix, fixmax, c8, c16, c32;
+} head_fmt_t;
+
+static const head_fmt_t F_STR = {0xa0, 32, 0xd9, 0xda, 0xdb}, F_BIN = {0, 0, 0xc4, 0xc5, 0xc6},
+                        F_ARRAY = {0x90, 16, 0, 0xdc, 0xdd}, F_MAP = {0x80, 16, 0, 0xde, 0xdf};
+
+/* A str / bin / array / map header for @p len (< 2^32): at most 5 bytes. */
+static uint8_t *enc_head(uint8_t *p, const head_fmt_t *f, size_t len)
 {
-    if (len < 32) {
-        *p++ = (uint8_t)(0xa0 | len);
+    if (len < f->fixmax) {
+        *p++ = (uint8_t)(f->fix | len);
         return p;
     }
-    *p++ = 0xd9;
-    return put_be(p, len, 1);
+    if (f->c8 && len < 256) {
+        *p++ = f->c8;
+        return put_be(p, len, 1);
+    }
+    if (len < 65536) {
+        *p++ = f->c16;
+        return put_be(p, len, 2);
+    }
+    *p++ = f->c32;
+    return put_be(p, len, 4);
 }
 
-/* The smallest integer encoding, as msgpack_pack_int64 and Python choose it. */
+static int pack_head(rk_buf_t *b, const head_fmt_t *f, size_t len)
+{
+    uint8_t *p = w_room(b, 5);
+    return p ? w_done(b, enc_head(p, f, len)) : -1;
+}
+
+/* The smallest integer encoding, as msgpack_pack_int64 and Python choose it (at most 9 bytes). */
 static uint8_t *enc_i64(uint8_t *p, int64_t v)
 {
     if (v >= 0) {
@@ -297,13 +330,36 @@ static uint8_t *enc_i64(uint8_t *p, int64_t v)
     return *p++ = 0xd3, put_be(p, (uint64_t)v, 8);
 }
 
-static int pack_str(msgpack_packer *pk, const char *s, size_t len)
+static uint8_t *enc_f64(uint8_t *p, double f)
 {
-    uint8_t tmp[64];
-    if (len > sizeof tmp - 2) return msgpack_pack_str_with_body(pk, s, len); /* header <= 2 bytes */
-    uint8_t *p = enc_str_head(tmp, len);
-    memcpy(p, s, len);
-    return put(pk, tmp, (size_t)(p - tmp) + len);
+    uint64_t x;
+    memcpy(&x, &f, 8);
+    *p++ = 0xcb;
+    return put_be(p, x, 8);
+}
+
+static int pack_i64(rk_buf_t *b, int64_t v)
+{
+    uint8_t *p = w_room(b, 9);
+    return p ? w_done(b, enc_i64(p, v)) : -1;
+}
+
+static int pack_f64(rk_buf_t *b, double f)
+{
+    uint8_t *p = w_room(b, 9);
+    return p ? w_done(b, enc_f64(p, f)) : -1;
+}
+
+static int pack_bool(rk_buf_t *b, int v) { return w_byte(b, v ? 0xc3 : 0xc2); }
+
+/* A str or bin of @p len bytes at @p s. */
+static int pack_raw(rk_buf_t *b, const head_fmt_t *f, const void *s, size_t len)
+{
+    uint8_t *p = len <= UINT32_MAX ? w_room(b, len + 5) : NULL;
+    if (!p) return -1;
+    p = enc_head(p, f, len);
+    if (len) memcpy(p, s, len);
+    return w_done(b, p + len);
 }
 
 static uint8_t *enc_uuid(uint8_t *p, const rk_uuid_t *u)
@@ -313,25 +369,23 @@ static uint8_t *enc_uuid(uint8_t *p, const rk_uuid_t *u)
     return p + 32;
 }
 
-static int pack_uuid(msgpack_packer *pk, const rk_uuid_t *u)
+static int pack_uuid(rk_buf_t *b, const rk_uuid_t *u)
 {
-    uint8_t tmp[32];
-    enc_uuid(tmp, u);
-    return put(pk, tmp, sizeof tmp);
+    uint8_t *p = w_room(b, 32);
+    return p ? w_done(b, enc_uuid(p, u)) : -1;
 }
 
 /* A STR or BYTES view of @p blk (nil when off == 0). */
-static int pack_view(msgpack_packer *pk, const void *blk, const char *p, int is_str)
+static int pack_view(rk_buf_t *b, const void *blk, const char *p, int is_str)
 {
     rk_view_t v;
     memcpy(&v, p, sizeof v);
-    if (!v.off) return msgpack_pack_nil(pk);
-    if (is_str) return pack_str(pk, (const char *)blk + v.off, v.len);
-    return msgpack_pack_bin_with_body(pk, (const char *)blk + v.off, v.len);
+    if (!v.off) return w_byte(b, 0xc0);
+    return pack_raw(b, is_str ? &F_STR : &F_BIN, (const char *)blk + v.off, v.len);
 }
 
 /* One value of @p kind stored at @p p (a field or a list / dict element). */
-static int pack_elem(msgpack_packer *pk, const void *blk, rk_kind_t kind, const char *p)
+static int pack_elem(rk_buf_t *b, const void *blk, rk_kind_t kind, const char *p)
 {
     int64_t i;
     double f;
@@ -339,21 +393,21 @@ static int pack_elem(msgpack_packer *pk, const void *blk, rk_kind_t kind, const 
     char iso[40];
 
     switch (kind) {
-    case RK_KIND_INT: memcpy(&i, p, 8); return msgpack_pack_int64(pk, i);
-    case RK_KIND_FLOAT: memcpy(&f, p, 8); return msgpack_pack_double(pk, f);
-    case RK_KIND_BOOL: return *(const unsigned char *)p ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    case RK_KIND_STR: return pack_view(pk, blk, p, 1);
-    case RK_KIND_BYTES: return pack_view(pk, blk, p, 0);
-    case RK_KIND_UUID: memcpy(&u, p, sizeof u); return pack_uuid(pk, &u);
+    case RK_KIND_INT: memcpy(&i, p, 8); return pack_i64(b, i);
+    case RK_KIND_FLOAT: memcpy(&f, p, 8); return pack_f64(b, f);
+    case RK_KIND_BOOL: return pack_bool(b, *(const unsigned char *)p);
+    case RK_KIND_STR: return pack_view(b, blk, p, 1);
+    case RK_KIND_BYTES: return pack_view(b, blk, p, 0);
+    case RK_KIND_UUID: memcpy(&u, p, sizeof u); return pack_uuid(b, &u);
     case RK_KIND_DATETIME:
         memcpy(&i, p, 8);
         rk_datetime_format(i, iso);
-        return pack_str(pk, iso, strlen(iso));
+        return pack_raw(b, &F_STR, iso, strlen(iso));
     default: return -1;
     }
 }
 
-static int pack_opt(msgpack_packer *pk, rk_kind_t kind, const char *p)
+static int pack_opt(rk_buf_t *b, rk_kind_t kind, const char *p)
 {
     rk_opt_int_t oi;
     rk_opt_float_t of;
@@ -362,71 +416,67 @@ static int pack_opt(msgpack_packer *pk, rk_kind_t kind, const char *p)
     switch (kind) {
     case RK_KIND_OPT_INT:
         memcpy(&oi, p, sizeof oi);
-        return oi.has ? msgpack_pack_int64(pk, oi.value) : msgpack_pack_nil(pk);
+        return oi.has ? pack_i64(b, oi.value) : w_byte(b, 0xc0);
     case RK_KIND_OPT_FLOAT:
         memcpy(&of, p, sizeof of);
-        return of.has ? msgpack_pack_double(pk, of.value) : msgpack_pack_nil(pk);
+        return of.has ? pack_f64(b, of.value) : w_byte(b, 0xc0);
     default:
         memcpy(&ob, p, sizeof ob);
-        return !ob.has ? msgpack_pack_nil(pk) : ob.value ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+        return ob.has ? pack_bool(b, ob.value) : w_byte(b, 0xc0);
     }
 }
 
 /* INT / FLOAT / BOOL list elements, encoded straight into the buffer. */
-static int pack_numbers(msgpack_packer *pk, rk_kind_t kind, const char *src, uint32_t n)
+static int pack_numbers(rk_buf_t *b, rk_kind_t kind, const char *src, uint32_t n)
 {
-    rk_buf_t *b = pk->data;
     size_t esz = kind == RK_KIND_BOOL ? sizeof(bool) : 8;
-    uint8_t *p;
+    uint8_t *p = w_room(b, (size_t)n * 9);
 
-    if ((size_t)n * 9 > b->cap - b->len && buf_grow(b, (size_t)n * 9)) return -1;
-    p = b->data + b->len;
+    if (!p) return -1;
     for (uint32_t i = 0; i < n; i++, src += esz) {
-        uint64_t x;
+        int64_t x;
+        double f;
         if (kind == RK_KIND_BOOL) {
             *p++ = *(const unsigned char *)src ? 0xc3 : 0xc2;
-            continue;
-        }
-        memcpy(&x, src, 8);
-        if (kind == RK_KIND_FLOAT) {
-            *p++ = 0xcb;
-            p = put_be(p, x, 8);
+        } else if (kind == RK_KIND_FLOAT) {
+            memcpy(&f, src, 8);
+            p = enc_f64(p, f);
         } else {
-            p = enc_i64(p, (int64_t)x);
+            memcpy(&x, src, 8);
+            p = enc_i64(p, x);
         }
     }
-    b->len = (size_t)(p - b->data);
-    return 0;
+    return w_done(b, p);
 }
 
-static int pack_list(msgpack_packer *pk, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
+static int pack_list(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
 {
     size_t esz = rk_elem_size(f->elem);
     const char *base = (const char *)m + v.off;
 
-    if (msgpack_pack_array(pk, v.len)) return -1;
+    if (pack_head(b, &F_ARRAY, v.len)) return -1;
     if (f->elem == RK_KIND_INT || f->elem == RK_KIND_FLOAT || f->elem == RK_KIND_BOOL)
-        return pack_numbers(pk, f->elem, base, v.len);
+        return pack_numbers(b, f->elem, base, v.len);
     for (uint32_t i = 0; i < v.len; i++)
-        if (pack_elem(pk, m, f->elem, base + (size_t)i * esz)) return -1;
+        if (pack_elem(b, m, f->elem, base + (size_t)i * esz)) return -1;
     return 0;
 }
 
-static int pack_dict(msgpack_packer *pk, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
+static int pack_dict(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
 {
-    if (msgpack_pack_map(pk, v.len)) return -1;
+    if (pack_head(b, &F_MAP, v.len)) return -1;
     for (uint32_t i = 0; i < v.len; i++) {
         const char *e = (const char *)m + v.off + (size_t)i * sizeof(rk_dict_entry_t);
-        if (pack_view(pk, m, e + offsetof(rk_dict_entry_t, key), 1) ||
-            pack_elem(pk, m, f->elem, e + offsetof(rk_dict_entry_t, value)))
+        if (pack_view(b, m, e + offsetof(rk_dict_entry_t, key), 1) ||
+            pack_elem(b, m, f->elem, e + offsetof(rk_dict_entry_t, value)))
             return -1;
     }
     return 0;
 }
 
-static int pack_block(msgpack_packer *pk, const rk_msg_t *m);
+static int pack_block(rk_buf_t *b, const rk_msg_t *m);
 
-static int pack_field(msgpack_packer *pk, const rk_msg_t *m, const rk_field_t *f)
+static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
 {
     const char *p = (const char *)m + f->offset;
     rk_view_t v;
@@ -434,27 +484,29 @@ static int pack_field(msgpack_packer *pk, const rk_msg_t *m, const rk_field_t *f
     switch (f->kind) {
     case RK_KIND_OPT_INT:
     case RK_KIND_OPT_FLOAT:
-    case RK_KIND_OPT_BOOL: return pack_opt(pk, f->kind, p);
+    case RK_KIND_OPT_BOOL: return pack_opt(b, f->kind, p);
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:
     case RK_KIND_MSG:
         memcpy(&v, p, sizeof v);
-        if (!v.off) return msgpack_pack_nil(pk);
-        if (f->kind == RK_KIND_DICT) return pack_dict(pk, m, f, v);
-        if (f->kind == RK_KIND_MSG) return pack_block(pk, (const rk_msg_t *)((const char *)m + v.off));
-        return pack_list(pk, m, f, v);
-    default: return pack_elem(pk, m, f->kind, p);
+        if (!v.off) return w_byte(b, 0xc0);
+        if (f->kind == RK_KIND_DICT) return pack_dict(b, m, f, v);
+        if (f->kind == RK_KIND_MSG) return pack_block(b, (const rk_msg_t *)((const char *)m + v.off));
+        return pack_list(b, m, f, v);
+    default: return pack_elem(b, m, f->kind, p);
     }
 }
 
-/* message_id, priority, correlation_id and the `__type__` key in one write, then the name. */
-static int pack_header(msgpack_packer *pk, const rk_msg_t *m)
+/* message_id, priority, correlation_id, then "__type__": the type's name, in one piece. */
+static int pack_header(rk_buf_t *b, const rk_msg_t *m)
 {
     static const char k_mid[] = "\xaamessage_id", k_prio[] = "\xa8priority",
                       k_corr[] = "\xae" "correlation_id", k_type[] = "\xa8__type__";
-    uint8_t tmp[128], *p = tmp;
+    size_t name_len = strlen(m->type->name);
+    uint8_t *p = w_room(b, 128 + name_len); /* 11 + 32 + 9 + 9 + 15 + 32 + 9 + 2 + name */
 
+    if (!p) return -1;
     memcpy(p, k_mid, sizeof k_mid - 1);
     p = enc_uuid(p + sizeof k_mid - 1, &m->message_id);
     memcpy(p, k_prio, sizeof k_prio - 1);
@@ -464,33 +516,30 @@ static int pack_header(msgpack_packer *pk, const rk_msg_t *m)
     if (rk_uuid_is_nil(&m->correlation_id)) *p++ = 0xc0;
     else p = enc_uuid(p, &m->correlation_id);
     memcpy(p, k_type, sizeof k_type - 1);
-    p += sizeof k_type - 1;
-    if (put(pk, tmp, (size_t)(p - tmp))) return -1;
-    return pack_str(pk, m->type->name, strlen(m->type->name));
+    p = enc_head(p + sizeof k_type - 1, &F_STR, name_len);
+    memcpy(p, m->type->name, name_len);
+    return w_done(b, p + name_len);
 }
 
 /* User fields in declaration order, then the header, then `__type__` last. */
-static int pack_block(msgpack_packer *pk, const rk_msg_t *m)
+static int pack_block(rk_buf_t *b, const rk_msg_t *m)
 {
     const rk_msg_type_t *t = m->type;
 
-    if (msgpack_pack_map(pk, (size_t)t->nfields + 4)) return -1;
+    if (pack_head(b, &F_MAP, (size_t)t->nfields + 4)) return -1;
     for (uint32_t i = 0; i < t->nfields; i++) {
         const char *name = t->fields[i].name;
-        if (pack_str(pk, name, strlen(name)) || pack_field(pk, m, &t->fields[i])) return -1;
+        if (pack_raw(b, &F_STR, name, strlen(name)) || pack_field(b, m, &t->fields[i])) return -1;
     }
-    return pack_header(pk, m);
+    return pack_header(b, m);
 }
 
 rk_status_t rk_msg_encode_after(const rk_msg_t *msg, rk_buf_t *out, size_t reserve)
 {
-    msgpack_packer pk;
-
     out->len = 0;
     if (reserve > out->cap && buf_grow(out, reserve)) return RK_ERR_NOMEM;
     out->len = reserve;
-    msgpack_packer_init(&pk, out, buf_write);
-    if (pack_block(&pk, msg)) {
+    if (pack_block(out, msg)) {
         out->len = 0;
         return RK_ERR_NOMEM;
     }

@@ -376,6 +376,49 @@ TEST_F(Codec, EncodesNumbersExactlyLikeMsgpackC)
     rk_msg_free(back);
 }
 
+// Every sized header at each of its widths (fix / 8 / 16 / 32-bit lengths of
+// str, bin, array and map), plus nil, bool, float, UUID and datetime values:
+// the bytes must be exactly what msgpack-c's packer writes.
+TEST_F(Codec, EncodesEveryHeaderWidthExactlyLikeMsgpackC)
+{
+    const std::pair<size_t, size_t> cases[] = {{0, 0},         {31, 15},        {32, 16},         {255, 255},
+                                               {256, 65535},   {65535, 65536},  {65536, 70000}};
+    for (auto [len, n] : cases) {
+        std::string text(len, 't');
+        std::vector<const char *> strs(n, "s");
+        std::vector<const char *> keys(n, "k");
+        std::vector<int64_t> vals(n, 7);
+        Scalars *sc = create<Scalars>(Scalars_type());
+        ASSERT_EQ(rk_msg_set_str(&sc, offsetof(Scalars, text), text.data(), len), RK_OK);
+        ASSERT_EQ(RK_SET_BYTES(&sc, Scalars, raw, text.data(), len), RK_OK);
+        ASSERT_EQ(RK_SET_LIST(&sc, Scalars, ls, strs.data(), n), RK_OK);
+        ASSERT_EQ(RK_SET_DICT(&sc, Scalars, di, keys.data(), vals.data(), n), RK_OK);
+        Owned<Scalars> m(sc);
+        m->i = -129;
+        m->f = 2.5;
+        m->flag = true;
+        m->id = uuid_of(9);
+        m->when = 1234567890123456;
+        m->hdr.message_id = uuid_of(1);
+        m->hdr.correlation_id = uuid_of(2);
+        m->hdr.priority = 200;
+        char iso[40];
+        rk_datetime_format(m->when, iso);
+
+        Mp mp;
+        mp.map(15).str("i").i(-129).str("f").f(2.5).str("flag").b(true).str("text").str(text);
+        mp.str("raw").bin(text.data(), len).str("id").uuid_map(uuid_of(9)).str("when").str(iso);
+        mp.str("of").nil().str("ls").arr(n);
+        for (size_t k = 0; k < n; k++) mp.str("s");
+        mp.str("di").map(n);
+        for (size_t k = 0; k < n; k++) mp.str("k").i(7);
+        mp.str("inner").nil();
+        mp.str("message_id").uuid_map(uuid_of(1)).str("priority").i(200);
+        mp.str("correlation_id").uuid_map(uuid_of(2)).str("__type__").str("Scalars");
+        EXPECT_EQ(serialize(m.get()), mp.bytes()) << "string length " << len << ", " << n << " elements";
+    }
+}
+
 TEST_F(Codec, RoundTripsEveryPriority)
 {
     for (int p = 0; p <= 255; p++) {
