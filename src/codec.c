@@ -658,29 +658,20 @@ static rk_status_t rd_number(reader_t *r, mp_val_t *o, uint8_t c)
     return RK_OK;
 }
 
-static rk_status_t rd_val(reader_t *r, mp_val_t *o)
+/* The value whose first byte @p c (already consumed) is not a one-byte form rd_val reads in line. */
+static rk_status_t rd_val_rest(reader_t *r, mp_val_t *o, uint8_t c)
 {
-    uint8_t c;
-    if (r->p >= r->end) return RK_ERR_TRUNCATED;
-    c = *r->p++;
-    if (c <= 0x7f) {
-        o->kind = MP_UINT;
-        o->v.u = c;
-        return RK_OK;
-    }
     if (c >= 0xe0) {
         o->kind = MP_NINT;
         o->v.i = (int8_t)c;
         return RK_OK;
     }
-    if (c <= 0x8f || (c >= 0x90 && c <= 0x9f)) {
-        o->kind = c <= 0x8f ? MP_MAP : MP_ARRAY;
+    if (c >= 0x90 && c <= 0x9f) {
+        o->kind = MP_ARRAY;
         o->len = c & 0x0f;
         return RK_OK;
     }
-    if (c <= 0xbf) return rd_payload(r, o, MP_STR, c & 0x1f);
     switch (c) {
-    case 0xc0: o->kind = MP_NIL; return RK_OK;
     case 0xc2:
     case 0xc3: o->kind = MP_BOOL; o->v.b = c == 0xc3; return RK_OK;
     case 0xc4: case 0xc5: case 0xc6: return rd_sized(r, o, MP_BIN, 1 << (c - 0xc4));
@@ -695,6 +686,30 @@ static rk_status_t rd_val(reader_t *r, mp_val_t *o)
     case 0xc1: return RK_ERR_DECODE; /* never used */
     default: return rd_number(r, o, c);
     }
+}
+
+/* One value header (the common one-byte forms in line: fixint, fixmap, fixstr, nil). */
+static inline rk_status_t rd_val(reader_t *r, mp_val_t *o)
+{
+    uint8_t c;
+    if (r->p >= r->end) return RK_ERR_TRUNCATED;
+    c = *r->p++;
+    if (c <= 0x7f) {
+        o->kind = MP_UINT;
+        o->v.u = c;
+        return RK_OK;
+    }
+    if (c <= 0x8f) {
+        o->kind = MP_MAP;
+        o->len = c & 0x0f;
+        return RK_OK;
+    }
+    if (c >= 0xa0 && c <= 0xbf) return rd_payload(r, o, MP_STR, c & 0x1f);
+    if (c == 0xc0) {
+        o->kind = MP_NIL;
+        return RK_OK;
+    }
+    return rd_val_rest(r, o, c);
 }
 
 /* Skip what follows a container header already read (iteratively: no recursion). */
@@ -814,7 +829,14 @@ static rk_status_t val_uuid(reader_t *r, const mp_val_t *v, rk_uuid_t *u)
 {
     switch (v->kind) {
     case MP_NIL: memset(u, 0, sizeof *u); return RK_OK;
-    case MP_MAP: return uuid_from_map(r, v->len, u);
+    case MP_MAP:
+        /* Fast path: the {"__uuid_bin__": bin 16} every ringmesh and pydotcompute encoder writes. */
+        if (v->len == 1 && rd_left(r) >= 31 && memcmp(r->p, UUID_MAP_HEAD + 1, 15) == 0) {
+            memcpy(u->bytes, r->p + 15, 16);
+            r->p += 31;
+            return RK_OK;
+        }
+        return uuid_from_map(r, v->len, u);
     case MP_BIN:
         if (v->len != 16) return RK_ERR_DECODE;
         memcpy(u->bytes, v->data, 16);
