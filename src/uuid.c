@@ -11,8 +11,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-static _Thread_local uint64_t rng_s[4];
-static _Thread_local int rng_seeded;
+static _Thread_local uint64_t rng_s[4] __attribute__((tls_model("initial-exec"))); /* see pool.c */
+static _Thread_local int rng_seeded __attribute__((tls_model("initial-exec")));
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
