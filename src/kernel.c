@@ -330,12 +330,14 @@ static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
     router_t *r = k->rt->router;
     if (r && timeout_us != 0 && k->rt->poll_ns > 0) {
         int64_t until = rk_mono_ns() + k->rt->poll_ns;
-        for (unsigned i = 1;; i++) {
-            rk_status_t st = rk_mailbox_try_get(k->inbox, out);
-            if (st != RK_ERR_EMPTY) return st; /* a message, a kick (state change) or closed */
-            if (router_progress(r) == 0) rk_cpu_relax();
+        rk_status_t st;
+        rk_spin_begin();
+        for (unsigned i = 1; (st = rk_mailbox_try_get(k->inbox, out)) == RK_ERR_EMPTY; i++) {
+            router_poll_round(r, i);
             if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
         }
+        rk_spin_end();
+        if (st != RK_ERR_EMPTY) return st; /* a message, a kick (state change) or closed */
     }
     return rk_mailbox_get(k->inbox, timeout_us, out);
 }

@@ -34,6 +34,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NIL_NODE UINT32_MAX
 #define LEVELS 256
@@ -42,6 +43,29 @@
 #define SAMPLE_MASK 7 /* one message in 8 carries an enqueue time for the wait histogram */
 
 #define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
+
+unsigned rk_spinners, rk_spin_limit = 1; /* timeutil.h */
+
+/*
+ * The CPUs this process may use (its affinity mask) are its own when they are
+ * fewer than the node's (ranks bound to cores), else shared by every rank on
+ * the node. RINGMESH_SPINNERS=N sets the limit directly.
+ */
+void rk_spin_set_share(int ranks_on_node)
+{
+    const char *env = getenv("RINGMESH_SPINNERS");
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    int mine = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)online;
+
+    if (env && *env) {
+        __atomic_store_n(&rk_spin_limit, (unsigned)atoi(env), __ATOMIC_RELAXED);
+        return;
+    }
+    if (ranks_on_node < 1) ranks_on_node = 1;
+    if (mine < online) ranks_on_node = 1; /* bound: these CPUs are ours */
+    __atomic_store_n(&rk_spin_limit, (unsigned)(mine > 0 ? mine / ranks_on_node : 1), __ATOMIC_RELAXED);
+}
 
 #define LOAD(p, o) __atomic_load_n((p), __ATOMIC_##o)
 #define STORE(p, v, o) __atomic_store_n((p), (v), __ATOMIC_##o)
@@ -316,11 +340,16 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         }
         /* Spin a little before sleeping, as a getter does: a taker frees room within
          * ~100 ns when it is running, and a sleep costs it a signal per message. */
-        for (int i = 0, n = spin_budget(timeout_us, PUT_SPINS); i < n; i++) {
-            if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
-            if (reserve(mb, pos)) return RK_OK;
-            rk_cpu_relax();
+        int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
+        rk_spin_begin();
+        for (int i = 0; i < n && !got; i++) {
+            if (LOAD(&mb->closed, RELAXED)) break;
+            got = reserve(mb, pos);
+            if (!got) rk_spin_round((unsigned)i);
         }
+        rk_spin_end();
+        if (got) return RK_OK;
+        if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
     }
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
@@ -427,7 +456,12 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
 
     if (!mb || !out) return RK_ERR_INVALID;
     /* Spin a little before sleeping: most hand-offs land here. */
-    for (int i = 0, n = spin_budget(timeout_us, GET_SPINS); i < n && !looks_ready(mb); i++) rk_cpu_relax();
+    if (!looks_ready(mb)) {
+        rk_spin_begin();
+        for (int i = 0, n = spin_budget(timeout_us, GET_SPINS); i < n && !looks_ready(mb); i++)
+            rk_spin_round((unsigned)i);
+        rk_spin_end();
+    }
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
     for (;;) {

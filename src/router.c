@@ -155,6 +155,7 @@ static rk_buf_t *payload_buf(void)
 int router_rank(const router_t *r) { return r->boot.rank; }
 int router_size(const router_t *r) { return r->boot.size; }
 int router_local_rank(const router_t *r) { return r->boot.local_rank; }
+int router_local_size(const router_t *r) { return r->boot.local_size; }
 
 /* ---- sending ------------------------------------------------------------- */
 
@@ -468,11 +469,13 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         /* The queue is full: drive the transport for a while (returned credits flush the
          * queue from here) instead of sleeping at once and waiting for the progress thread. */
         int64_t until = rk_mono_ns() + r->rt->poll_ns;
+        rk_spin_begin();
         for (unsigned i = 1; st == RK_ERR_TIMEOUT; i++) {
-            if (router_progress(r) == 0) rk_cpu_relax();
+            router_poll_round(r, i);
             st = rk_mailbox_put(f->outq, m, 0);
             if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
         }
+        rk_spin_end();
     }
     if (st == RK_ERR_TIMEOUT && timeout_us != 0)
         st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
@@ -916,6 +919,11 @@ static int progress_locked(router_t *r)
             rk_mailbox_close(f->outq); /* wake senders blocked towards it */
     }
     return n + retry_pending(r);
+}
+
+void router_poll_round(router_t *r, unsigned i)
+{
+    if (router_progress(r) == 0) rk_spin_round(i);
 }
 
 int router_progress(router_t *r)

@@ -59,8 +59,15 @@ void router_batch_stats(router_t *r, int peer, uint64_t *batches, uint64_t *fram
 size_t router_batch_bytes(const router_t *r);
 /** Drive the transport once (any thread); returns frames handled. */
 int router_progress(router_t *r);
+/**
+ * One round @p i of a thread waiting for what the transport brings (a
+ * message, credits), between rk_spin_begin and rk_spin_end: progress the
+ * transport, or when there was nothing, rk_spin_round.
+ */
+void router_poll_round(router_t *r, unsigned i);
 int router_rank(const router_t *r);
 int router_size(const router_t *r);
 int router_local_rank(const router_t *r);
+int router_local_size(const router_t *r);
 
 #endif

@@ -81,6 +81,7 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
             rt->local_rank = router_local_rank(rt->router);
         }
     }
+    if (st == RK_OK) rk_spin_set_share(rt->router ? router_local_size(rt->router) : 1);
     if (st != RK_OK) {
         rk_buffers_fini(rt);
         rk_registry_destroy(rt->reg);

@@ -1,6 +1,10 @@
 // PriorityMailbox: ordering, bounds, backpressure strategies, concurrency,
 // and the allocation-free hot path.
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <atomic>
 #include <chrono>
@@ -8,6 +12,7 @@
 #include <vector>
 
 #include "pool.h"
+#include "timeutil.h"
 #include "test_types.h"
 
 namespace {
@@ -441,4 +446,25 @@ TEST(PriorityMailbox, NoAllocationPerMessageAfterWarmup)
     uint64_t before = rk_pool_sys_allocs();
     round(100000);
     EXPECT_EQ(rk_pool_sys_allocs(), before);
+}
+
+// How many threads of a rank may spin-wait before spin-waits yield the CPU:
+// the rank's share of the CPUs in its affinity mask (shared by the node's ranks
+// unless the mask is smaller than the node), or RINGMESH_SPINNERS.
+TEST(SpinWait, LimitIsTheRanksShareOfItsCpus)
+{
+    cpu_set_t set;
+    ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+    const unsigned mine = static_cast<unsigned>(CPU_COUNT(&set));
+    const bool bound = static_cast<long>(mine) < sysconf(_SC_NPROCESSORS_ONLN);
+    unsetenv("RINGMESH_SPINNERS");
+    rk_spin_set_share(1);
+    EXPECT_EQ(rk_spin_limit, mine);
+    rk_spin_set_share(static_cast<int>(4 * mine));  // more ranks than CPUs: every spinner yields
+    EXPECT_EQ(rk_spin_limit, bound ? mine : 0u);
+    setenv("RINGMESH_SPINNERS", "5", 1);
+    rk_spin_set_share(1);
+    EXPECT_EQ(rk_spin_limit, 5u);
+    unsetenv("RINGMESH_SPINNERS");
+    rk_spin_set_share(1);
 }
