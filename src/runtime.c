@@ -24,6 +24,9 @@
 
 const char *rk_version(void) { return "0.1.0"; }
 
+static dir_table_t *dir_new(uint32_t cap, dir_table_t *older);
+static void dir_free(dir_table_t *t);
+
 static uint64_t hash_id(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -68,9 +71,8 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     if (rt->poll_ns < 0) rt->poll_ns = 0;
     rt->size = 1;
     pthread_rwlock_init(&rt->dir_lock, NULL);
-    rt->table_cap = 64;
-    rt->table = calloc(rt->table_cap, sizeof *rt->table);
-    st = rt->table ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
+    rt->dir = dir_new(64, NULL);
+    st = rt->dir ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
     if (st == RK_OK) st = rk_buffers_init(rt);
     if (st == RK_OK) st = rk_trace_init(rt);
     if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
@@ -85,7 +87,7 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     if (st != RK_OK) {
         rk_buffers_fini(rt);
         rk_registry_destroy(rt->reg);
-        free(rt->table);
+        dir_free(rt->dir);
         pthread_rwlock_destroy(&rt->dir_lock);
         free(rt);
         return st;
@@ -102,8 +104,8 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
     if (!rt) return RK_ERR_INVALID;
     if (rt->router) st = router_quiesce(rt->router); /* every rank reached destroy */
     __atomic_store_n(&rt->shutting_down, 1, __ATOMIC_RELEASE);
-    for (uint32_t i = 0; i < rt->table_cap; i++)
-        if (rt->table[i] && rt->table[i]->local) left += rk_kernel_shutdown(rt->table[i], 1000000);
+    for (uint32_t i = 0; i < rt->dir->cap; i++)
+        if (rt->dir->slot[i] && rt->dir->slot[i]->local) left += rk_kernel_shutdown(rt->dir->slot[i], 1000000);
     if (left) RK_WARN("runtime destroy: %u queued message(s) were never processed", left);
     const char *stats = getenv("RINGMESH_STATS");
     if (stats && strcmp(stats, "0") != 0) rk_runtime_print_stats(rt, stderr);
@@ -113,11 +115,11 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
         rk_status_t st2 = router_destroy(rt->router);
         if (st == RK_OK) st = st2;
     }
-    for (uint32_t i = 0; i < rt->table_cap; i++) rk_kernel_free(rt->table[i]);
+    for (uint32_t i = 0; i < rt->dir->cap; i++) rk_kernel_free(rt->dir->slot[i]);
     rk_buffers_fini(rt);
     for (uint32_t i = 0; i < rt->ntopics; i++) free(rt->topics[i].subs);
     free(rt->topics);
-    free(rt->table);
+    dir_free(rt->dir);
     rk_registry_destroy(rt->reg);
     pthread_rwlock_destroy(&rt->dir_lock);
     free(rt);
@@ -149,46 +151,62 @@ rk_status_t rk_runtime_sync(rk_runtime_t *rt)
 
 /* ---- directory ----------------------------------------------------------- */
 
-static kernel_t *find_locked(rk_runtime_t *rt, const char *id)
+static dir_table_t *dir_new(uint32_t cap, dir_table_t *older)
 {
-    uint32_t mask = rt->table_cap - 1, i = (uint32_t)hash_id(id) & mask;
-    for (; rt->table[i]; i = (i + 1) & mask)
-        if (strcmp(rt->table[i]->id, id) == 0) return rt->table[i];
+    dir_table_t *t = calloc(1, sizeof *t + cap * sizeof(kernel_t *));
+    if (!t) return NULL;
+    t->cap = cap;
+    t->older = older;
+    return t;
+}
+
+/* The table and every table it replaced (the kernels themselves are freed by the caller). */
+static void dir_free(dir_table_t *t)
+{
+    while (t) {
+        dir_table_t *older = t->older;
+        free(t);
+        t = older;
+    }
+}
+
+/* The kernel with @p id, or NULL; takes no lock (see dir_table_t). */
+static kernel_t *dir_lookup(rk_runtime_t *rt, const char *id)
+{
+    const dir_table_t *t = __atomic_load_n(&rt->dir, __ATOMIC_ACQUIRE);
+    uint32_t mask = t->cap - 1, i = (uint32_t)hash_id(id) & mask;
+    kernel_t *e;
+    for (; (e = __atomic_load_n(&t->slot[i], __ATOMIC_ACQUIRE)) != NULL; i = (i + 1) & mask)
+        if (strcmp(e->id, id) == 0) return e;
     return NULL;
 }
 
+/* Put @p e in the first free slot of its chain in @p t (release: readers see it whole). */
+static void dir_place(dir_table_t *t, kernel_t *e)
+{
+    uint32_t mask = t->cap - 1, i = (uint32_t)hash_id(e->id) & mask;
+    while (t->slot[i]) i = (i + 1) & mask;
+    __atomic_store_n(&t->slot[i], e, __ATOMIC_RELEASE);
+}
+
+/* Caller holds dir_lock for writing. A bigger table is filled before it is published. */
 static rk_status_t insert_locked(rk_runtime_t *rt, kernel_t *k)
 {
-    if ((rt->nkernels + 1) * 2 > rt->table_cap) {
-        uint32_t ncap = rt->table_cap * 2;
-        kernel_t **nt = calloc(ncap, sizeof *nt);
+    dir_table_t *t = rt->dir;
+    if ((rt->nkernels + 1) * 2 > t->cap) {
+        dir_table_t *nt = dir_new(t->cap * 2, t);
         if (!nt) return RK_ERR_NOMEM;
-        for (uint32_t i = 0; i < rt->table_cap; i++) {
-            kernel_t *e = rt->table[i];
-            if (!e) continue;
-            uint32_t j = (uint32_t)hash_id(e->id) & (ncap - 1);
-            while (nt[j]) j = (j + 1) & (ncap - 1);
-            nt[j] = e;
-        }
-        free(rt->table);
-        rt->table = nt;
-        rt->table_cap = ncap;
+        for (uint32_t i = 0; i < t->cap; i++)
+            if (t->slot[i]) dir_place(nt, t->slot[i]);
+        __atomic_store_n(&rt->dir, nt, __ATOMIC_RELEASE);
+        t = nt;
     }
-    uint32_t mask = rt->table_cap - 1, i = (uint32_t)hash_id(k->id) & mask;
-    while (rt->table[i]) i = (i + 1) & mask;
-    rt->table[i] = k;
+    dir_place(t, k);
     rt->nkernels++;
     return RK_OK;
 }
 
-kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id)
-{
-    kernel_t *k;
-    pthread_rwlock_rdlock(&rt->dir_lock);
-    k = find_locked(rt, id);
-    pthread_rwlock_unlock(&rt->dir_lock);
-    return k;
-}
+kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id) { return dir_lookup(rt, id); }
 
 static int id_ok(const char *id)
 {
@@ -205,7 +223,7 @@ rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel
 
     if (!id_ok(id)) return RK_ERR_INVALID;
     pthread_rwlock_wrlock(&rt->dir_lock);
-    k = find_locked(rt, id);
+    k = dir_lookup(rt, id);
     if (k) {
         if (k->home_rank != rank) {
             RK_ERROR("kernel '%s' launched on rank %d and on rank %d: duplicate kernel_id", id,
@@ -256,7 +274,7 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     if (st != RK_OK) return st;
     int other_home = -1;
     pthread_rwlock_wrlock(&rt->dir_lock);
-    kernel_t *old = find_locked(rt, params->kernel_id);
+    kernel_t *old = dir_lookup(rt, params->kernel_id);
     if (old) other_home = old->home_rank;
     st = old ? RK_ERR_EXISTS : insert_locked(rt, k);
     pthread_rwlock_unlock(&rt->dir_lock);
@@ -399,7 +417,7 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
 
 /* ---- topics -------------------------------------------------------------- */
 
-static topic_t *topic_find_locked(rk_runtime_t *rt, const char *name)
+static topic_t *topic_dir_lookup(rk_runtime_t *rt, const char *name)
 {
     for (uint32_t i = 0; i < rt->ntopics; i++)
         if (strcmp(rt->topics[i].name, name) == 0) return &rt->topics[i];
@@ -412,7 +430,7 @@ rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k)
     rk_status_t st = RK_OK;
 
     pthread_rwlock_wrlock(&rt->dir_lock);
-    t = topic_find_locked(rt, topic);
+    t = topic_dir_lookup(rt, topic);
     if (!t) {
         if (rt->ntopics == rt->topics_cap) {
             uint32_t ncap = rt->topics_cap ? rt->topics_cap * 2 : 8;
@@ -468,7 +486,7 @@ rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***s
     *subs = NULL;
     *n = 0;
     pthread_rwlock_rdlock(&rt->dir_lock);
-    t = topic_find_locked(rt, topic);
+    t = topic_dir_lookup(rt, topic);
     if (!t) {
         st = RK_ERR_NOT_FOUND;
     } else if (t->n) {

@@ -57,13 +57,26 @@ typedef struct topic {
     kernel_t **subs;             /* subscribers, local and remote */
 } topic_t;
 
+/*
+ * The kernel directory: an open-addressing hash by id. Entries are only ever
+ * added (a kernel_t lives until the runtime is destroyed), so lookups read it
+ * without a lock: slots and the table pointer are published with release
+ * stores, and a table replaced by a bigger one stays allocated (chained on
+ * `older`) until the runtime goes, since a reader may still be probing it.
+ */
+typedef struct dir_table {
+    uint32_t cap; /* power of two */
+    struct dir_table *older;
+    kernel_t *slot[];
+} dir_table_t;
+
 struct rk_runtime {
     rk_runtime_params_t params;
     int rank, size, local_rank;
     rk_registry_t *reg;
-    pthread_rwlock_t dir_lock;   /* kernels and topics */
-    kernel_t **table;            /* open-addressing hash by id */
-    uint32_t table_cap, nkernels;
+    pthread_rwlock_t dir_lock;   /* writers of kernels and topics; topic readers */
+    struct dir_table *dir;       /* kernels by id: read without a lock (runtime.c) */
+    uint32_t nkernels;
     topic_t *topics;
     uint32_t ntopics, topics_cap;
     struct router *router;       /* NULL for RK_TRANSPORT_LOCAL */

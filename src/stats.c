@@ -37,9 +37,9 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out)
     fprintf(f, "[ringmesh %d] kernels on rank %d\n", rt->rank, rt->rank);
     kernel_t *local[256];
     uint32_t n = 0;
-    pthread_rwlock_rdlock(&rt->dir_lock); /* entries outlive the lock (runtime_internal.h) */
-    for (uint32_t i = 0; i < rt->table_cap && n < 256; i++)
-        if (rt->table[i] && rt->table[i]->local) local[n++] = rt->table[i];
+    pthread_rwlock_rdlock(&rt->dir_lock); /* no kernel is added meanwhile; entries outlive the lock */
+    for (uint32_t i = 0; i < rt->dir->cap && n < 256; i++)
+        if (rt->dir->slot[i] && rt->dir->slot[i]->local) local[n++] = rt->dir->slot[i];
     pthread_rwlock_unlock(&rt->dir_lock);
     for (uint32_t i = 0; i < n; i++) print_kernel(f, rt->rank, rt, local[i]);
     for (int p = 0; rt->router && p < rt->size; p++) {

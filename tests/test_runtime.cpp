@@ -363,3 +363,47 @@ TEST(Status, EveryCodeHasItsOwnString)
     }
     EXPECT_NE(std::string(rk_status_str(static_cast<rk_status_t>(-999))).find("unknown"), std::string::npos);
 }
+
+// The kernel directory is read without a lock while kernels are added and the
+// table grows (64 -> 4096 slots here): a lookup of a kernel created before it
+// began must always find it, on every thread.
+TEST(Directory, LookupsDuringGrowthAlwaysFindEveryCreatedKernel)
+{
+    rk_runtime_t *rt = nullptr;
+    ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
+    const int n = 1500;
+    std::atomic<int> created{0};
+    std::atomic<long> misses{0}, lookups{0};
+    std::atomic<bool> done{false};
+    auto reader = [&](unsigned seed) {
+        while (!done.load()) {
+            int have = created.load();
+            if (!have) continue;
+            seed = seed * 1103515245u + 12345u;
+            std::string id = "dir" + std::to_string(static_cast<int>(seed % static_cast<unsigned>(have)));
+            int rank = -1;
+            if (rk_kernel_rank(rt, id.c_str(), &rank) != RK_OK || rank != 0) misses++;
+            lookups++;
+        }
+    };
+    std::thread r1(reader, 1u), r2(reader, 2u);
+    for (int i = 0; i < n; i++) {
+        std::string id = "dir" + std::to_string(i);
+        rk_kernel_params_t p{};
+        p.kernel_id = id.c_str();
+        p.fn = echo_double_body;
+        p.field_mask = RK_KERNEL_FIELD_CAPACITY;
+        p.capacity = 2;
+        ASSERT_EQ(rk_kernel_create(rt, &p), RK_OK);
+        created.store(i + 1);
+    }
+    done.store(true);
+    r1.join();
+    r2.join();
+    EXPECT_EQ(misses.load(), 0);
+    EXPECT_GT(lookups.load(), 0);
+    int rank = -1;
+    EXPECT_EQ(rk_kernel_rank(rt, "dir1499", &rank), RK_OK);
+    EXPECT_EQ(rk_kernel_rank(rt, "dir1500", &rank), RK_ERR_NOT_FOUND);
+    EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
+}
