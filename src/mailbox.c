@@ -26,6 +26,7 @@
  * signal not_full under the same lock.
  */
 #include "ringmesh/mailbox.h"
+#include "log.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -59,8 +60,13 @@ void rk_spin_set_share(int ranks_on_node)
     int mine = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)online;
 
     if (env && *env) {
-        __atomic_store_n(&rk_spin_limit, (unsigned)atoi(env), __ATOMIC_RELAXED);
-        return;
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 0 && v <= 4096) {
+            __atomic_store_n(&rk_spin_limit, (unsigned)v, __ATOMIC_RELAXED);
+            return;
+        }
+        RK_WARN("RINGMESH_SPINNERS=%s is not a count from 0 to 4096: using the CPU share", env);
     }
     if (ranks_on_node < 1) ranks_on_node = 1;
     if (mine < online) ranks_on_node = 1; /* bound: these CPUs are ours */

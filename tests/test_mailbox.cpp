@@ -465,6 +465,11 @@ TEST(SpinWait, LimitIsTheRanksShareOfItsCpus)
     setenv("RINGMESH_SPINNERS", "5", 1);
     rk_spin_set_share(1);
     EXPECT_EQ(rk_spin_limit, 5u);
+    for (const char *bad : {"-3", "abc", "7x", "99999"}) {  // refused (a warning): the CPU share
+        setenv("RINGMESH_SPINNERS", bad, 1);
+        rk_spin_set_share(1);
+        EXPECT_EQ(rk_spin_limit, mine) << bad;
+    }
     unsetenv("RINGMESH_SPINNERS");
     rk_spin_set_share(1);
 }
