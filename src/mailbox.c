@@ -26,7 +26,7 @@
  * signal not_full under the same lock.
  */
 #include "ringmesh/mailbox.h"
-#include "log.h"
+#include "spin.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -35,7 +35,6 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NIL_NODE UINT32_MAX
 #define LEVELS 256
@@ -44,34 +43,6 @@
 #define SAMPLE_MASK 7 /* one message in 8 carries an enqueue time for the wait histogram */
 
 #define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
-
-unsigned rk_spinners, rk_spin_limit = 1; /* timeutil.h */
-
-/*
- * The CPUs this process may use (its affinity mask) are its own when they are
- * fewer than the node's (ranks bound to cores), else shared by every rank on
- * the node. RINGMESH_SPINNERS=N sets the limit directly.
- */
-void rk_spin_set_share(int ranks_on_node)
-{
-    const char *env = getenv("RINGMESH_SPINNERS");
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    cpu_set_t set;
-    int mine = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)online;
-
-    if (env && *env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (*end == '\0' && v >= 0 && v <= 4096) {
-            __atomic_store_n(&rk_spin_limit, (unsigned)v, __ATOMIC_RELAXED);
-            return;
-        }
-        RK_WARN("RINGMESH_SPINNERS=%s is not a count from 0 to 4096: using the CPU share", env);
-    }
-    if (ranks_on_node < 1) ranks_on_node = 1;
-    if (mine < online) ranks_on_node = 1; /* bound: these CPUs are ours */
-    __atomic_store_n(&rk_spin_limit, (unsigned)(mine > 0 ? mine / ranks_on_node : 1), __ATOMIC_RELAXED);
-}
 
 #define LOAD(p, o) __atomic_load_n((p), __ATOMIC_##o)
 #define STORE(p, v, o) __atomic_store_n((p), (v), __ATOMIC_##o)

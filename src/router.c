@@ -31,6 +31,7 @@
 #include "frame.h"
 #include "log.h"
 #include "msg_internal.h"
+#include "spin.h"
 #include "timeutil.h"
 #include "../transport/transport.h"
 
@@ -162,11 +163,9 @@ int router_local_size(const router_t *r) { return r->boot.local_size; }
 /*
  * Send @p len bytes holding @p nframes sequenced frames: one frame, or a batch
  * whose header gets the first frame's number (its inner frames are numbered
- * already). Counts them and advances the peer's sequence on success.
- */
-/*
- * Send @p nframes frames (one, or a batch) in @p bytes. With @p take the bytes
- * are a malloc'd buffer handed over to the transport (freed on every outcome).
+ * already). Counts them and advances the peer's sequence on success. With
+ * @p take the bytes are a malloc'd buffer handed over to the transport (freed
+ * on every outcome).
  */
 static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t len, uint32_t nframes, int take)
 {

@@ -11,6 +11,7 @@
 #include "msg_internal.h"
 #include "router.h"
 #include "runtime_internal.h"
+#include "spin.h"
 #include "timeutil.h"
 #include "trace.h"
 

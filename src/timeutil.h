@@ -5,7 +5,6 @@
 #define RK_TIMEUTIL_H
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -49,33 +48,6 @@ static inline void rk_cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
-}
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-/* Threads of this process in a spin-wait now (atomic), and how many may spin
- * before spin-waits start yielding (mailbox.c; set by rk_spin_set_share). */
-extern unsigned rk_spinners, rk_spin_limit;
-/* This process's share of the CPUs: ranks_on_node processes share them (see mailbox.c). */
-void rk_spin_set_share(int ranks_on_node);
-#ifdef __cplusplus
-}
-#endif
-
-static inline void rk_spin_begin(void) { __atomic_fetch_add(&rk_spinners, 1, __ATOMIC_RELAXED); }
-static inline void rk_spin_end(void) { __atomic_fetch_sub(&rk_spinners, 1, __ATOMIC_RELAXED); }
-
-/*
- * One round @p i of a spin-wait between rk_spin_begin and rk_spin_end: a
- * pause; while more threads of the process spin than it has CPUs to itself,
- * every 64th round is a sched_yield instead, so on an oversubscribed node the
- * spinners let a thread with work run (often the one they wait for).
- */
-static inline void rk_spin_round(unsigned i)
-{
-    if ((i & 63) == 63 && __atomic_load_n(&rk_spinners, __ATOMIC_RELAXED) > rk_spin_limit) sched_yield();
-    else rk_cpu_relax();
 }
 
 #endif

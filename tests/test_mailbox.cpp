@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "pool.h"
-#include "timeutil.h"
+#include "spin.h"
 #include "test_types.h"
 
 namespace {
