@@ -157,6 +157,9 @@ int router_rank(const router_t *r) { return r->boot.rank; }
 int router_size(const router_t *r) { return r->boot.size; }
 int router_local_rank(const router_t *r) { return r->boot.local_rank; }
 int router_local_size(const router_t *r) { return r->boot.local_size; }
+/* The first peer that failed, or -1 (written under the lock, read anywhere). */
+static int failed_rank(router_t *r) { return __atomic_load_n(&r->failed_peer, __ATOMIC_RELAXED); }
+int router_peer_failed(router_t *r, int rank) { return failed_rank(r) == rank; }
 
 /* ---- sending ------------------------------------------------------------- */
 
@@ -189,7 +192,7 @@ static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t 
         p->stats.frames_sent += nframes;
         p->stats.bytes_sent += len;
     }
-    else if (st == RK_ERR_PEER && r->failed_peer < 0) r->failed_peer = dest;
+    else if (st == RK_ERR_PEER && failed_rank(r) < 0) __atomic_store_n(&r->failed_peer, dest, __ATOMIC_RELAXED);
     return st;
 }
 
@@ -439,7 +442,7 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     rk_status_t st;
 
     if (dest < 0 || dest >= r->boot.size || dest == r->boot.rank) return RK_ERR_INVALID;
-    if (r->failed_peer == dest) return RK_ERR_PEER;
+    if (router_peer_failed(r, dest)) return RK_ERR_PEER;
     if (name_len > RK_FRAME_NAME_MAX) return RK_ERR_INVALID;
     st = encode_frame(r, kind, name, name_len, msg, &pb);
     if (st != RK_OK) return st;
@@ -507,7 +510,7 @@ static rk_status_t ctrl_all_locked(router_t *r, uint8_t kind, const char *name, 
 {
     rk_status_t st = RK_OK;
     for (int i = 0; i < r->boot.size; i++) {
-        if (i == r->boot.rank || i == r->failed_peer) continue;
+        if (i == r->boot.rank || i == failed_rank(r)) continue;
         rk_status_t s = send_ctrl(r, i, kind, name, name_len, aux);
         if (s != RK_OK && st == RK_OK) st = s;
     }
@@ -912,8 +915,8 @@ static int progress_locked(router_t *r)
 {
     int n = r->ops->progress(r->tp);
     int failed = r->ops->failed_peer(r->tp);
-    if (failed >= 0 && r->failed_peer < 0) {
-        r->failed_peer = failed;
+    if (failed >= 0 && failed_rank(r) < 0) {
+        __atomic_store_n(&r->failed_peer, failed, __ATOMIC_RELAXED);
         for (flow_t *f = r->peers[failed].flows; f; f = f->peer_next)
             rk_mailbox_close(f->outq); /* wake senders blocked towards it */
     }
@@ -997,8 +1000,8 @@ static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint
         int ok = done(r, arg);
         pthread_mutex_unlock(&r->lock);
         if (ok) return RK_OK;
-        if (r->failed_peer >= 0) {
-            RK_ERROR("%s: rank %d failed", what, r->failed_peer);
+        if (failed_rank(r) >= 0) {
+            RK_ERROR("%s: rank %d failed", what, failed_rank(r));
             return RK_ERR_PEER;
         }
         if (forever && rk_mono_ns() > next_note) {
@@ -1030,7 +1033,7 @@ static int all_fin(router_t *r, uint32_t phase)
 static int outqs_empty(router_t *r, uint32_t unused)
 {
     for (int i = 0; i < r->boot.size; i++) {
-        if (i == r->boot.rank || i == r->failed_peer) continue;
+        if (i == r->boot.rank || i == failed_rank(r)) continue;
         flush_peer(r, i);
         for (flow_t *f = r->peers[i].flows; f; f = f->peer_next)
             if (rk_mailbox_size(f->outq)) return 0;
@@ -1076,7 +1079,7 @@ rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, s
     x.token = ++r->next_token;
     x.next = r->fetches;
     r->fetches = &x;
-    st = r->failed_peer == rank ? RK_ERR_PEER : send_ctrl(r, rank, FRAME_BUF_GET, name, strlen(name), x.token);
+    st = failed_rank(r) == rank ? RK_ERR_PEER : send_ctrl(r, rank, FRAME_BUF_GET, name, strlen(name), x.token);
     pthread_mutex_unlock(&r->lock);
     for (int done = 0; st == RK_OK && !done;) {
         pthread_mutex_lock(&r->lock);
@@ -1084,7 +1087,7 @@ rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, s
         done = x.done;
         pthread_mutex_unlock(&r->lock);
         if (done) st = x.st;
-        else if (r->failed_peer == rank) st = RK_ERR_PEER;
+        else if (failed_rank(r) == rank) st = RK_ERR_PEER;
         else if (rk_mono_ns() > end) st = RK_ERR_TIMEOUT;
         else usleep(20);
     }
@@ -1242,7 +1245,7 @@ rk_status_t router_destroy(router_t *r)
     __atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
     pthread_join(r->thread, NULL);
     for (int spins = 0; r->ops->pending(r->tp) && spins < 100000; spins++) r->ops->progress(r->tp);
-    if (r->failed_peer < 0) rk_boot_barrier(&r->boot);
+    if (failed_rank(r) < 0) rk_boot_barrier(&r->boot);
     if (r->bad_frames || r->undeliverable)
         RK_WARN("router: %llu unreadable frame(s), %llu undeliverable message(s)",
                 (unsigned long long)r->bad_frames, (unsigned long long)r->undeliverable);

@@ -69,5 +69,7 @@ int router_rank(const router_t *r);
 int router_size(const router_t *r);
 int router_local_rank(const router_t *r);
 int router_local_size(const router_t *r);
+/** Has @p rank failed (the first peer the transport reported dead)? Any thread. */
+int router_peer_failed(router_t *r, int rank);
 
 #endif

@@ -379,12 +379,14 @@ rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg
  * transport itself (no relay thread on the hot path), spinning briefly and
  * then sleeping in short slices so oversubscribed ranks still make progress.
  */
-static rk_status_t receive_remote(rk_runtime_t *rt, rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
+/* Outputs of a kernel on rank @p home: drive the transport while waiting; RK_ERR_PEER once that rank failed. */
+static rk_status_t receive_remote(rk_runtime_t *rt, int home, rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
 {
     int64_t end = timeout_us < 0 ? INT64_MAX : rk_mono_ns() + timeout_us * 1000;
     for (int spin = 0;; spin++) {
         rk_status_t st = rk_mailbox_try_get(mb, out);
         if (st != RK_ERR_EMPTY) return st;
+        if (router_peer_failed(rt->router, home)) return RK_ERR_PEER; /* what it sent before is taken first */
         if (router_progress(rt->router) > 0) spin = 0;
         if (rk_mono_ns() >= end) return RK_ERR_TIMEOUT;
         if (spin > 256) {
@@ -411,14 +413,14 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
         return st == RK_OK ? st : RK_ERR_TERMINATED;
     }
     rk_status_t st = !rt->router || k->home_rank == rt->rank ? rk_mailbox_get(mb, timeout_us, out)
-                                                              : receive_remote(rt, mb, timeout_us, out);
+                                                              : receive_remote(rt, k->home_rank, mb, timeout_us, out);
     if (st == RK_OK) RK_TRACE(rt, TRACE_DEQUEUE, NULL, *out);
     return st;
 }
 
 /* ---- topics -------------------------------------------------------------- */
 
-static topic_t *topic_dir_lookup(rk_runtime_t *rt, const char *name)
+static topic_t *topic_find_locked(rk_runtime_t *rt, const char *name)
 {
     for (uint32_t i = 0; i < rt->ntopics; i++)
         if (strcmp(rt->topics[i].name, name) == 0) return &rt->topics[i];
@@ -431,7 +433,7 @@ rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k)
     rk_status_t st = RK_OK;
 
     pthread_rwlock_wrlock(&rt->dir_lock);
-    t = topic_dir_lookup(rt, topic);
+    t = topic_find_locked(rt, topic);
     if (!t) {
         if (rt->ntopics == rt->topics_cap) {
             uint32_t ncap = rt->topics_cap ? rt->topics_cap * 2 : 8;
@@ -487,7 +489,7 @@ rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***s
     *subs = NULL;
     *n = 0;
     pthread_rwlock_rdlock(&rt->dir_lock);
-    t = topic_dir_lookup(rt, topic);
+    t = topic_find_locked(rt, topic);
     if (!t) {
         st = RK_ERR_NOT_FOUND;
     } else if (t->n) {

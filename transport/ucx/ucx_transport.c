@@ -45,6 +45,7 @@ struct rk_transport {
     void *arg;
     size_t inflight;      /* sends and rendezvous receives not yet complete */
     int failed;           /* first failed peer, -1 none */
+    uint8_t *dead;        /* per peer: its endpoint reported an error (sends to it are RK_ERR_PEER) */
     int delivered;        /* frames handed over during the current progress */
     int efd;              /* the worker's wakeup fd, -1 if none */
     int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER (default; RINGMESH_PEER_ERRORS=0 turns it off) */
@@ -57,6 +58,7 @@ static void peer_error(void *arg, ucp_ep_h ep, ucs_status_t status)
     for (int i = 0; i < t->size; i++) {
         if (t->eps[i] != ep) continue;
         if (t->failed < 0) t->failed = i;
+        t->dead[i] = 1;
         RK_ERROR("ucx: peer rank %d failed: %s", i, ucs_status_string(status));
     }
 }
@@ -220,7 +222,8 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     const char *pe = getenv("RINGMESH_PEER_ERRORS");
     t->peer_errors = !(pe && strcmp(pe, "0") == 0);
     t->eps = calloc((size_t)boot->size, sizeof *t->eps);
-    st = t->eps ? make_worker(t) : RK_ERR_NOMEM;
+    t->dead = calloc((size_t)boot->size, 1);
+    st = t->eps && t->dead ? make_worker(t) : RK_ERR_NOMEM;
     if (st == RK_OK) st = connect_peers(t, boot);
     if (st != RK_OK) {
         RK_ERROR("ucx transport failed to start (%s)", rk_status_str(st));
@@ -233,6 +236,29 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     return RK_OK;
 }
 
+/*
+ * A send to @p dest failed with @p status: RK_ERR_PEER when the endpoint is
+ * gone (an error it reported, or one of the errors a dead or vanished peer
+ * causes), else RK_ERR_TRANSPORT. A peer that already finished and exited looks
+ * the same as one that crashed: its endpoint is dead either way.
+ */
+static rk_status_t send_error(rk_transport_t *t, int dest, ucs_status_t status)
+{
+    switch (status) {
+    case UCS_ERR_ENDPOINT_TIMEOUT:
+    case UCS_ERR_CONNECTION_RESET:
+    case UCS_ERR_UNREACHABLE:
+    case UCS_ERR_REJECTED:
+    case UCS_ERR_NOT_CONNECTED:
+    case UCS_ERR_CANCELED:
+        if (t->failed < 0) t->failed = dest;
+        t->dead[dest] = 1;
+        break;
+    default: break;
+    }
+    return t->dead[dest] ? RK_ERR_PEER : RK_ERR_TRANSPORT;
+}
+
 /* Send @p data; with @p owned it is a malloc'd buffer we keep until completion and free. */
 static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t len, int owned)
 {
@@ -241,7 +267,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
     void **pair;
     void *copy = owned ? data : NULL;
 
-    if (t->failed == dest) {
+    if (t->dead[dest]) {
         free(copy);
         return RK_ERR_PEER;
     }
@@ -256,7 +282,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
         }
         if (UCS_PTR_STATUS(req) != UCS_ERR_NO_RESOURCE) {
             free(copy);
-            if (UCS_PTR_IS_ERR(req)) return RK_ERR_TRANSPORT;
+            if (UCS_PTR_IS_ERR(req)) return send_error(t, dest, UCS_PTR_STATUS(req));
             ucp_request_free(req); /* cannot happen with FORCE_IMM_CMPL, be safe */
             return RK_OK;
         }
@@ -284,7 +310,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
     if (UCS_PTR_IS_ERR(req)) {
         free(copy);
         free(pair);
-        return t->failed == dest ? RK_ERR_PEER : RK_ERR_TRANSPORT;
+        return send_error(t, dest, UCS_PTR_STATUS(req));
     }
     t->inflight++;
     return RK_OK;
@@ -352,6 +378,7 @@ static void ucx_destroy(rk_transport_t *t)
     }
     if (t->ctx) ucp_cleanup(t->ctx);
     free(t->eps);
+    free(t->dead);
     free(t);
 }
 
