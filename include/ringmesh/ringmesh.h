@@ -282,7 +282,8 @@ rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_ms
  * Receive the next output of @p kernel_id addressed to this rank, highest
  * priority first, waiting up to @p timeout_us (0 polls, RK_WAIT_FOREVER).
  * Caller owns *out (rk_msg_free). Errors: RK_ERR_TIMEOUT, RK_ERR_NOT_FOUND,
- * RK_ERR_TERMINATED (the runtime is shutting down).
+ * RK_ERR_TERMINATED (the runtime is shutting down), RK_ERR_PEER (the kernel's
+ * rank failed; outputs it sent before are still returned first).
  */
 rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us,
                        rk_msg_t **out);
