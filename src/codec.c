@@ -1142,6 +1142,59 @@ static const rk_field_t *match_field(const rk_msg_type_t *t, uint32_t *next, con
 }
 
 /*
+ * The four header pairs exactly as pack_header writes them (message_id as a
+ * UUID map, priority as a fixint or uint8, correlation_id nil or a UUID map,
+ * then "__type__": a str8/fixstr name), read as one run: 1 when taken (the
+ * reader moved past them), 0 to leave them to the key-by-key path, in which
+ * case nothing was written. Same result as that path for these bytes.
+ */
+static int fast_header(dec_t *d, uint32_t base, type_tag_t *tag)
+{
+    static const uint8_t k_mid[11] = "\xaamessage_id", k_prio[9] = "\xa8priority",
+                         k_corr[15] = "\xae" "correlation_id", k_type[9] = "\xa8__type__";
+    const uint8_t *p = d->r.p, *end = d->r.end;
+    rk_uuid_t mid, corr;
+    uint8_t prio;
+    uint32_t n;
+
+    if (end - p < 11 + 32 + 9 + 1 + 15 + 1 + 9 + 1 || p[0] != 0xaa || memcmp(p, k_mid, 11) != 0 ||
+        memcmp(p + 11, UUID_MAP_HEAD, 16) != 0)
+        return 0;
+    memcpy(mid.bytes, p + 27, 16);
+    p += 43;
+    if (memcmp(p, k_prio, 9) != 0) return 0;
+    p += 9;
+    if (p[0] < 0x80) prio = *p++;
+    else if (p[0] == 0xcc && end - p >= 2) prio = p[1], p += 2;
+    else return 0;
+    if (end - p < 15 + 1 || memcmp(p, k_corr, 15) != 0) return 0;
+    p += 15;
+    if (p[0] == 0xc0) {
+        memset(&corr, 0, sizeof corr);
+        p++;
+    } else if (end - p >= 32 && memcmp(p, UUID_MAP_HEAD, 16) == 0) {
+        memcpy(corr.bytes, p + 16, 16);
+        p += 32;
+    } else {
+        return 0;
+    }
+    if (end - p < 9 + 1 || memcmp(p, k_type, 9) != 0) return 0;
+    p += 9;
+    if ((p[0] & 0xe0) == 0xa0) n = *p++ & 0x1f;
+    else if (p[0] == 0xd9 && end - p >= 2) n = p[1], p += 2;
+    else return 0;
+    if ((size_t)(end - p) < n) return 0;
+    tag->seen = 1;
+    tag->name = p;
+    tag->len = n;
+    memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, message_id)), &mid, sizeof mid);
+    memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, priority)), &prio, 1);
+    memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, correlation_id)), &corr, sizeof corr);
+    d->r.p = p + n;
+    return 1;
+}
+
+/*
  * The body of a message map of @p pairs entries into the block at @p base.
  * The top-level map must name its type; a nested one may omit it.
  */
@@ -1153,6 +1206,10 @@ static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint
     for (uint32_t i = 0; i < pairs; i++) {
         mp_val_t k;
         const rk_field_t *f;
+        if (pairs - i >= 4 && fast_header(d, base, &tag)) {
+            i += 3; /* four pairs read */
+            continue;
+        }
         rk_status_t st = rd_val(&d->r, &k);
         if (st != RK_OK) return st;
         if (k.kind != MP_STR) return RK_ERR_DECODE;

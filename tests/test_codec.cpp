@@ -473,6 +473,50 @@ TEST_F(Codec, WritesCorrelationIdAsUuidMapAndTypesLikePython)
     EXPECT_EQ(serialize(m.get()), mp.bytes());
 }
 
+// The decoder reads the header as our encoder writes it in one run, and falls
+// back key by key when any piece is spelled differently: every variant below
+// must decode to the same message (ids, priority 200, correlation, type).
+TEST_F(Codec, DecodesTheHeaderRunAndEveryOtherSpellingOfIt)
+{
+    auto build = [&](const Bytes &prio, bool corr_as_bin, bool type_str8, bool extra_type) {
+        Mp mp;
+        mp.map(extra_type ? 7 : 6).str("n").i(7).str("name").str("x");
+        mp.str("message_id").uuid_map(uuid_of(1)).str("priority").raw(prio).str("correlation_id");
+        if (corr_as_bin) mp.bin(uuid_of(2).bytes, 16);
+        else mp.uuid_map(uuid_of(2));
+        mp.str("__type__");
+        if (type_str8) mp.raw(Bytes{0xd9, 4, 'P', 'i', 'n', 'g'});
+        else mp.str("Ping");
+        if (extra_type) mp.str("__type__").str("Ping");  // the last one wins, and it is the same
+        return mp.bytes();
+    };
+    const Bytes cc{0xcc, 200}, cd{0xcd, 0, 200};
+    const Bytes variants[] = {build(cc, false, false, false), build(cd, false, false, false),
+                              build(cc, true, false, false),  build(cc, false, true, false),
+                              build(cc, false, false, true)};
+    for (size_t v = 0; v < 5; v++) {
+        Owned<Ping> m = decode_ok<Ping>(variants[v]);
+        ASSERT_TRUE(m) << "variant " << v;
+        EXPECT_EQ(m->n, 7) << v;
+        EXPECT_STREQ(RK_STR(m.get(), name), "x") << v;
+        rk_uuid_t want1 = uuid_of(1), want2 = uuid_of(2);
+        EXPECT_TRUE(rk_uuid_equal(&m->hdr.message_id, &want1)) << v;
+        EXPECT_TRUE(rk_uuid_equal(&m->hdr.correlation_id, &want2)) << v;
+        EXPECT_EQ(m->hdr.priority, 200) << v;
+    }
+    // Our own encoder's bytes are the first variant exactly.
+    Ping *p = create<Ping>(Ping_type());
+    ASSERT_EQ(RK_SET_STR(&p, Ping, name, "x"), RK_OK);
+    Owned<Ping> mine(p);
+    mine->n = 7;
+    mine->hdr.message_id = uuid_of(1);
+    mine->hdr.correlation_id = uuid_of(2);
+    mine->hdr.priority = 200;
+    EXPECT_EQ(serialize(mine.get()), variants[0]);
+    // A priority above 255 is refused on either path.
+    EXPECT_EQ(decode_status(build(Bytes{0xcd, 1, 0}, false, false, false)), RK_ERR_PRIORITY);
+}
+
 TEST_F(Codec, ReusesTheCallersBuffer)
 {
     Owned<Every> m(make_every());
