@@ -250,6 +250,9 @@ rk_status_t rk_datetime_parse(const char *s, size_t len, int64_t *us)
 
 /* {"__uuid_bin__": bin 16 ...}: the 16 bytes before the UUID itself. */
 static const char UUID_MAP_HEAD[16] = "\x81\xac__uuid_bin__\xc4\x10";
+/* The header keys as encoded (fixstr head, then the text): pack_header writes them, fast_header matches them. */
+static const char K_MID[11] = "\xaamessage_id", K_PRIO[9] = "\xa8priority", K_CORR[15] = "\xae" "correlation_id",
+                  K_TYPE[9] = "\xa8__type__";
 
 /* Room for @p n more bytes of @p b: where to write them, or NULL without memory. */
 static inline uint8_t *w_room(rk_buf_t *b, size_t n)
@@ -501,22 +504,20 @@ static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
 /* message_id, priority, correlation_id, then "__type__": the type's name, in one piece. */
 static int pack_header(rk_buf_t *b, const rk_msg_t *m)
 {
-    static const char k_mid[] = "\xaamessage_id", k_prio[] = "\xa8priority",
-                      k_corr[] = "\xae" "correlation_id", k_type[] = "\xa8__type__";
     size_t name_len = strlen(m->type->name);
     uint8_t *p = w_room(b, 128 + name_len); /* 11 + 32 + 9 + 9 + 15 + 32 + 9 + 2 + name */
 
     if (!p) return -1;
-    memcpy(p, k_mid, sizeof k_mid - 1);
-    p = enc_uuid(p + sizeof k_mid - 1, &m->message_id);
-    memcpy(p, k_prio, sizeof k_prio - 1);
-    p = enc_i64(p + sizeof k_prio - 1, m->priority);
-    memcpy(p, k_corr, sizeof k_corr - 1);
-    p += sizeof k_corr - 1;
+    memcpy(p, K_MID, sizeof K_MID);
+    p = enc_uuid(p + sizeof K_MID, &m->message_id);
+    memcpy(p, K_PRIO, sizeof K_PRIO);
+    p = enc_i64(p + sizeof K_PRIO, m->priority);
+    memcpy(p, K_CORR, sizeof K_CORR);
+    p += sizeof K_CORR;
     if (rk_uuid_is_nil(&m->correlation_id)) *p++ = 0xc0;
     else p = enc_uuid(p, &m->correlation_id);
-    memcpy(p, k_type, sizeof k_type - 1);
-    p = enc_head(p + sizeof k_type - 1, &F_STR, name_len);
+    memcpy(p, K_TYPE, sizeof K_TYPE);
+    p = enc_head(p + sizeof K_TYPE, &F_STR, name_len);
     memcpy(p, m->type->name, name_len);
     return w_done(b, p + name_len);
 }
@@ -738,15 +739,6 @@ static rk_status_t rd_skip(reader_t *r)
 /* Does the key equal the string literal @p lit? (Constant-size memcmp: inlined.) */
 #define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && memcmp((k)->data, lit, sizeof(lit) - 1) == 0)
 
-/* Does the NUL-terminated @p name equal the @p len bytes at @p key? */
-static int key_eq(const char *name, const void *key, size_t len)
-{
-    const char *k = key;
-    for (size_t i = 0; i < len; i++)
-        if (name[i] != k[i] || name[i] == '\0') return 0;
-    return name[len] == '\0';
-}
-
 /* ======================================================================
  * Decoding into a block
  * ====================================================================== */
@@ -824,15 +816,23 @@ static rk_status_t uuid_from_map(reader_t *r, uint32_t pairs, rk_uuid_t *u)
     return RK_ERR_DECODE;
 }
 
+/* The 32-byte {"__uuid_bin__": bin 16} map our encoder writes, at @p p: 1 and its UUID in *@p u, else 0. */
+static int uuid_map_at(const uint8_t *p, rk_uuid_t *u)
+{
+    if (memcmp(p, UUID_MAP_HEAD, 16) != 0) return 0;
+    memcpy(u->bytes, p + 16, 16);
+    return 1;
+}
+
 /* Every UUID form: the map, a bare bin 16, 36/32-char text, nil (the nil UUID). */
 static rk_status_t val_uuid(reader_t *r, const mp_val_t *v, rk_uuid_t *u)
 {
     switch (v->kind) {
     case MP_NIL: memset(u, 0, sizeof *u); return RK_OK;
     case MP_MAP:
-        /* Fast path: the {"__uuid_bin__": bin 16} every ringmesh and pydotcompute encoder writes. */
-        if (v->len == 1 && rd_left(r) >= 31 && memcmp(r->p, UUID_MAP_HEAD + 1, 15) == 0) {
-            memcpy(u->bytes, r->p + 15, 16);
+        /* Fast path: the {"__uuid_bin__": bin 16} every ringmesh and pydotcompute encoder
+         * writes, its fixmap byte just read (a map16 of one pair does not match and falls through). */
+        if (v->len == 1 && rd_left(r) >= 31 && uuid_map_at(r->p - 1, u)) {
             r->p += 31;
             return RK_OK;
         }
@@ -1130,10 +1130,10 @@ static rk_status_t dec_meta(dec_t *d, uint32_t base, meta_key_t key, type_tag_t 
 /* The field named by a key; tries the next declared field first (the usual order). */
 static const rk_field_t *match_field(const rk_msg_type_t *t, uint32_t *next, const mp_val_t *k)
 {
-    if (*next < t->nfields && key_eq(t->fields[*next].name, k->data, k->len))
+    if (*next < t->nfields && rk_name_is(t->fields[*next].name, k->data, k->len))
         return &t->fields[(*next)++];
     for (uint32_t i = 0; i < t->nfields; i++) {
-        if (key_eq(t->fields[i].name, k->data, k->len)) {
+        if (rk_name_is(t->fields[i].name, k->data, k->len)) {
             *next = i + 1;
             return &t->fields[i];
         }
@@ -1150,36 +1150,32 @@ static const rk_field_t *match_field(const rk_msg_type_t *t, uint32_t *next, con
  */
 static int fast_header(dec_t *d, uint32_t base, type_tag_t *tag)
 {
-    static const uint8_t k_mid[11] = "\xaamessage_id", k_prio[9] = "\xa8priority",
-                         k_corr[15] = "\xae" "correlation_id", k_type[9] = "\xa8__type__";
     const uint8_t *p = d->r.p, *end = d->r.end;
     rk_uuid_t mid, corr;
     uint8_t prio;
     uint32_t n;
 
-    if (end - p < 11 + 32 + 9 + 1 + 15 + 1 + 9 + 1 || p[0] != 0xaa || memcmp(p, k_mid, 11) != 0 ||
-        memcmp(p + 11, UUID_MAP_HEAD, 16) != 0)
+    if (end - p < (ptrdiff_t)(sizeof K_MID + 32 + sizeof K_PRIO + 1 + sizeof K_CORR + 1 + sizeof K_TYPE + 1) ||
+        p[0] != (uint8_t)K_MID[0] || memcmp(p, K_MID, sizeof K_MID) != 0 || !uuid_map_at(p + sizeof K_MID, &mid))
         return 0;
-    memcpy(mid.bytes, p + 27, 16);
-    p += 43;
-    if (memcmp(p, k_prio, 9) != 0) return 0;
-    p += 9;
+    p += sizeof K_MID + 32;
+    if (memcmp(p, K_PRIO, sizeof K_PRIO) != 0) return 0;
+    p += sizeof K_PRIO;
     if (p[0] < 0x80) prio = *p++;
     else if (p[0] == 0xcc && end - p >= 2) prio = p[1], p += 2;
     else return 0;
-    if (end - p < 15 + 1 || memcmp(p, k_corr, 15) != 0) return 0;
-    p += 15;
+    if (end - p < (ptrdiff_t)sizeof K_CORR + 1 || memcmp(p, K_CORR, sizeof K_CORR) != 0) return 0;
+    p += sizeof K_CORR;
     if (p[0] == 0xc0) {
         memset(&corr, 0, sizeof corr);
         p++;
-    } else if (end - p >= 32 && memcmp(p, UUID_MAP_HEAD, 16) == 0) {
-        memcpy(corr.bytes, p + 16, 16);
+    } else if (end - p >= 32 && uuid_map_at(p, &corr)) {
         p += 32;
     } else {
         return 0;
     }
-    if (end - p < 9 + 1 || memcmp(p, k_type, 9) != 0) return 0;
-    p += 9;
+    if (end - p < (ptrdiff_t)sizeof K_TYPE + 1 || memcmp(p, K_TYPE, sizeof K_TYPE) != 0) return 0;
+    p += sizeof K_TYPE;
     if ((p[0] & 0xe0) == 0xa0) n = *p++ & 0x1f;
     else if (p[0] == 0xd9 && end - p >= 2) n = p[1], p += 2;
     else return 0;
@@ -1219,7 +1215,7 @@ static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint
         if (st != RK_OK) return st;
     }
     if (!tag.seen) return depth == 0 ? RK_ERR_TYPE : RK_OK;
-    return tag.name && key_eq(t->name, tag.name, tag.len) ? RK_OK : RK_ERR_TYPE;
+    return tag.name && rk_name_is(t->name, tag.name, tag.len) ? RK_OK : RK_ERR_TYPE;
 }
 
 /* Decode a whole input known to be of type @p t. */
@@ -1329,9 +1325,9 @@ rk_status_t rk_msg_deserialize_as(const rk_msg_type_t *type, const void *data, s
     if (st != RK_OK) return st;
     if (!type || !type->name || type->struct_size < sizeof(rk_msg_t)) return RK_ERR_INVALID;
     guess = guess_type(bytes, len, &glen);
-    guessed = guess && key_eq(type->name, guess, glen);
+    guessed = guess && rk_name_is(type->name, guess, glen);
     if (guessed && (first = decode_root(type, bytes, len, out)) == RK_OK) return RK_OK;
     if ((st = scan_type(bytes, len, &tag)) != RK_OK) return st;
-    if (!key_eq(type->name, tag.name, tag.len)) return RK_ERR_TYPE;
+    if (!rk_name_is(type->name, tag.name, tag.len)) return RK_ERR_TYPE;
     return guessed ? first : decode_root(type, bytes, len, out);
 }

@@ -11,6 +11,14 @@
 #define RK_MSG_MAX_DEPTH 8     /* nesting of messages inside messages */
 #define RK_ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 
+/** Is the NUL-terminated @p name exactly the @p len bytes at @p bytes (a key or type name off the wire)? */
+static inline int rk_name_is(const char *name, const void *bytes, size_t len)
+{
+    const char *k = (const char *)bytes;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] != k[i] || name[i] == '\0') return 0;
+    return name[len] == '\0';
+}
 /** Bytes one element of @p kind occupies in a list (0 for kinds not allowed there). */
 size_t rk_elem_size(rk_kind_t kind);
 /** The field of @p type at struct offset @p off, or NULL. */

@@ -132,21 +132,13 @@ rk_status_t rk_registry_add(rk_registry_t *reg, const rk_msg_type_t *type)
     return RK_OK;
 }
 
-/* Is @p tname (NUL-terminated) exactly the @p len bytes at @p name? */
-static int name_is(const char *tname, const char *name, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (tname[i] != name[i] || tname[i] == '\0') return 0;
-    return tname[len] == '\0';
-}
-
 const rk_msg_type_t *rk_registry_find(const rk_registry_t *reg, const char *name, size_t len)
 {
     const rk_msg_type_t *t;
     if (!reg || !name || len == 0 || len > 255) return NULL;
     /* Streams mostly carry one type: the last one found costs a compare, not a hash and probe. */
     t = __atomic_load_n(&reg->last, __ATOMIC_RELAXED);
-    if (t && name_is(t->name, name, len)) return t;
+    if (t && rk_name_is(t->name, name, len)) return t;
     t = reg_probe(reg->slots, reg->cap, name, len, name_hash(name, len))->type;
     if (t) __atomic_store_n(&((rk_registry_t *)reg)->last, t, __ATOMIC_RELAXED); /* malloc'd: not const */
     return t;
