@@ -52,13 +52,19 @@ struct rk_transport {
     char desc[160];
 };
 
+/* Peer @p rank is gone: sends to it are RK_ERR_PEER; the first one is what failed_peer reports. */
+static void mark_dead(rk_transport_t *t, int rank)
+{
+    if (t->failed < 0) t->failed = rank;
+    t->dead[rank] = 1;
+}
+
 static void peer_error(void *arg, ucp_ep_h ep, ucs_status_t status)
 {
     rk_transport_t *t = arg;
     for (int i = 0; i < t->size; i++) {
         if (t->eps[i] != ep) continue;
-        if (t->failed < 0) t->failed = i;
-        t->dead[i] = 1;
+        mark_dead(t, i);
         RK_ERROR("ucx: peer rank %d failed: %s", i, ucs_status_string(status));
     }
 }
@@ -250,10 +256,7 @@ static rk_status_t send_error(rk_transport_t *t, int dest, ucs_status_t status)
     case UCS_ERR_UNREACHABLE:
     case UCS_ERR_REJECTED:
     case UCS_ERR_NOT_CONNECTED:
-    case UCS_ERR_CANCELED:
-        if (t->failed < 0) t->failed = dest;
-        t->dead[dest] = 1;
-        break;
+    case UCS_ERR_CANCELED: mark_dead(t, dest); break;
     default: break;
     }
     return t->dead[dest] ? RK_ERR_PEER : RK_ERR_TRANSPORT;
