@@ -172,7 +172,7 @@ static void dir_free(dir_table_t *t)
 }
 
 /* The kernel with @p id, or NULL; takes no lock (see dir_table_t). */
-static kernel_t *dir_lookup(rk_runtime_t *rt, const char *id)
+kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id)
 {
     const dir_table_t *t = __atomic_load_n(&rt->dir, __ATOMIC_ACQUIRE);
     uint32_t mask = t->cap - 1, i = (uint32_t)hash_id(id) & mask;
@@ -207,8 +207,6 @@ static rk_status_t insert_locked(rk_runtime_t *rt, kernel_t *k)
     return RK_OK;
 }
 
-kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id) { return dir_lookup(rt, id); }
-
 static int id_ok(const char *id)
 {
     size_t n;
@@ -224,7 +222,7 @@ rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel
 
     if (!id_ok(id)) return RK_ERR_INVALID;
     pthread_rwlock_wrlock(&rt->dir_lock);
-    k = dir_lookup(rt, id);
+    k = rk_dir_find(rt, id);
     if (k) {
         if (k->home_rank != rank) {
             RK_ERROR("kernel '%s' launched on rank %d and on rank %d: duplicate kernel_id", id,
@@ -275,7 +273,7 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     if (st != RK_OK) return st;
     int other_home = -1;
     pthread_rwlock_wrlock(&rt->dir_lock);
-    kernel_t *old = dir_lookup(rt, params->kernel_id);
+    kernel_t *old = rk_dir_find(rt, params->kernel_id);
     if (old) other_home = old->home_rank;
     st = old ? RK_ERR_EXISTS : insert_locked(rt, k);
     pthread_rwlock_unlock(&rt->dir_lock);
