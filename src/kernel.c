@@ -13,7 +13,6 @@
 #include "log.h"
 #include "router.h"
 #include "runtime_internal.h"
-#include "spin.h"
 #include "timeutil.h"
 #include "trace.h"
 
