@@ -30,6 +30,14 @@ void raw_ucx_flush(raw_ucx_t *u);
 uint64_t raw_ucx_received(const raw_ucx_t *u);
 /** Busy-poll until raw_ucx_received() >= @p count. */
 void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count);
+/**
+ * Call @p fn on every message as it lands, inside the worker's progress and
+ * before it is counted: an eager message in UCX's own buffer (then not copied
+ * into the receive buffer), a rendezvous one in the receive buffer. NULL
+ * stops. For baselines that do per-message work on the receiver (the
+ * wire-format floor of bench_net.c).
+ */
+void raw_ucx_on_recv(raw_ucx_t *u, void (*fn)(void *arg, const void *data, size_t len), void *arg);
 /** The transports UCX picked for the endpoint (one line, static storage). */
 const char *raw_ucx_describe(raw_ucx_t *u);
 
