@@ -13,6 +13,7 @@
 #include "log.h"
 #include "router.h"
 #include "runtime_internal.h"
+#include "spin.h"
 #include "timeutil.h"
 #include "trace.h"
 
@@ -331,12 +332,12 @@ static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
     if (r && timeout_us != 0 && k->rt->poll_ns > 0) {
         int64_t until = rk_mono_ns() + k->rt->poll_ns;
         rk_status_t st;
-        router_poll_begin(r);
+        rk_spin_begin();
         for (unsigned i = 1; (st = rk_mailbox_try_get(k->inbox, out)) == RK_ERR_EMPTY; i++) {
             router_poll_round(r, i);
             if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
         }
-        router_poll_end(r, st == RK_ERR_EMPTY);
+        rk_spin_end();
         if (st != RK_ERR_EMPTY) return st; /* a message, a kick (state change) or closed */
     }
     return rk_mailbox_get(k->inbox, timeout_us, out);

@@ -47,7 +47,6 @@
 #define BATCH_BYTES_MAX (64u << 20)
 #define TAKE_MIN (64 * 1024) /* frames this large leave in their own buffer, handed to the transport */
 #define WAIT_LIMIT_US (120LL * 1000000) /* sync / shutdown waits give up after this */
-#define NAP_US 200 /* the progress thread's nap while other threads poll the transport */
 
 #define RK_FRAME_FIELDS(F) F(rk_frame_msg, data, BYTES, _)
 RK_MESSAGE_DECLARE(rk_frame_msg, RK_FRAME_FIELDS)
@@ -124,12 +123,6 @@ struct router {
     int closing; /* FIN 2 sent: nothing more may go out (MPI may reuse the communicator) */
     pthread_t thread;
     int stop;
-    /* Threads driving the transport in a wait loop now (router_poll_begin); while there
-     * are any, the progress thread naps instead of polling the same worker (atomics). */
-    unsigned pollers;
-    int napping;
-    pthread_mutex_t nap_lock;
-    pthread_cond_t nap_cv;
     uint64_t bad_frames, undeliverable;
     fetch_t *fetches;
     uint32_t next_token;
@@ -478,13 +471,13 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         /* The queue is full: drive the transport for a while (returned credits flush the
          * queue from here) instead of sleeping at once and waiting for the progress thread. */
         int64_t until = rk_mono_ns() + r->rt->poll_ns;
-        router_poll_begin(r);
+        rk_spin_begin();
         for (unsigned i = 1; st == RK_ERR_TIMEOUT; i++) {
             router_poll_round(r, i);
             st = rk_mailbox_put(f->outq, m, 0);
             if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
         }
-        router_poll_end(r, st == RK_ERR_TIMEOUT);
+        rk_spin_end();
     }
     if (st == RK_ERR_TIMEOUT && timeout_us != 0)
         st = rk_mailbox_put(f->outq, m, timeout_us); /* BLOCK: wait for room behind the credits */
@@ -930,24 +923,6 @@ static int progress_locked(router_t *r)
     return n + retry_pending(r);
 }
 
-void router_poll_begin(router_t *r)
-{
-    rk_spin_begin();
-    __atomic_fetch_add(&r->pollers, 1, __ATOMIC_SEQ_CST);
-}
-
-void router_poll_end(router_t *r, int sleeping)
-{
-    rk_spin_end();
-    /* seq_cst, paired with nap(): either the napper sees no pollers or we see it napping */
-    if (__atomic_sub_fetch(&r->pollers, 1, __ATOMIC_SEQ_CST) == 0 && sleeping &&
-        __atomic_load_n(&r->napping, __ATOMIC_SEQ_CST)) {
-        pthread_mutex_lock(&r->nap_lock);
-        pthread_cond_signal(&r->nap_cv);
-        pthread_mutex_unlock(&r->nap_lock);
-    }
-}
-
 void router_poll_round(router_t *r, unsigned i)
 {
     if (router_progress(r) == 0) rk_spin_round(i);
@@ -981,36 +956,12 @@ static int has_backlog(router_t *r)
     return busy;
 }
 
-/*
- * While another thread polls the transport (a kernel waiting for its next
- * message, a sender waiting for credits), the progress thread sleeps instead
- * of competing with it for the lock, the worker and a CPU: two pollers on one
- * worker cost a futex hand-off and a cache-line transfer per message. The last
- * poller to stop because it goes to sleep wakes the progress thread; one that
- * stops to process a message does not, so a long handler delays this rank's
- * other traffic by at most NAP_US.
- */
-static void nap(router_t *r)
-{
-    struct timespec dl = rk_deadline(NAP_US);
-    pthread_mutex_lock(&r->nap_lock);
-    __atomic_store_n(&r->napping, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&r->pollers, __ATOMIC_SEQ_CST) > 0 && !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
-        pthread_cond_timedwait(&r->nap_cv, &r->nap_lock, &dl);
-    __atomic_store_n(&r->napping, 0, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&r->nap_lock);
-}
-
 static void *progress_main(void *arg)
 {
     router_t *r = arg;
     int idle = 0;
     prctl(PR_SET_TIMERSLACK, 1000UL); /* short sleeps stay short (default slack is 50 us) */
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-        if (__atomic_load_n(&r->pollers, __ATOMIC_SEQ_CST) > 0) {
-            nap(r);
-            continue;
-        }
         pthread_mutex_lock(&r->lock);
         int n = progress_locked(r);
         for (int i = 0; i < r->boot.size; i++)
@@ -1210,8 +1161,6 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
         if (r->batch_cap && !(r->batch_buf = malloc(r->batch_cap))) r->batch_cap = 0;
     }
     pthread_mutex_init(&r->lock, NULL);
-    pthread_mutex_init(&r->nap_lock, NULL);
-    rk_cond_init_monotonic(&r->nap_cv);
     r->ops = pick_transport(rt->params.transport);
     if (!r->ops) {
         RK_ERROR("unknown transport '%s' (RINGMESH_TRANSPORT): use ucx or mpi", getenv("RINGMESH_TRANSPORT"));
@@ -1294,9 +1243,6 @@ rk_status_t router_destroy(router_t *r)
     st2 = wait_for(r, all_fin, 2, "shutdown (final handshake)");
     if (st == RK_OK) st = st2;
     __atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
-    pthread_mutex_lock(&r->nap_lock);
-    pthread_cond_signal(&r->nap_cv);
-    pthread_mutex_unlock(&r->nap_lock);
     pthread_join(r->thread, NULL);
     for (int spins = 0; r->ops->pending(r->tp) && spins < 100000; spins++) r->ops->progress(r->tp);
     if (failed_rank(r) < 0) rk_boot_barrier(&r->boot);
@@ -1308,8 +1254,6 @@ rk_status_t router_destroy(router_t *r)
     free(r->peers);
     rk_boot_fini(&r->boot);
     pthread_mutex_destroy(&r->lock);
-    pthread_mutex_destroy(&r->nap_lock);
-    pthread_cond_destroy(&r->nap_cv);
     free(r->batch_buf);
     pthread_once(&buf_once, buf_key_init);
     rk_buf_t *b = pthread_getspecific(buf_key); /* main threads run no key destructor */

@@ -60,18 +60,9 @@ size_t router_batch_bytes(const router_t *r);
 /** Drive the transport once (any thread); returns frames handled. */
 int router_progress(router_t *r);
 /**
- * A thread starts / stops waiting for what the transport brings (a message,
- * credits) by polling it itself: counted as a spinner (spin.h), and while any
- * thread polls, the progress thread naps. @p sleeping: the caller stops
- * because its wait window ran out and it will sleep next (the last such
- * poller wakes the progress thread), not because it got what it waited for.
- */
-void router_poll_begin(router_t *r);
-void router_poll_end(router_t *r, int sleeping);
-/**
- * One round @p i of a polling wait (between router_poll_begin and
- * router_poll_end): progress the transport, or when there was nothing,
- * rk_spin_round.
+ * One round @p i of a thread waiting for what the transport brings (a
+ * message, credits), between rk_spin_begin and rk_spin_end: progress the
+ * transport, or when there was nothing, rk_spin_round.
  */
 void router_poll_round(router_t *r, unsigned i);
 int router_rank(const router_t *r);

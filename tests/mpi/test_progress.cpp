@@ -1,9 +1,10 @@
 // Who drives the transport. A kernel waiting for its next message polls the
-// transport itself, and meanwhile the rank's progress thread naps (router.c,
-// nap()). When that kernel takes a message and then stays busy in its handler,
-// nobody polls any more: the progress thread must notice on its own and serve
-// the rank's other traffic (here: a buffer fetch), not wait for the busy
-// kernel to come back.
+// transport itself; the rank's progress thread also does. When the only
+// kernel of a rank takes a message and then stays busy in its handler, nobody
+// but the progress thread can serve the rank's other traffic (here: a buffer
+// fetch from another rank). Any scheme that lets the progress thread stand
+// back while kernels poll (tried: a nap while any thread polls) must still
+// notice on its own that nobody polls any more.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -62,8 +63,8 @@ TEST(Progress, RankIsServedWhileItsPollingKernelIsBusy)
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
 
     for (int round = 1; round <= kRounds && !HasFailure(); round++) {
-        // A stream of quick messages keeps busy@1 polling the transport (so rank 1's
-        // progress thread naps); the last one makes it compute without polling.
+        // A stream of quick messages keeps busy@1 polling the transport; the last one
+        // makes it compute without polling.
         if (d.rank == 0)
             for (int i = 0; i <= kQuick; i++) {
                 TestNum *n = make_num(i == kQuick ? 1 : 0);
