@@ -323,19 +323,26 @@ static int wait_active(kernel_t *k, int64_t timeout_us)
  * Take the next message. In a distributed runtime the waiting kernel thread
  * first drives the transport itself for a short while (DESIGN: no relay hop
  * on the hot path): a frame for this kernel is then decoded and taken by the
- * thread that will process it. After POLL_NS it sleeps on the mailbox and the
- * progress thread delivers, so idle kernels do not burn a core.
+ * thread that will process it. After poll_ns without a message it sleeps on
+ * the mailbox and the progress thread delivers, so idle kernels do not burn a
+ * core; while a large transfer is under way the window is renewed (up to
+ * RK_POLL_BUSY_WINDOWS of them): a 256 KiB reply takes longer than one window
+ * to arrive, and a kernel asleep when it lands waits for a wake-up.
  */
 static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
 {
     router_t *r = k->rt->router;
     if (r && timeout_us != 0 && k->rt->poll_ns > 0) {
-        int64_t until = rk_mono_ns() + k->rt->poll_ns;
+        int64_t start = rk_mono_ns(), until = start + k->rt->poll_ns;
         rk_status_t st;
         rk_spin_begin();
         for (unsigned i = 1; (st = rk_mailbox_try_get(k->inbox, out)) == RK_ERR_EMPTY; i++) {
             router_poll_round(r, i);
-            if (i % 16 == 0 && rk_mono_ns() >= until) break; /* the clock is read every 16 rounds */
+            if (i % 16 == 0) { /* the clock is read every 16 rounds */
+                int64_t now = rk_mono_ns();
+                until = rk_poll_until(start, now, until, router_busy(r), k->rt->poll_ns);
+                if (now >= until) break;
+            }
         }
         rk_spin_end();
         if (st != RK_ERR_EMPTY) return st; /* a message, a kick (state change) or closed */

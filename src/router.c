@@ -119,6 +119,7 @@ struct router {
     uint8_t *batch_buf; /* batch_cap bytes, used under lock by flush_peer */
     uint32_t sync_epoch;
     int failed_peer;
+    int busy; /* the transport had large transfers under way after the last progress call (atomic) */
     int dup_detected;
     int closing; /* FIN 2 sent: nothing more may go out (MPI may reuse the communicator) */
     pthread_t thread;
@@ -160,6 +161,7 @@ int router_local_size(const router_t *r) { return r->boot.local_size; }
 /* The first peer that failed, or -1 (written under the lock, read anywhere). */
 static int failed_rank(router_t *r) { return __atomic_load_n(&r->failed_peer, __ATOMIC_RELAXED); }
 int router_peer_failed(router_t *r, int rank) { return failed_rank(r) == rank; }
+int router_busy(router_t *r) { return __atomic_load_n(&r->busy, __ATOMIC_RELAXED); }
 
 /* ---- sending ------------------------------------------------------------- */
 
@@ -914,6 +916,9 @@ static void on_frame(void *arg, int src, const void *data, size_t len)
 static int progress_locked(router_t *r)
 {
     int n = r->ops->progress(r->tp);
+    int busy = r->ops->transferring && r->ops->transferring(r->tp) > 0;
+    if (busy != __atomic_load_n(&r->busy, __ATOMIC_RELAXED)) /* written on change only: senders read this line */
+        __atomic_store_n(&r->busy, busy, __ATOMIC_RELAXED);
     int failed = r->ops->failed_peer(r->tp);
     if (failed >= 0 && failed_rank(r) < 0) {
         __atomic_store_n(&r->failed_peer, failed, __ATOMIC_RELAXED);

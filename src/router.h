@@ -69,6 +69,11 @@ int router_rank(const router_t *r);
 int router_size(const router_t *r);
 int router_local_rank(const router_t *r);
 int router_local_size(const router_t *r);
+/**
+ * Does the transport have a large transfer under way (a rendezvous send or
+ * receive not yet complete), as of the last progress call? Any thread.
+ */
+int router_busy(router_t *r);
 /** Has @p rank failed (the first peer the transport reported dead)? Any thread. */
 int router_peer_failed(router_t *r, int rank);
 

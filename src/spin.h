@@ -42,4 +42,20 @@ static inline void rk_spin_round(unsigned i)
     else rk_cpu_relax();
 }
 
+/*
+ * The end of a polling wait that began at @p start (monotonic ns) with
+ * window @p poll_ns, as seen at @p now: while the transport has a large
+ * transfer under way (@p busy: a rendezvous send or receive not yet complete)
+ * the window runs from @p now instead, since what it waits for is on its way
+ * or about to be answered, but never past RK_POLL_BUSY_WINDOWS windows after
+ * the start.
+ */
+#define RK_POLL_BUSY_WINDOWS 20
+static inline int64_t rk_poll_until(int64_t start, int64_t now, int64_t until, int busy, int64_t poll_ns)
+{
+    int64_t cap = start + poll_ns * RK_POLL_BUSY_WINDOWS;
+    if (busy && now + poll_ns > until) until = now + poll_ns < cap ? now + poll_ns : cap;
+    return until;
+}
+
 #endif

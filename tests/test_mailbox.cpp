@@ -473,3 +473,28 @@ TEST(SpinWait, LimitIsTheRanksShareOfItsCpus)
     unsetenv("RINGMESH_SPINNERS");
     rk_spin_set_share(1);
 }
+
+// A polling wait's window: poll_ns from its start; renewed from "now" while a
+// large transfer is under way, but never past RK_POLL_BUSY_WINDOWS windows.
+TEST(SpinWait, PollWindowRenewsWhileALargeTransferIsUnderwayUpToItsCap)
+{
+    const int64_t start = 1000000, poll = 50000, first = start + poll;
+    // Idle transport: the window never moves, however late it is asked.
+    EXPECT_EQ(rk_poll_until(start, start + 10000, first, 0, poll), first);
+    EXPECT_EQ(rk_poll_until(start, start + 49999, first, 0, poll), first);
+    // A transfer under way: the window runs from now.
+    EXPECT_EQ(rk_poll_until(start, start + 40000, first, 1, poll), start + 40000 + poll);
+    // ... and is never shortened by an earlier look.
+    EXPECT_EQ(rk_poll_until(start, start + 1000, start + 300000, 1, poll), start + 300000);
+    // Capped: a transfer that never ends cannot keep the kernel spinning.
+    const int64_t cap = start + poll * RK_POLL_BUSY_WINDOWS;
+    EXPECT_EQ(rk_poll_until(start, cap - 10, cap - 10 + poll / 2, 1, poll), cap);
+    EXPECT_EQ(rk_poll_until(start, cap + 5 * poll, cap, 1, poll), cap);
+    // Walking a wait of many looks while busy ends exactly at the cap.
+    int64_t until = first, now = start;
+    while (now < until) {
+        now += 7000;
+        until = rk_poll_until(start, now, until, 1, poll);
+    }
+    EXPECT_EQ(until, cap);
+}

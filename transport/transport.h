@@ -55,6 +55,12 @@ typedef struct rk_transport_ops {
     int (*progress)(rk_transport_t *t);
     /** Sends still in flight. */
     size_t (*pending)(rk_transport_t *t);
+    /**
+     * Large transfers under way (rendezvous sends and receives not yet
+     * complete): data that will arrive or be answered soon. NULL when the
+     * transport cannot tell.
+     */
+    size_t (*transferring)(rk_transport_t *t);
     /** A peer that failed, or -1 (after progress reported RK_ERR_PEER). */
     int (*failed_peer)(rk_transport_t *t);
     void (*destroy)(rk_transport_t *t);

@@ -3,11 +3,16 @@
 // buffer to the transport from 64 KiB) travel to a kernel on the next rank and
 // back unchanged, one at a time (credits free: the direct path) and in bursts
 // (credits spent: the out-queue path).
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "mpi_util.h"
+extern "C" {
+#include "../../src/router.h"
+}
 
 namespace {
 
@@ -82,5 +87,13 @@ TEST(LargeMessages, EverySizeAroundTheThresholdsArrivesIntactBothWays)
         rk_msg_free(&t->hdr);
     }
     for (int i = 0; i < burst && !HasFailure(); i++) check(sent[static_cast<size_t>(i)], 30000000);  // in order
+    MPI_Barrier(MPI_COMM_WORLD);
+    // Every rendezvous send and receive has been accounted as finished: a waiting
+    // kernel renews its polling window only while one is under way (router_busy).
+    auto *r = reinterpret_cast<router_t *>(d.rt->router);
+    auto t0 = std::chrono::steady_clock::now();
+    while (router_busy(r) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5))
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(router_busy(r), 0) << "a large transfer still counts as under way";
     MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -44,6 +44,7 @@ struct rk_transport {
     rk_tp_recv_fn fn;
     void *arg;
     size_t inflight;      /* sends and rendezvous receives not yet complete */
+    size_t rndv;          /* of which rendezvous (large) sends and receives */
     int failed;           /* first failed peer, -1 none */
     uint8_t *dead;        /* per peer: its endpoint reported an error (sends to it are RK_ERR_PEER) */
     int delivered;        /* frames handed over during the current progress */
@@ -71,9 +72,10 @@ static void peer_error(void *arg, ucp_ep_h ep, ucs_status_t status)
 
 static void send_done(void *request, ucs_status_t status, void *user_data)
 {
-    void **pair = user_data; /* {transport, buffer} */
+    void **pair = user_data; /* {transport, buffer, rendezvous?} */
     rk_transport_t *t = pair[0];
     if (status != UCS_OK && status != UCS_ERR_CANCELED) RK_WARN("ucx: send failed: %s", ucs_status_string(status));
+    if (pair[2]) t->rndv--;
     free(pair[1]);
     free(pair);
     t->inflight--;
@@ -93,6 +95,7 @@ static void rndv_done(void *request, ucs_status_t status, size_t length, void *u
     free(r->buf);
     free(r);
     t->inflight--;
+    t->rndv--;
     ucp_request_free(request);
 }
 
@@ -145,6 +148,7 @@ static ucs_status_t am_recv(void *arg, const void *header, size_t header_length,
         free(r);
     } else {
         t->inflight++;
+        t->rndv++;
     }
     return UCS_OK;
 }
@@ -291,7 +295,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
         }
     }
     if (!copy && (copy = malloc(len ? len : 1)) != NULL) memcpy(copy, data, len);
-    pair = malloc(2 * sizeof *pair);
+    pair = malloc(3 * sizeof *pair);
     if (!copy || !pair) {
         free(copy);
         free(pair);
@@ -299,6 +303,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
     }
     pair[0] = t;
     pair[1] = copy;
+    pair[2] = len < RNDV_MIN ? NULL : t; /* non-NULL: a rendezvous send */
     memset(&rp, 0, sizeof rp);
     rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FIELD_FLAGS;
     rp.flags = len < RNDV_MIN ? UCP_AM_SEND_FLAG_EAGER : UCP_AM_SEND_FLAG_RNDV;
@@ -316,6 +321,7 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
         return send_error(t, dest, UCS_PTR_STATUS(req));
     }
     t->inflight++;
+    if (pair[2]) t->rndv++;
     return RK_OK;
 }
 
@@ -351,6 +357,7 @@ static void ucx_wait(rk_transport_t *t, int timeout_ms, void (*unlock)(void *), 
 }
 
 static size_t ucx_pending(rk_transport_t *t) { return t->inflight; }
+static size_t ucx_transferring(rk_transport_t *t) { return t->rndv; }
 static int ucx_failed_peer(rk_transport_t *t) { return t->failed; }
 
 static void close_eps(rk_transport_t *t)
@@ -404,6 +411,7 @@ const rk_transport_ops_t rk_transport_ucx_ops = {
     .send_take = ucx_send_take,
     .progress = ucx_progress,
     .pending = ucx_pending,
+    .transferring = ucx_transferring,
     .failed_peer = ucx_failed_peer,
     .destroy = ucx_destroy,
     .wait = ucx_wait,
