@@ -2,7 +2,9 @@
 # plot.sh [RESULTS_DIR [PNG]] - one-way latency vs message size (log-log) from the
 # pingpong lines of results/2rank-ucx.jsonl (plus 2rank-ucx-shm.jsonl and
 # 2rank-mpi.jsonl when present): ringmesh over UCX (default endpoints, and
-# RINGMESH_PEER_ERRORS=0), ringmesh over MPI, raw UCX AM, MPI_Send/Recv.
+# RINGMESH_PEER_ERRORS=0), ringmesh over MPI, raw UCX AM, MPI_Send/Recv, and the
+# wire-format floor (raw UCX AM carrying the msgpack encoding, encoded and
+# decoded every hop; from the shm file when present).
 # Writes PNG (default bench/latency.png). Needs gnuplot (installs gnuplot-nox with apt-get
 # when it is missing and we may).
 set -eu
@@ -22,7 +24,7 @@ fi
 
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-# columns: size  ringmesh(ucx)  raw-ucx  mpi  ringmesh(mpi transport)  ringmesh(ucx, shm)
+# columns: size  ringmesh(ucx)  raw-ucx  mpi  ringmesh(mpi transport)  ringmesh(ucx, shm)  wire floor
 python3 - "$res" >"$data" <<'PY'
 import json, os, sys
 res = sys.argv[1]
@@ -39,20 +41,26 @@ def load(name):
             if o.get("name") == "pingpong" and "value" in o:
                 out.append(o)
     return out
+FLOOR = "raw UCX AM + wire format"
 for o in load("2rank-ucx.jsonl"):
     r = rows.setdefault(o["params"]["size"], {})
     r["rk_ucx"] = o["value"]
-    if o["baseline"].startswith("raw UCX"):
+    if o["baseline"] == "raw UCX AM":
         r["raw"] = o["baseline_value"]
+    elif o["baseline"] == FLOOR:
+        r.setdefault("floor", o["baseline_value"])
     elif o["baseline"].startswith("MPI"):
         r["mpi"] = o["baseline_value"]
 for o in load("2rank-mpi.jsonl"):
     rows.setdefault(o["params"]["size"], {})["rk_mpi"] = o["value"]
 for o in load("2rank-ucx-shm.jsonl"):
-    rows.setdefault(o["params"]["size"], {})["rk_shm"] = o["value"]
+    r = rows.setdefault(o["params"]["size"], {})
+    r["rk_shm"] = o["value"]
+    if o["baseline"] == FLOOR:
+        r["floor"] = o["baseline_value"]
 for size in sorted(rows):
     r = rows[size]
-    print(size, *[r.get(k, "NaN") for k in ("rk_ucx", "raw", "mpi", "rk_mpi", "rk_shm")])
+    print(size, *[r.get(k, "NaN") for k in ("rk_ucx", "raw", "mpi", "rk_mpi", "rk_shm", "floor")])
 PY
 
 gnuplot <<EOF
@@ -69,6 +77,7 @@ plot "$data" using 1:2 with linespoints lw 2 pt 7 title "ringmesh kernel->kernel
      "$data" using 1:6 with linespoints lw 2 pt 13 title "ringmesh kernel->kernel (UCX, RINGMESH\\\\_PEER\\\\_ERRORS=0 -> shm)", \
      "$data" using 1:5 with linespoints lw 2 pt 9 title "ringmesh kernel->kernel (MPI transport)", \
      "$data" using 1:3 with linespoints lw 2 pt 5 title "raw UCX AM", \
-     "$data" using 1:4 with linespoints lw 2 pt 11 title "MPI\\\\_Send/MPI\\\\_Recv"
+     "$data" using 1:4 with linespoints lw 2 pt 11 title "MPI\\\\_Send/MPI\\\\_Recv", \\
+     "$data" using 1:7 with linespoints lw 2 dt 2 pt 3 title "raw UCX AM + wire format (encode+decode every hop)"
 EOF
 echo "plot: wrote $png" >&2
