@@ -161,6 +161,15 @@ int router_local_size(const router_t *r) { return r->boot.local_size; }
 /* The first peer that failed, or -1 (written under the lock, read anywhere). */
 static int failed_rank(router_t *r) { return __atomic_load_n(&r->failed_peer, __ATOMIC_RELAXED); }
 int router_peer_failed(router_t *r, int rank) { return failed_rank(r) == rank; }
+
+/* Remember @p rank as the failed peer (the first one only) and wake the senders
+ * blocked towards it. Caller holds r->lock. */
+static void mark_failed(router_t *r, int rank)
+{
+    if (failed_rank(r) >= 0) return;
+    __atomic_store_n(&r->failed_peer, rank, __ATOMIC_RELAXED);
+    for (flow_t *f = r->peers[rank].flows; f; f = f->peer_next) rk_mailbox_close(f->outq);
+}
 int router_busy(router_t *r) { return __atomic_load_n(&r->busy, __ATOMIC_RELAXED); }
 
 /* ---- sending ------------------------------------------------------------- */
@@ -194,7 +203,7 @@ static rk_status_t tp_send_frames(router_t *r, int dest, uint8_t *bytes, size_t 
         p->stats.frames_sent += nframes;
         p->stats.bytes_sent += len;
     }
-    else if (st == RK_ERR_PEER && failed_rank(r) < 0) __atomic_store_n(&r->failed_peer, dest, __ATOMIC_RELAXED);
+    else if (st == RK_ERR_PEER) mark_failed(r, dest);
     return st;
 }
 
@@ -920,11 +929,7 @@ static int progress_locked(router_t *r)
     if (busy != __atomic_load_n(&r->busy, __ATOMIC_RELAXED)) /* written on change only: senders read this line */
         __atomic_store_n(&r->busy, busy, __ATOMIC_RELAXED);
     int failed = r->ops->failed_peer(r->tp);
-    if (failed >= 0 && failed_rank(r) < 0) {
-        __atomic_store_n(&r->failed_peer, failed, __ATOMIC_RELAXED);
-        for (flow_t *f = r->peers[failed].flows; f; f = f->peer_next)
-            rk_mailbox_close(f->outq); /* wake senders blocked towards it */
-    }
+    if (failed >= 0) mark_failed(r, failed);
     return n + retry_pending(r);
 }
 
