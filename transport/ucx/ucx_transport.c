@@ -70,14 +70,21 @@ static void peer_error(void *arg, ucp_ep_h ep, ucs_status_t status)
     }
 }
 
+/* A send UCX did not finish at once: the bytes it keeps until completion. */
+typedef struct pending_send {
+    rk_transport_t *t;
+    void *buf;
+    int rndv; /* a rendezvous send (counted in t->rndv) */
+} pending_send_t;
+
 static void send_done(void *request, ucs_status_t status, void *user_data)
 {
-    void **pair = user_data; /* {transport, buffer, rendezvous?} */
-    rk_transport_t *t = pair[0];
+    pending_send_t *ps = user_data;
+    rk_transport_t *t = ps->t;
     if (status != UCS_OK && status != UCS_ERR_CANCELED) RK_WARN("ucx: send failed: %s", ucs_status_string(status));
-    if (pair[2]) t->rndv--;
-    free(pair[1]);
-    free(pair);
+    if (ps->rndv) t->rndv--;
+    free(ps->buf);
+    free(ps);
     t->inflight--;
     ucp_request_free(request);
 }
@@ -271,15 +278,16 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
 {
     ucp_request_param_t rp;
     ucs_status_ptr_t req;
-    void **pair;
+    pending_send_t *ps;
     void *copy = owned ? data : NULL;
+    int rndv = len >= RNDV_MIN;
 
     if (t->dead[dest]) {
         free(copy);
         return RK_ERR_PEER;
     }
     memset(&rp, 0, sizeof rp);
-    if (len < RNDV_MIN) { /* eager, straight from the caller's buffer if UCX can finish now */
+    if (!rndv) { /* eager, straight from the caller's buffer if UCX can finish now */
         rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FLAG_FORCE_IMM_CMPL;
         rp.flags = UCP_AM_SEND_FLAG_EAGER;
         req = ucp_am_send_nbx(t->eps[dest], AM_ID, &t->my_rank_hdr, sizeof t->my_rank_hdr, data, len, &rp);
@@ -295,33 +303,33 @@ static rk_status_t send_frame(rk_transport_t *t, int dest, void *data, size_t le
         }
     }
     if (!copy && (copy = malloc(len ? len : 1)) != NULL) memcpy(copy, data, len);
-    pair = malloc(3 * sizeof *pair);
-    if (!copy || !pair) {
+    ps = malloc(sizeof *ps);
+    if (!copy || !ps) {
         free(copy);
-        free(pair);
+        free(ps);
         return RK_ERR_NOMEM;
     }
-    pair[0] = t;
-    pair[1] = copy;
-    pair[2] = len < RNDV_MIN ? NULL : t; /* non-NULL: a rendezvous send */
+    ps->t = t;
+    ps->buf = copy;
+    ps->rndv = rndv;
     memset(&rp, 0, sizeof rp);
     rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FIELD_FLAGS;
-    rp.flags = len < RNDV_MIN ? UCP_AM_SEND_FLAG_EAGER : UCP_AM_SEND_FLAG_RNDV;
+    rp.flags = rndv ? UCP_AM_SEND_FLAG_RNDV : UCP_AM_SEND_FLAG_EAGER;
     rp.cb.send = send_done;
-    rp.user_data = pair;
+    rp.user_data = ps;
     req = ucp_am_send_nbx(t->eps[dest], AM_ID, &t->my_rank_hdr, sizeof t->my_rank_hdr, copy, len, &rp);
     if (req == NULL) {
         free(copy);
-        free(pair);
+        free(ps);
         return RK_OK;
     }
     if (UCS_PTR_IS_ERR(req)) {
         free(copy);
-        free(pair);
+        free(ps);
         return send_error(t, dest, UCS_PTR_STATUS(req));
     }
     t->inflight++;
-    if (pair[2]) t->rndv++;
+    t->rndv += (size_t)rndv;
     return RK_OK;
 }
 
