@@ -20,7 +20,7 @@ struct raw_ucx {
     ucp_ep_h ep;
     uint8_t *rbuf;
     size_t rcap;
-    size_t rlen; /* length of the last message received */
+    size_t rlen; /* length of the rendezvous receive under way */
     void (*on_recv)(void *arg, const void *data, size_t len);
     void *on_recv_arg;
     volatile uint64_t received;
@@ -64,7 +64,6 @@ static ucs_status_t am_cb(void *arg, const void *header, size_t header_length, v
         } else if (UCS_PTR_IS_ERR(req)) fail("ucp_am_recv_data_nbx", UCS_PTR_STATUS(req));
         return UCS_OK;
     }
-    u->rlen = length;
     if (u->on_recv) u->on_recv(u->on_recv_arg, data, length); /* straight from UCX's buffer, as ringmesh reads */
     else memcpy(u->rbuf, data, length);
     u->received++;

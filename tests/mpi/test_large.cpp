@@ -5,8 +5,8 @@
 // (credits spent: the out-queue path).
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mpi_util.h"

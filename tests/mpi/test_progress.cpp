@@ -7,10 +7,10 @@
 // notice on its own that nobody polls any more.
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
-#include <cstring>
 
 #include "mpi_util.h"
 
