@@ -3,27 +3,45 @@
  *
  * Two halves. Producers never take a lock in the steady state: a put reserves
  * a position in a bounded staging ring with one CAS on `head` (refused when
- * head - released >= capacity), writes the message into that slot and
- * publishes it with the slot's sequence number. The consumer half (levels,
- * nodes, statistics) lives under `lock`, which only takers and the rare slow
- * paths hold: every get first drains the published slots in position order
- * into the per-level FIFOs, then unlinks the highest level's head. So a get
- * sees every put that completed before it, and priority order and per-sender
- * FIFO order are what a single lock would give.
+ * head - released >= capacity), writes the message and its priority into that
+ * slot and publishes it with the slot's sequence number. The consumer half
+ * (levels, nodes, statistics) lives under `lock`, which only takers and the
+ * rare slow paths hold: every get first looks at the published slots in
+ * position order, then takes the highest, oldest message. So a get sees every
+ * put that completed before it, and priority order and per-sender FIFO order
+ * are what a single lock would give.
+ *
+ * The run. While the levels are empty and every examined slot has the same
+ * priority (one sender's stream, or everyone at the default 128), messages
+ * stay in the ring: [take, tail) is a run of examined slots of priority
+ * `rprio`, and a get takes ring[take], the oldest of the highest level, with no
+ * node to link or unlink. The first examined message of another priority
+ * moves the run into the levels (in order) and follows it there; from then on
+ * new messages go to the levels until they are empty again. So a run is
+ * non-empty only while the levels are empty, and every message is in exactly
+ * one of the two.
  *
  * Invariants: `released` counts messages that left (taken, evicted, cleared)
- * and only grows; head - released <= capacity, which is also what keeps a
- * slot from being reused before it was drained (released <= tail, ring size
- * >= capacity). Under the lock: bit p of `bits` is set iff level p's FIFO is
- * non-empty; `queued` = tail - released = linked nodes. Levels are found with
- * one clz (ctz) per 64-bit word, nodes are preallocated: O(1), no malloc after
- * create.
+ * and only grows; every one of them was at a position below `take`, so
+ * released <= take, and head - released <= capacity <= ring size keeps a
+ * producer off a slot still in the run or not yet examined. Under the lock:
+ * bit p of `bits` is set iff level p's FIFO is non-empty; `queued` = tail -
+ * released = run + linked nodes. Levels are found with one clz (ctz) per
+ * 64-bit word, nodes are preallocated: O(1), no malloc after create.
  *
- * Sleeping: a getter that finds nothing raises get_waiters and re-drains
- * before it waits; a producer publishes with a seq_cst store and then reads
- * get_waiters (seq_cst), so one of the two sees the other (no lost wake-up).
- * A put that must wait (BLOCK) or evict (DROP_OLDEST) takes the lock; takers
- * signal not_full under the same lock.
+ * Sleeping: a getter that finds nothing raises get_waiters (a seq_cst RMW),
+ * then looks again and also reads `head`: a position reserved but not yet
+ * published means a put is between its CAS and its publish, so the getter
+ * yields and looks again instead of sleeping. A producer reserves with a
+ * seq_cst CAS on `head` and reads get_waiters after publishing; the two RMWs
+ * are ordered, so either the getter sees the reservation or the producer sees
+ * the waiter and signals under the lock (no lost wake-up), and the publish
+ * itself is a plain release store: no fence per message.
+ * A put that finds the mailbox full spins until a batch of room is free (an
+ * eighth of the capacity, at most 64) rather than one slot, reading `released`
+ * every 8th round, so that it and the taker do not trade the same cache lines
+ * at every message; after the spin it takes any room, then sleeps (BLOCK) or
+ * evicts (DROP_OLDEST) under the lock; takers signal not_full under the lock.
  */
 #include "ringmesh/mailbox.h"
 #include "spin.h"
@@ -48,11 +66,19 @@
 #define STORE(p, v, o) __atomic_store_n((p), (v), __ATOMIC_##o)
 #define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 
+/* 16 bytes, four to a cache line: the line a producer and a taker trade. */
 typedef struct slot {
-    uint64_t seq; /* position + 1 once the message at that position is published */
+    uint64_t tag; /* TAG(position, priority) once the message at that position is published */
     rk_msg_t *msg;
-    int64_t t_enq; /* monotonic ns at enqueue, for the wait-time histogram */
 } slot_t;
+
+/* The priority rides with the position: the producer has the message in cache, the taker not. */
+#define TAG(pos, prio) ((((pos) + 1) << 8) | (uint64_t)(prio))
+#define TAG_POS1(tag) ((tag) >> 8)
+#define TAG_PRIO(tag) ((int)((tag) & 255))
+/* Sampled positions (one in SAMPLE_MASK + 1) keep their enqueue time in stamps[]. */
+#define SAMPLED(pos) (((pos) & SAMPLE_MASK) == 0)
+#define STAMP(mb, pos) ((mb)->stamps[((pos) & (mb)->mask) / (SAMPLE_MASK + 1)])
 
 typedef struct node {
     rk_msg_t *msg;
@@ -73,14 +99,17 @@ struct rk_mailbox {
     rk_backpressure_t strategy;
     uint64_t mask;
     slot_t *slots;
+    int64_t *stamps; /* enqueue times of the sampled positions, for the wait histogram */
     int closed;
     uint64_t rejected, timeouts, dropped; /* counted by producers (atomics) */
     /* the consumer half, under lock */
     alignas(64) pthread_mutex_t lock;
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
-    uint64_t tail;   /* next position to drain (atomic store, read by spinners) */
-    uint32_t queued; /* linked nodes (atomic store, read by spinners) */
+    uint64_t tail;   /* next position to examine (atomic store, read by spinners) */
+    uint64_t take;   /* [take, tail): the run, examined slots of priority rprio left in the ring */
+    int rprio;
+    uint32_t queued; /* run + linked nodes (atomic store, read by spinners) */
     uint32_t free_head;
     int kicked;
     uint32_t put_waiters;
@@ -145,10 +174,13 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
     if (posix_memalign((void **)&mb, 64, sizeof *mb) != 0) return RK_ERR_NOMEM;
     memset(mb, 0, sizeof *mb);
     mb->nodes = calloc(capacity, sizeof(node_t));
-    mb->slots = calloc(ring, sizeof(slot_t));
-    if (!mb->nodes || !mb->slots) {
+    if (posix_memalign((void **)&mb->slots, 64, ring * sizeof(slot_t)) != 0) mb->slots = NULL;
+    else memset(mb->slots, 0, ring * sizeof(slot_t));
+    mb->stamps = calloc(ring / (SAMPLE_MASK + 1) + 1, sizeof(int64_t));
+    if (!mb->nodes || !mb->slots || !mb->stamps) {
         free(mb->nodes);
         free(mb->slots);
+        free(mb->stamps);
         free(mb);
         return RK_ERR_NOMEM;
     }
@@ -174,16 +206,16 @@ void rk_mailbox_destroy(rk_mailbox_t *mb)
     pthread_cond_destroy(&mb->not_full);
     free(mb->nodes);
     free(mb->slots);
+    free(mb->stamps);
     free(mb);
 }
 
 /* ---- consumer half (caller holds the lock) ------------------------------- */
 
 /* Link @p msg at the tail of its level. */
-static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg, int64_t t_enq)
+static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg, int p, int64_t t_enq)
 {
     uint32_t i = mb->free_head;
-    int p = msg->priority;
 
     mb->free_head = mb->nodes[i].next;
     mb->nodes[i].msg = msg;
@@ -198,15 +230,38 @@ static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg, int64_t t_enq)
     mb->ltail[p] = i;
 }
 
-/* Move every published slot, in position order, into the levels. */
+static int levels_empty(const rk_mailbox_t *mb) { return !(mb->bits[0] | mb->bits[1] | mb->bits[2] | mb->bits[3]); }
+
+/* Move the run, oldest first, up to position @p end into the levels. */
+static void flush_run(rk_mailbox_t *mb, uint64_t end)
+{
+    for (; mb->take != end; mb->take++) {
+        slot_t *s = &mb->slots[mb->take & mb->mask];
+        link_tail(mb, s->msg, TAG_PRIO(s->tag), SAMPLED(mb->take) ? STAMP(mb, mb->take) : 0);
+    }
+}
+
+/* Examine every published slot in position order: extend the run or link into the levels. */
 static void drain(rk_mailbox_t *mb)
 {
     uint64_t t = mb->tail;
     uint32_t n = 0;
     for (;; t++, n++) {
         slot_t *s = &mb->slots[t & mb->mask];
-        if (LOAD(&s->seq, SEQ_CST) != t + 1) break; /* seq_cst: pairs with a sleeping getter's check */
-        link_tail(mb, s->msg, s->t_enq);
+        uint64_t tag = LOAD(&s->tag, ACQUIRE);
+        if (TAG_POS1(tag) != t + 1) break;
+        if (mb->take == t) { /* the run is empty: start one if the levels are empty too */
+            if (levels_empty(mb)) {
+                mb->rprio = TAG_PRIO(tag);
+                continue;
+            }
+        } else if (TAG_PRIO(tag) == mb->rprio) { /* the run goes on (levels are empty while it does) */
+            continue;
+        } else {
+            flush_run(mb, t);
+        }
+        link_tail(mb, s->msg, TAG_PRIO(tag), SAMPLED(t) ? STAMP(mb, t) : 0);
+        mb->take = t + 1;
     }
     if (!n) return;
     STORE(&mb->tail, t, RELAXED);
@@ -215,12 +270,21 @@ static void drain(rk_mailbox_t *mb)
     if (mb->queued > mb->st.high_water) mb->st.high_water = mb->queued;
 }
 
-/* Unlink the head of level @p p, free its slot for producers, return its message. */
-static rk_msg_t *unlink_head(rk_mailbox_t *mb, int p)
+/* A message left the mailbox: count it and let producers have its room. */
+static void released_one(rk_mailbox_t *mb)
+{
+    STORE(&mb->queued, mb->queued - 1, RELAXED);
+    STORE(&mb->released, mb->released + 1, RELEASE);
+    if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
+}
+
+/* Unlink the head of level @p p, return its message; *@p t_enq gets its enqueue time. */
+static rk_msg_t *unlink_head(rk_mailbox_t *mb, int p, int64_t *t_enq)
 {
     uint32_t i = mb->lhead[p];
     rk_msg_t *msg = mb->nodes[i].msg;
 
+    *t_enq = mb->nodes[i].t_enq;
     mb->lhead[p] = mb->nodes[i].next;
     if (mb->lhead[p] == NIL_NODE) {
         mb->ltail[p] = NIL_NODE;
@@ -229,26 +293,51 @@ static rk_msg_t *unlink_head(rk_mailbox_t *mb, int p)
     mb->nodes[i].msg = NULL;
     mb->nodes[i].next = mb->free_head;
     mb->free_head = i;
-    STORE(&mb->queued, mb->queued - 1, RELAXED);
-    STORE(&mb->released, mb->released + 1, RELEASE);
-    if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
+    released_one(mb);
     return msg;
+}
+
+/* Take the oldest message of the run. */
+static rk_msg_t *take_run(rk_mailbox_t *mb, int64_t *t_enq)
+{
+    uint64_t pos = mb->take++;
+    rk_msg_t *msg = mb->slots[pos & mb->mask].msg; /* read before released_one: then a producer may reuse the slot */
+    *t_enq = SAMPLED(pos) ? STAMP(mb, pos) : 0;
+    released_one(mb);
+    return msg;
+}
+
+/* The message a get would take now (after a drain), or NULL. */
+static rk_msg_t *head_msg(const rk_mailbox_t *mb)
+{
+    int p;
+    if (mb->take != mb->tail) return mb->slots[mb->take & mb->mask].msg;
+    p = highest_level(mb);
+    return p < 0 ? NULL : mb->nodes[mb->lhead[p]].msg;
+}
+
+/* Remove the highest, oldest message (or with @p lowest the lowest level's oldest); NULL when empty. */
+static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
+{
+    int p;
+    if (mb->take != mb->tail) return take_run(mb, t_enq); /* one level only: highest = lowest */
+    p = lowest ? lowest_level(mb) : highest_level(mb);
+    return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
 
 static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
 {
-    int p;
+    int64_t t_enq;
     drain(mb);
-    p = highest_level(mb);
-    if (p < 0) return RK_ERR_EMPTY;
-    int64_t t_enq = mb->nodes[mb->lhead[p]].t_enq;
+    rk_msg_t *m = remove_one(mb, 0, &t_enq);
+    if (!m) return RK_ERR_EMPTY;
     if (t_enq) { /* a sampled message */
         int64_t waited = rk_mono_ns() - t_enq;
         if (waited < 0) waited = 0;
         mb->hist[hist_bucket((uint64_t)waited)]++;
         if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
     }
-    *out = unlink_head(mb, p);
+    *out = m;
     mb->st.dequeued++;
     return RK_OK;
 }
@@ -283,7 +372,7 @@ static int reserve(rk_mailbox_t *mb, uint64_t *pos)
             if (h - r >= mb->capacity) return 0;
             STORE(&mb->rcache, r, RELEASE); /* racing stores may lower it: still <= released, so safe */
         }
-        if (__atomic_compare_exchange_n(&mb->head, &h, h + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        if (__atomic_compare_exchange_n(&mb->head, &h, h + 1, 1, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
             *pos = h;
             return 1;
         }
@@ -294,8 +383,9 @@ static void publish(rk_mailbox_t *mb, uint64_t pos, rk_msg_t *msg, int64_t t_enq
 {
     slot_t *s = &mb->slots[pos & mb->mask];
     s->msg = msg;
-    s->t_enq = t_enq;
-    STORE(&s->seq, pos + 1, SEQ_CST);
+    if (t_enq) STAMP(mb, pos) = t_enq;
+    STORE(&s->tag, TAG(pos, msg->priority), RELEASE);
+    /* Ordered after our CAS on head (both seq_cst), not after this release store: see the top. */
     if (LOAD(&mb->get_waiters, SEQ_CST)) {
         pthread_mutex_lock(&mb->lock);
         pthread_cond_signal(&mb->not_empty);
@@ -318,10 +408,15 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         /* Spin a little before sleeping, as a getter does: a taker frees room within
          * ~100 ns when it is running, and a sleep costs it a signal per message. */
         int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
+        uint64_t batch = mb->capacity / 8 > 64 ? 64 : mb->capacity / 8 + 1;
         rk_spin_begin();
         for (int i = 0; i < n && !got; i++) {
             if (LOAD(&mb->closed, RELAXED)) break;
-            got = reserve(mb, pos);
+            /* look every 8th round for a batch of room, the last round for any */
+            if ((i & 7) == 7 || i + 1 == n) {
+                uint64_t used = LOAD(&mb->head, RELAXED) - LOAD(&mb->released, ACQUIRE);
+                if (used + batch <= mb->capacity || i + 1 == n) got = reserve(mb, pos);
+            }
             if (!got) rk_spin_round((unsigned)i);
         }
         rk_spin_end();
@@ -338,7 +433,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         if (reserve(mb, pos)) break;
         if (mb->strategy == RK_BP_DROP_OLDEST) {
             drain(mb);
-            int low = lowest_level(mb);
+            int low = mb->take != mb->tail ? (int)mb->rprio : lowest_level(mb);
             if (low < 0) { /* every slot is reserved by producers still writing: let them finish */
                 pthread_mutex_unlock(&mb->lock);
                 sched_yield();
@@ -351,7 +446,8 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
                 break;
             }
             rk_msg_free(*victim); /* a second round (another producer took the room): both are dropped */
-            *victim = unlink_head(mb, low);
+            int64_t t_enq;
+            *victim = remove_one(mb, 1, &t_enq);
             continue;
         }
         mb->put_waiters++;
@@ -391,7 +487,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
         }
     }
     /* The clock costs ~20 ns a read here: only sampled positions are timed. */
-    t_enq = (pos & SAMPLE_MASK) == 0 ? rk_mono_ns() : 0;
+    t_enq = SAMPLED(pos) ? rk_mono_ns() : 0;
     publish(mb, pos, msg, t_enq);
     rk_msg_free(victim);
     return RK_OK;
@@ -403,7 +499,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
 static int looks_ready(rk_mailbox_t *mb)
 {
     uint64_t t = LOAD(&mb->tail, RELAXED);
-    return LOAD(&mb->queued, RELAXED) || LOAD(&mb->slots[t & mb->mask].seq, RELAXED) == t + 1 ||
+    return LOAD(&mb->queued, RELAXED) || TAG_POS1(LOAD(&mb->slots[t & mb->mask].tag, RELAXED)) == t + 1 ||
            LOAD(&mb->closed, RELAXED) || LOAD(&mb->kicked, RELAXED);
 }
 
@@ -429,6 +525,7 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
 rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
 {
     struct timespec dl;
+    int64_t dl_ns = 0;
     rk_status_t st;
 
     if (!mb || !out) return RK_ERR_INVALID;
@@ -439,7 +536,10 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
             rk_spin_round((unsigned)i);
         rk_spin_end();
     }
-    if (timeout_us > 0) dl = rk_deadline(timeout_us);
+    if (timeout_us > 0) {
+        dl = rk_deadline(timeout_us);
+        dl_ns = rk_mono_ns() + timeout_us * 1000;
+    }
     pthread_mutex_lock(&mb->lock);
     for (;;) {
         /* The kick is checked before the queue: a message put after a state
@@ -460,8 +560,17 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
             break;
         }
         __atomic_fetch_add(&mb->get_waiters, 1, __ATOMIC_SEQ_CST);
-        drain(mb); /* a put published before our raise is seen here; one after it signals */
-        int rc = mb->queued ? 0 : wait_until(&mb->not_empty, &mb->lock, timeout_us, &dl);
+        drain(mb); /* a put published before our raise is seen here; one reserved after it signals */
+        int rc = 0;
+        if (mb->queued) {
+        } else if (LOAD(&mb->head, SEQ_CST) != mb->tail) { /* a put between its reserve and publish */
+            pthread_mutex_unlock(&mb->lock);
+            if (timeout_us > 0 && rk_mono_ns() >= dl_ns) rc = ETIMEDOUT;
+            else sched_yield();
+            pthread_mutex_lock(&mb->lock);
+        } else {
+            rc = wait_until(&mb->not_empty, &mb->lock, timeout_us, &dl);
+        }
         __atomic_fetch_sub(&mb->get_waiters, 1, __ATOMIC_RELAXED);
         if (rc == ETIMEDOUT) {
             st = take_locked(mb, out);
@@ -475,25 +584,26 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
 
 rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out)
 {
-    int p;
+    rk_msg_t *m;
     if (!mb || !out) return RK_ERR_INVALID;
     pthread_mutex_lock(&mb->lock);
     drain(mb);
-    p = highest_level(mb);
-    if (p >= 0) *out = mb->nodes[mb->lhead[p]].msg;
+    m = head_msg(mb);
+    if (m) *out = m;
     pthread_mutex_unlock(&mb->lock);
-    return p >= 0 ? RK_OK : RK_ERR_EMPTY;
+    return m ? RK_OK : RK_ERR_EMPTY;
 }
 
 uint32_t rk_mailbox_clear(rk_mailbox_t *mb)
 {
     uint32_t n = 0;
-    int p;
+    int64_t t_enq;
+    rk_msg_t *m;
     if (!mb) return 0;
     pthread_mutex_lock(&mb->lock);
     drain(mb);
-    while ((p = highest_level(mb)) >= 0) {
-        rk_msg_free(unlink_head(mb, p));
+    while ((m = remove_one(mb, 0, &t_enq)) != NULL) {
+        rk_msg_free(m);
         n++;
     }
     pthread_mutex_unlock(&mb->lock);

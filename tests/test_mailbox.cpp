@@ -251,6 +251,44 @@ TEST(PriorityMailbox, ManyProducersOneConsumerKeepPerSenderOrder)
     EXPECT_EQ(rk_mailbox_size(box.mb), 0u);
 }
 
+// A getter that keeps going to sleep: two producers put one message at a time
+// after pauses of a few microseconds (longer than the getter's spin, so most
+// gets sleep), and a put can land between the getter's last look and its
+// sleep. Every get must be woken by the put it waits for: a lost wake-up shows
+// as a get that waits out its 2 s timeout. Same-priority streams (kept in the
+// ring) and mixed ones (in the levels) both.
+TEST(PriorityMailbox, SleepingGetterIsWokenByEveryPut)
+{
+    for (int mixed = 0; mixed <= 1; mixed++) {
+        constexpr int kProducers = 2, kPer = 1500;
+        Mailbox box(8, RK_BP_BLOCK);
+        std::vector<std::thread> producers;
+        for (int p = 0; p < kProducers; p++)
+            producers.emplace_back([&, p] {
+                unsigned rng = 77u + (unsigned)p;
+                for (int i = 0; i < kPer; i++) {
+                    rng = rng * 1103515245u + 12345u;
+                    if ((rng >> 16) % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds((rng >> 8) % 200));
+                    else if ((rng >> 16) % 4 == 1) sched_yield();
+                    int prio = mixed ? 100 + (i % 3) : 128;
+                    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, prio, p)), RK_WAIT_FOREVER), RK_OK);
+                }
+            });
+        for (int got = 0; got < kProducers * kPer; got++) {
+            rk_msg_t *m = nullptr;
+            auto t0 = std::chrono::steady_clock::now();
+            ASSERT_EQ(rk_mailbox_get(box.mb, 2000000, &m), RK_OK) << "message " << got << " mixed " << mixed;
+            auto waited = std::chrono::steady_clock::now() - t0;
+            ASSERT_LT(waited, std::chrono::milliseconds(500)) << "message " << got << " mixed " << mixed;
+            rk_msg_free(m);
+        }
+        for (auto &t : producers) t.join();
+        rk_mailbox_stats_t st;
+        rk_mailbox_get_stats(box.mb, &st);
+        EXPECT_EQ(st.dequeued, (uint64_t)kProducers * kPer);
+    }
+}
+
 // Tiny capacities (1, and 3 whose staging ring is rounded up to 4) with four
 // producers: slots are reused constantly; every message arrives exactly once
 // and the mailbox never holds more than its capacity.
@@ -332,11 +370,14 @@ TEST(PriorityMailbox, DropOldestUnderConcurrencyAccountsForEveryMessage)
 }
 
 // A model check: 20,000 random puts, gets, peeks and clears on one thread, for
-// each strategy and a few capacities, against a plain reference (a vector kept
-// in arrival order). Every status, every message taken and every counter must
+// each strategy, a few capacities and two mixes of priorities (three close
+// levels; long runs at 128, which the mailbox keeps in its ring, broken now
+// and then by another level), against a plain reference (a vector kept in
+// arrival order). Every status, every message taken and every counter must
 // match what the reference says.
 TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
 {
+    for (int runs = 0; runs <= 1; runs++)
     for (rk_backpressure_t bp : {RK_BP_BLOCK, RK_BP_REJECT, RK_BP_DROP_OLDEST}) {
         for (uint32_t cap : {1u, 5u, 64u}) {
             Mailbox box(cap, bp);
@@ -356,7 +397,8 @@ TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
             for (int64_t op = 0; op < 20000; op++) {
                 unsigned what = rnd(100);
                 if (what < 55) {  // put
-                    int prio = (int)(rnd(4) == 0 ? rnd(256) : 100 + rnd(3));
+                    int prio = runs ? (int)(rnd(24) == 0 ? rnd(256) : 128)
+                                    : (int)(rnd(4) == 0 ? rnd(256) : 100 + rnd(3));
                     TestNum *n = make_num(op, prio);
                     rk_status_t st = rk_mailbox_put(box.mb, M(n), 0);
                     rk_status_t want = RK_OK;
@@ -376,7 +418,7 @@ TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
                             else model.erase(model.begin() + (long)low);
                         }
                     }
-                    ASSERT_EQ(st, want) << "op " << op << " cap " << cap << " bp " << bp;
+                    ASSERT_EQ(st, want) << "op " << op << " cap " << cap << " bp " << bp << " runs " << runs;
                     if (st == RK_OK) {
                         model.emplace_back(prio, op);
                         enq++;
@@ -392,8 +434,8 @@ TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
                     }
                     ASSERT_EQ(st, RK_OK);
                     size_t b = best();
-                    ASSERT_EQ(m->priority, model[b].first) << "op " << op;
-                    ASSERT_EQ(seq_of(m), model[b].second) << "op " << op;
+                    ASSERT_EQ(m->priority, model[b].first) << "op " << op << " runs " << runs;
+                    ASSERT_EQ(seq_of(m), model[b].second) << "op " << op << " runs " << runs;
                     model.erase(model.begin() + (long)b);
                     deq++;
                     rk_msg_free(m);

@@ -3,11 +3,12 @@
  * @brief Bounded priority mailbox: 256 levels, FIFO per level.
  *
  * Enqueue and dequeue are O(1): a put takes no lock (it reserves a slot of a
- * bounded staging ring with one CAS and publishes it) unless it must wait
- * (BLOCK) or evict (DROP_OLDEST); a get moves the published slots into 256
- * intrusive per-level FIFOs and a 256-bit bitmap of non-empty levels finds the
- * highest one with a count-leading-zeros. A get sees every put that returned
- * before it started. Slots and nodes are allocated at creation, so put/get
+ * bounded staging ring with one CAS and publishes it with a plain store)
+ * unless it must wait (BLOCK) or evict (DROP_OLDEST); a get looks at the
+ * published slots and, while they all have one priority, takes them straight
+ * from the ring; otherwise it moves them into 256 intrusive per-level FIFOs
+ * and a 256-bit bitmap of non-empty levels finds the highest one with a
+ * count-leading-zeros. A get sees every put that returned before it started. Slots and nodes are allocated at creation, so put/get
  * never allocate. Many producers and one consumer (more consumers are safe,
  * just not fair).
  * The mailbox stores message pointers and takes ownership of what it accepts.
@@ -52,8 +53,8 @@ typedef struct rk_mailbox_stats {
 /**
  * Create a mailbox holding at most @p capacity (>= 1) messages. Free with
  * rk_mailbox_destroy. Memory is fixed at creation: about 3.6 KiB plus 24 bytes
- * per message of capacity and 24 per slot of the staging ring (capacity
- * rounded up to a power of two), i.e. 48–72 bytes per message.
+ * per message of capacity and 17 per slot of the staging ring (capacity
+ * rounded up to a power of two), i.e. 41–58 bytes per message.
  */
 rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_mailbox_t **out);
 /** Destroy; frees every queued message. No thread may use it concurrently. */
