@@ -58,7 +58,7 @@
 #define LEVELS 256
 #define GET_SPINS 2000
 #define PUT_SPINS 2000
-#define SAMPLE_MASK 7 /* one message in 8 carries an enqueue time for the wait histogram */
+#define SAMPLE_MASK 31 /* one message in 32 carries an enqueue time for the wait histogram */
 
 #define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
 
@@ -325,21 +325,25 @@ static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
     return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
 
-static rk_status_t take_locked(rk_mailbox_t *mb, rk_msg_t **out)
+/* Take up to @p max messages, highest and oldest first, into @p out; returns how many. */
+static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
 {
-    int64_t t_enq;
+    uint32_t n = 0;
+    int64_t t_enq, now = 0;
+    rk_msg_t *m;
     drain(mb);
-    rk_msg_t *m = remove_one(mb, 0, &t_enq);
-    if (!m) return RK_ERR_EMPTY;
-    if (t_enq) { /* a sampled message */
-        int64_t waited = rk_mono_ns() - t_enq;
-        if (waited < 0) waited = 0;
-        mb->hist[hist_bucket((uint64_t)waited)]++;
-        if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
+    while (n < max && (m = remove_one(mb, 0, &t_enq)) != NULL) {
+        if (t_enq) { /* a sampled message */
+            if (!now) now = rk_mono_ns();
+            int64_t waited = now - t_enq;
+            if (waited < 0) waited = 0;
+            mb->hist[hist_bucket((uint64_t)waited)]++;
+            if ((uint64_t)waited > mb->st.wait_max_ns) mb->st.wait_max_ns = (uint64_t)waited;
+        }
+        out[n++] = m;
     }
-    *out = m;
-    mb->st.dequeued++;
-    return RK_OK;
+    mb->st.dequeued += n;
+    return n;
 }
 
 /* Pauses to spin before sleeping: @p max, fewer when the timeout is shorter (a pause ~25 ns). */
@@ -489,7 +493,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
     /* The clock costs ~20 ns a read here: only sampled positions are timed. */
     t_enq = SAMPLED(pos) ? rk_mono_ns() : 0;
     publish(mb, pos, msg, t_enq);
-    rk_msg_free(victim);
+    if (victim) rk_msg_free(victim);
     return RK_OK;
 }
 
@@ -515,24 +519,24 @@ rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out)
         mb->kicked = 0;
         st = RK_ERR_TIMEOUT;
     } else {
-        st = take_locked(mb, out);
-        if (st == RK_ERR_EMPTY && LOAD(&mb->closed, RELAXED)) st = RK_ERR_TERMINATED;
+        st = take_locked(mb, out, 1) ? RK_OK : LOAD(&mb->closed, RELAXED) ? RK_ERR_TERMINATED : RK_ERR_EMPTY;
     }
     pthread_mutex_unlock(&mb->lock);
     return st;
 }
 
-rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
+/* rk_mailbox_get and rk_mailbox_get_batch: wait for one message, take up to @p max. */
+static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out, uint32_t max, uint32_t *got)
 {
     struct timespec dl;
     int64_t dl_ns = 0;
     rk_status_t st;
+    uint32_t n = 0;
 
-    if (!mb || !out) return RK_ERR_INVALID;
     /* Spin a little before sleeping: most hand-offs land here. */
     if (!looks_ready(mb)) {
         rk_spin_begin();
-        for (int i = 0, n = spin_budget(timeout_us, GET_SPINS); i < n && !looks_ready(mb); i++)
+        for (int i = 0, spins = spin_budget(timeout_us, GET_SPINS); i < spins && !looks_ready(mb); i++)
             rk_spin_round((unsigned)i);
         rk_spin_end();
     }
@@ -549,8 +553,10 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
             st = RK_ERR_TIMEOUT;
             break;
         }
-        st = take_locked(mb, out);
-        if (st == RK_OK) break;
+        if ((n = take_locked(mb, out, max)) != 0) {
+            st = RK_OK;
+            break;
+        }
         if (LOAD(&mb->closed, RELAXED)) {
             st = RK_ERR_TERMINATED;
             break;
@@ -573,13 +579,28 @@ rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
         }
         __atomic_fetch_sub(&mb->get_waiters, 1, __ATOMIC_RELAXED);
         if (rc == ETIMEDOUT) {
-            st = take_locked(mb, out);
-            if (st != RK_OK) st = LOAD(&mb->closed, RELAXED) ? RK_ERR_TERMINATED : RK_ERR_TIMEOUT;
+            n = take_locked(mb, out, max);
+            st = n ? RK_OK : LOAD(&mb->closed, RELAXED) ? RK_ERR_TERMINATED : RK_ERR_TIMEOUT;
             break;
         }
     }
     pthread_mutex_unlock(&mb->lock);
+    *got = n;
     return st;
+}
+
+rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out)
+{
+    uint32_t n;
+    if (!mb || !out) return RK_ERR_INVALID;
+    return get_some(mb, timeout_us, out, 1, &n);
+}
+
+rk_status_t rk_mailbox_get_batch(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out, uint32_t max, uint32_t *n)
+{
+    if (n) *n = 0;
+    if (!mb || !out || !n || max == 0) return RK_ERR_INVALID;
+    return get_some(mb, timeout_us, out, max, n);
 }
 
 rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out)

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -199,7 +200,7 @@ TEST(PriorityMailbox, KickWinsOnceOverQueuedMessages)
 
 TEST(PriorityMailbox, WaitTimesAreMeasuredOnASample)
 {
-    // One message in 8 (by position) is timed; the first one is. 16 messages
+    // One message in 32 (by position) is timed; the first one is. 16 messages
     // wait >= 20 ms in the queue: the sampled ones report that wait.
     Mailbox box(32, RK_BP_BLOCK);
     for (int i = 0; i < 16; i++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i)), 0), RK_OK);
@@ -224,6 +225,52 @@ TEST(PriorityMailbox, InvalidArguments)
     EXPECT_EQ(rk_mailbox_create(4, (rk_backpressure_t)7, &mb), RK_ERR_INVALID);
     EXPECT_EQ(rk_mailbox_create(4, RK_BP_BLOCK, nullptr), RK_ERR_INVALID);
     EXPECT_EQ(rk_mailbox_put(nullptr, nullptr, 0), RK_ERR_INVALID);
+    Mailbox box(4, RK_BP_BLOCK);
+    rk_msg_t *ms[2];
+    uint32_t n = 5;
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 0, ms, 0, &n), RK_ERR_INVALID);  // max 0
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 0, nullptr, 2, &n), RK_ERR_INVALID);
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 0, ms, 2, nullptr), RK_ERR_INVALID);
+    EXPECT_EQ(rk_mailbox_get_batch(nullptr, 0, ms, 2, &n), RK_ERR_INVALID);
+}
+
+// A batch get waits like a get (kick, sleep and wake-up, close), then takes
+// what is there without waiting for more.
+TEST(PriorityMailbox, BatchGetWaitsForTheFirstAndTakesWhatIsThere)
+{
+    Mailbox box(16, RK_BP_BLOCK);
+    rk_msg_t *ms[8] = {};
+    uint32_t n = 0;
+    rk_mailbox_kick(box.mb);
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1)), 0), RK_OK);
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 1000000, ms, 8, &n), RK_ERR_TIMEOUT);  // the kick, once
+    EXPECT_EQ(n, 0u);
+    ASSERT_EQ(rk_mailbox_get_batch(box.mb, 1000000, ms, 8, &n), RK_OK);
+    ASSERT_EQ(n, 1u);  // one queued: returns at once with it
+    EXPECT_EQ(seq_of(ms[0]), 1);
+    rk_msg_free(ms[0]);
+    std::thread later([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        for (int i = 2; i <= 4; i++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i)), 0), RK_OK);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(rk_mailbox_get_batch(box.mb, 5000000, ms, 8, &n), RK_OK);  // sleeps until the first put
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(20));
+    later.join();
+    uint32_t more = 0;
+    if (n < 3) ASSERT_EQ(rk_mailbox_get_batch(box.mb, 0, ms + n, 8 - n, &more), RK_OK);
+    ASSERT_EQ(n + more, 3u);
+    for (uint32_t i = 0; i < 3; i++) {
+        EXPECT_EQ(seq_of(ms[i]), (int64_t)i + 2);  // FIFO across the two calls
+        rk_msg_free(ms[i]);
+    }
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 10000, ms, 8, &n), RK_ERR_TIMEOUT);
+    rk_mailbox_close(box.mb);
+    EXPECT_EQ(rk_mailbox_get_batch(box.mb, 1000000, ms, 8, &n), RK_ERR_TERMINATED);
+    rk_mailbox_stats_t st;
+    rk_mailbox_get_stats(box.mb, &st);
+    EXPECT_EQ(st.dequeued, 4u);
 }
 
 // Many producers, one consumer: nothing lost, duplicated, or reordered within
@@ -369,7 +416,7 @@ TEST(PriorityMailbox, DropOldestUnderConcurrencyAccountsForEveryMessage)
     EXPECT_EQ(rk_mailbox_clear(box.mb), st.depth);
 }
 
-// A model check: 20,000 random puts, gets, peeks and clears on one thread, for
+// A model check: 20,000 random puts, gets, batch gets, peeks and clears on one thread, for
 // each strategy, a few capacities and two mixes of priorities (three close
 // levels; long runs at 128, which the mailbox keeps in its ring, broken now
 // and then by another level), against a plain reference (a vector kept in
@@ -425,7 +472,7 @@ TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
                     } else {
                         rk_msg_free(M(n));
                     }
-                } else if (what < 90) {  // get
+                } else if (what < 75) {  // get
                     rk_msg_t *m = nullptr;
                     rk_status_t st = rk_mailbox_try_get(box.mb, &m);
                     if (model.empty()) {
@@ -439,6 +486,25 @@ TEST(PriorityMailbox, RandomOperationsMatchAReferenceModel)
                     model.erase(model.begin() + (long)b);
                     deq++;
                     rk_msg_free(m);
+                } else if (what < 90) {  // a batch: what as many gets in a row would take
+                    rk_msg_t *ms[8] = {};
+                    uint32_t max = 1 + rnd(8), n = 99;
+                    rk_status_t st = rk_mailbox_get_batch(box.mb, 0, ms, max, &n);
+                    if (model.empty()) {
+                        ASSERT_EQ(st, RK_ERR_TIMEOUT);
+                        ASSERT_EQ(n, 0u);
+                        continue;
+                    }
+                    ASSERT_EQ(st, RK_OK);
+                    ASSERT_EQ(n, std::min<size_t>(max, model.size())) << "op " << op;
+                    for (uint32_t i = 0; i < n; i++) {
+                        size_t b = best();
+                        ASSERT_EQ(ms[i]->priority, model[b].first) << "op " << op << " item " << i;
+                        ASSERT_EQ(seq_of(ms[i]), model[b].second) << "op " << op << " item " << i;
+                        model.erase(model.begin() + (long)b);
+                        deq++;
+                        rk_msg_free(ms[i]);
+                    }
                 } else if (what < 97) {  // peek
                     const rk_msg_t *m = nullptr;
                     rk_status_t st = rk_mailbox_peek(box.mb, &m);

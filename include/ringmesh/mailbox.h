@@ -45,7 +45,7 @@ typedef struct rk_mailbox_stats {
     uint64_t timeouts;   /**< BLOCK puts that timed out */
     uint32_t depth;      /**< messages queued now */
     uint32_t high_water; /**< most ever queued */
-    uint64_t wait_p50_ns; /**< time from enqueue to dequeue: median (within 25%), of a 1-in-8 sample */
+    uint64_t wait_p50_ns; /**< time from enqueue to dequeue: median (within 25%), of a 1-in-32 sample */
     uint64_t wait_p99_ns; /**< ... 99th percentile (within 25%), same sample */
     uint64_t wait_max_ns; /**< ... largest seen in the sample */
 } rk_mailbox_stats_t;
@@ -72,6 +72,16 @@ void rk_mailbox_destroy(rk_mailbox_t *mb);
 rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
 /** Dequeue the highest-priority, oldest message, waiting up to @p timeout_us. Caller owns *out. */
 rk_status_t rk_mailbox_get(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out);
+/**
+ * Take up to @p max (>= 1) messages at once into @p out[0..*n), in the order
+ * @p max gets in a row would return them (highest priority first, FIFO within
+ * a level), as one operation: a put that returned before the call is among
+ * them or behind them. Waits up to @p timeout_us for the first one, like
+ * rk_mailbox_get, and returns what is there then without waiting for more.
+ * RK_OK with *@p n >= 1; otherwise *@p n = 0 and rk_mailbox_get's status. For
+ * a taker that moves messages in bulk (one lock round trip for all of them).
+ */
+rk_status_t rk_mailbox_get_batch(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out, uint32_t max, uint32_t *n);
 /** rk_mailbox_get without waiting: RK_ERR_EMPTY when empty, RK_ERR_TIMEOUT when a kick was pending. */
 rk_status_t rk_mailbox_try_get(rk_mailbox_t *mb, rk_msg_t **out);
 /** The message get would return, still owned by the mailbox; valid until the next get/clear. */
