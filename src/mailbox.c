@@ -21,6 +21,18 @@
  * non-empty only while the levels are empty, and every message is in exactly
  * one of the two.
  *
+ * Skipping the look. Looking at the published slots means reading the line
+ * producers are writing, a cache miss per get while they keep up. A get from a
+ * run skips it unless a put above the run's priority completed since the last
+ * look: puts at or below it would go behind the run anyway. The run's priority
+ * is published as `floor` (seq_cst, when it changes); a put reads `floor`
+ * after publishing and, when above it, raises `urgent` (an RMW, so that a
+ * taker reading any put's 1 sees all their slots); a get looks when it finds
+ * `urgent` (and clears it first). A put may read a `floor` that was just
+ * replaced: its CAS on head then came before the taker's read of head that
+ * followed the new floor (`verified`), so takes keep looking until the look
+ * has passed `verified`.
+ *
  * Invariants: `released` counts messages that left (taken, evicted, cleared)
  * and only grows; every one of them was at a position below `take`, so
  * released <= take, and head - released <= capacity <= ring size keeps a
@@ -92,8 +104,10 @@ struct rk_mailbox {
     uint64_t rcache;             /* a recent value of `released` (<= it): read instead of it */
     /* written by takers, read by producers only when the ring looks full */
     alignas(64) uint64_t released;
-    /* written by a getter about to sleep, read by every put */
+    /* written by a getter about to sleep or starting a run, read by every put */
     alignas(64) uint32_t get_waiters;
+    int floor;       /* the priority of the latest run: a put above it raises `urgent` */
+    uint32_t urgent; /* a put above `floor` published since a taker last looked */
     /* read-mostly */
     alignas(64) uint32_t capacity;
     rk_backpressure_t strategy;
@@ -109,6 +123,7 @@ struct rk_mailbox {
     uint64_t tail;   /* next position to examine (atomic store, read by spinners) */
     uint64_t take;   /* [take, tail): the run, examined slots of priority rprio left in the ring */
     int rprio;
+    uint64_t verified; /* head when `floor` last changed: takes skip the look from tail >= verified */
     uint32_t queued; /* run + linked nodes (atomic store, read by spinners) */
     uint32_t free_head;
     int kicked;
@@ -253,6 +268,13 @@ static void drain(rk_mailbox_t *mb)
         if (mb->take == t) { /* the run is empty: start one if the levels are empty too */
             if (levels_empty(mb)) {
                 mb->rprio = TAG_PRIO(tag);
+                if (mb->rprio != LOAD(&mb->floor, RELAXED)) {
+                    /* Puts that read the old floor reserved below the head read
+                     * after this store (seq_cst both): until the look has
+                     * passed them, every take looks (see take_locked). */
+                    STORE(&mb->floor, mb->rprio, SEQ_CST);
+                    mb->verified = LOAD(&mb->head, SEQ_CST);
+                }
                 continue;
             }
         } else if (TAG_PRIO(tag) == mb->rprio) { /* the run goes on (levels are empty while it does) */
@@ -331,8 +353,22 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
     uint32_t n = 0;
     int64_t t_enq, now = 0;
     rk_msg_t *m;
-    drain(mb);
-    while (n < max && (m = remove_one(mb, 0, &t_enq)) != NULL) {
+    /* A run's next message is the one to take unless a put above the run's
+     * priority completed since the last look (it raised `urgent`): a put at or
+     * below it would go behind the run anyway. So a take from a run skips the
+     * look at the producers' frontier, a cache line they are writing. */
+    int looked = 0;
+    if (mb->take == mb->tail || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
+        if (LOAD(&mb->urgent, RELAXED)) __atomic_exchange_n(&mb->urgent, 0, __ATOMIC_ACQ_REL);
+        drain(mb);
+        looked = 1;
+    }
+    while (n < max) {
+        if (!looked && mb->take == mb->tail) { /* a batch emptied the run: what came behind it */
+            drain(mb);
+            looked = 1;
+        }
+        if ((m = remove_one(mb, 0, &t_enq)) == NULL) break;
         if (t_enq) { /* a sampled message */
             if (!now) now = rk_mono_ns();
             int64_t waited = now - t_enq;
@@ -388,7 +424,10 @@ static void publish(rk_mailbox_t *mb, uint64_t pos, rk_msg_t *msg, int64_t t_enq
     slot_t *s = &mb->slots[pos & mb->mask];
     s->msg = msg;
     if (t_enq) STAMP(mb, pos) = t_enq;
-    STORE(&s->tag, TAG(pos, msg->priority), RELEASE);
+    int prio = msg->priority; /* once published, the message is the taker's */
+    STORE(&s->tag, TAG(pos, prio), RELEASE);
+    /* An RMW, not a store: a taker that reads another put's 1 must see this tag too. */
+    if (prio > LOAD(&mb->floor, SEQ_CST)) __atomic_exchange_n(&mb->urgent, 1, __ATOMIC_RELEASE);
     /* Ordered after our CAS on head (both seq_cst), not after this release store: see the top. */
     if (LOAD(&mb->get_waiters, SEQ_CST)) {
         pthread_mutex_lock(&mb->lock);

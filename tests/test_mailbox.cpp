@@ -336,6 +336,68 @@ TEST(PriorityMailbox, SleepingGetterIsWokenByEveryPut)
     }
 }
 
+// Priority across threads. Each round a producer puts a run of four messages
+// of one priority, then one message of another, then raises a flag; the taker
+// takes one message while those puts are under way (so its look at the queue
+// races with them, and the run's priority, new each round, changes then), then
+// waits for the flag and takes the other four. Those four must be what a
+// single lock would give: when the odd one is still queued and outranks the
+// run, it comes first; otherwise after the run. Takes that skip looking at the
+// producers' frontier (allowed while a run goes on and no put above it
+// completed) are checked against every order of the two.
+TEST(PriorityMailbox, PutThatReturnedBeforeAGetOutranksTheRunAcrossThreads)
+{
+    constexpr int kRounds = 4000;
+    Mailbox box(64, RK_BP_BLOCK);
+    std::atomic<int> stage{0};  // rounds whose five puts have returned
+    std::atomic<int> done{0};   // rounds the taker has finished
+    std::atomic<bool> failed{false};
+    unsigned rng = 4242u;
+    std::vector<int> run_prio(kRounds), odd_prio(kRounds);
+    for (int r = 0; r < kRounds; r++) {
+        rng = rng * 1103515245u + 12345u;
+        run_prio[r] = (int)((rng >> 8) % 256);
+        rng = rng * 1103515245u + 12345u;
+        odd_prio[r] = (int)((rng >> 8) % 256);
+    }
+    std::thread producer([&] {
+        for (int r = 0; r < kRounds; r++) {
+            while (done.load(std::memory_order_acquire) < r)
+                if (failed.load()) return;
+                else std::this_thread::yield();
+            for (int i = 0; i < 4; i++)
+                ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(r * 10 + i, run_prio[r])), RK_WAIT_FOREVER), RK_OK);
+            ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(r * 10 + 9, odd_prio[r])), RK_WAIT_FOREVER), RK_OK);
+            stage.store(r + 1, std::memory_order_release);
+        }
+    });
+    auto take = [&box]() -> int64_t {  // -1: nothing within a second
+        rk_msg_t *m = nullptr;
+        if (rk_mailbox_get(box.mb, 1000000, &m) != RK_OK) return -1;
+        int64_t seq = seq_of(m);
+        rk_msg_free(m);
+        return seq;
+    };
+    for (int r = 0; r < kRounds && !failed; r++) {
+        const int64_t odd = r * 10 + 9, run0 = r * 10;
+        for (unsigned i = 0, spin = (unsigned)(r * 7919) % 400; i < spin; i++) rk_cpu_relax();
+        int64_t first = take();  // races with the round's puts
+        bool odd_first = first == odd && odd_prio[r] > run_prio[r];
+        EXPECT_TRUE(first == run0 || odd_first) << "round " << r << ": first take " << first;
+        while (stage.load(std::memory_order_acquire) < r + 1) std::this_thread::yield();
+        std::vector<int64_t> rest, want;
+        for (int i = 0; i < 4; i++) rest.push_back(take());
+        if (odd_first) want = {run0, run0 + 1, run0 + 2, run0 + 3};
+        else if (odd_prio[r] > run_prio[r]) want = {odd, run0 + 1, run0 + 2, run0 + 3};
+        else want = {run0 + 1, run0 + 2, run0 + 3, odd};
+        EXPECT_EQ(rest, want) << "round " << r << ": run at " << run_prio[r] << ", then one at " << odd_prio[r];
+        if (rest != want || !(first == run0 || odd_first)) failed = true;
+        done.store(r + 1, std::memory_order_release);
+    }
+    producer.join();
+    EXPECT_EQ(rk_mailbox_size(box.mb), 0u);
+}
+
 // Tiny capacities (1, and 3 whose staging ring is rounded up to 4) with four
 // producers: slots are reused constantly; every message arrives exactly once
 // and the mailbox never holds more than its capacity.
