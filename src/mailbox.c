@@ -356,19 +356,13 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
     /* A run's next message is the one to take unless a put above the run's
      * priority completed since the last look (it raised `urgent`): a put at or
      * below it would go behind the run anyway. So a take from a run skips the
-     * look at the producers' frontier, a cache line they are writing. */
-    int looked = 0;
-    if (mb->take == mb->tail || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
+     * look at the producers' frontier, a cache line they are writing. A batch
+     * always looks, once: it takes what is there then, highest first. */
+    if (max > 1 || mb->take == mb->tail || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
         if (LOAD(&mb->urgent, RELAXED)) __atomic_exchange_n(&mb->urgent, 0, __ATOMIC_ACQ_REL);
         drain(mb);
-        looked = 1;
     }
-    while (n < max) {
-        if (!looked && mb->take == mb->tail) { /* a batch emptied the run: what came behind it */
-            drain(mb);
-            looked = 1;
-        }
-        if ((m = remove_one(mb, 0, &t_enq)) == NULL) break;
+    while (n < max && (m = remove_one(mb, 0, &t_enq)) != NULL) {
         if (t_enq) { /* a sampled message */
             if (!now) now = rk_mono_ns();
             int64_t waited = now - t_enq;
