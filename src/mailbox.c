@@ -9,7 +9,9 @@
  * rare slow paths hold: every get first looks at the published slots in
  * position order, then takes the highest, oldest message. So a get sees every
  * put that completed before it, and priority order and per-sender FIFO order
- * are what a single lock would give.
+ * are what a single lock would give; except that a look stops at the first
+ * slot reserved but not yet published, so puts behind one still writing are
+ * seen when it publishes (test seam: mailbox_hook.h).
  *
  * The run. While the levels are empty and every examined slot has the same
  * priority (one sender's stream, or everyone at the default 128), messages
@@ -31,7 +33,10 @@
  * `urgent` (and clears it first). A put may read a `floor` that was just
  * replaced: its CAS on head then came before the taker's read of head that
  * followed the new floor (`verified`), so takes keep looking until the look
- * has passed `verified`.
+ * has passed `verified`. The put that raised `urgent` may also sit behind a
+ * slot still being written, where the look that cleared the flag stopped:
+ * that look raises `verified` to the head it then reads (the raiser's CAS came
+ * before), so takes keep looking until past it.
  *
  * Invariants: `released` counts messages that left (taken, evicted, cleared)
  * and only grows; every one of them was at a position below `take`, so
@@ -56,6 +61,7 @@
  * evicts (DROP_OLDEST) under the lock; takers signal not_full under the lock.
  */
 #include "ringmesh/mailbox.h"
+#include "mailbox_hook.h"
 #include "spin.h"
 #include "timeutil.h"
 
@@ -74,6 +80,8 @@
 
 #define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
 
+void (*rk_mailbox_reserved_hook)(void);
+
 #define LOAD(p, o) __atomic_load_n((p), __ATOMIC_##o)
 #define STORE(p, v, o) __atomic_store_n((p), (v), __ATOMIC_##o)
 #define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
@@ -84,7 +92,8 @@ typedef struct slot {
     rk_msg_t *msg;
 } slot_t;
 
-/* The priority rides with the position: the producer has the message in cache, the taker not. */
+/* The priority rides with the position: the producer has the message in cache, the taker not.
+ * Positions get 56 bits: 2^56 puts, 20 years at 100 M a second. */
 #define TAG(pos, prio) ((((pos) + 1) << 8) | (uint64_t)(prio))
 #define TAG_POS1(tag) ((tag) >> 8)
 #define TAG_PRIO(tag) ((int)((tag) & 255))
@@ -359,7 +368,13 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
      * look at the producers' frontier, a cache line they are writing. A batch
      * always looks, once: it takes what is there then, highest first. */
     if (max > 1 || mb->take == mb->tail || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
-        if (LOAD(&mb->urgent, RELAXED)) __atomic_exchange_n(&mb->urgent, 0, __ATOMIC_ACQ_REL);
+        if (LOAD(&mb->urgent, RELAXED) && __atomic_exchange_n(&mb->urgent, 0, __ATOMIC_ACQ_REL)) {
+            /* The put that raised it may sit behind a slot reserved but not yet
+             * published, where this look stops: keep looking until past it
+             * (its CAS on head happened before its raise, which we read). */
+            uint64_t h = LOAD(&mb->head, ACQUIRE);
+            if (h > mb->verified) mb->verified = h;
+        }
         drain(mb);
     }
     while (n < max && (m = remove_one(mb, 0, &t_enq)) != NULL) {
@@ -523,6 +538,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
             return st;
         }
     }
+    if (__builtin_expect(LOAD(&rk_mailbox_reserved_hook, RELAXED) != NULL, 0)) rk_mailbox_reserved_hook();
     /* The clock costs ~20 ns a read here: only sampled positions are timed. */
     t_enq = SAMPLED(pos) ? rk_mono_ns() : 0;
     publish(mb, pos, msg, t_enq);
@@ -563,6 +579,7 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
 {
     struct timespec dl;
     int64_t dl_ns = 0;
+    unsigned unpublished = 0; /* looks that found a put between its reserve and its publish */
     rk_status_t st;
     uint32_t n = 0;
 
@@ -575,7 +592,8 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
     }
     if (timeout_us > 0) {
         dl = rk_deadline(timeout_us);
-        dl_ns = rk_mono_ns() + timeout_us * 1000;
+        int64_t now = rk_mono_ns();
+        dl_ns = timeout_us < (INT64_MAX - now) / 1000 ? now + timeout_us * 1000 : INT64_MAX;
     }
     pthread_mutex_lock(&mb->lock);
     for (;;) {
@@ -603,10 +621,16 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
         int rc = 0;
         if (mb->queued) {
         } else if (LOAD(&mb->head, SEQ_CST) != mb->tail) { /* a put between its reserve and publish */
-            pthread_mutex_unlock(&mb->lock);
-            if (timeout_us > 0 && rk_mono_ns() >= dl_ns) rc = ETIMEDOUT;
-            else sched_yield();
-            pthread_mutex_lock(&mb->lock);
+            if (timeout_us > 0 && rk_mono_ns() >= dl_ns) {
+                rc = ETIMEDOUT;
+            } else if (++unpublished < 64) {
+                pthread_mutex_unlock(&mb->lock);
+                sched_yield();
+                pthread_mutex_lock(&mb->lock);
+            } else { /* the producer is not running (a real-time getter on its CPU?): sleep a little */
+                struct timespec nap = rk_deadline(50);
+                (void)pthread_cond_timedwait(&mb->not_empty, &mb->lock, &nap); /* then look again */
+            }
         } else {
             rc = wait_until(&mb->not_empty, &mb->lock, timeout_us, &dl);
         }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "mailbox_hook.h"
 #include "pool.h"
 #include "spin.h"
 #include "test_types.h"
@@ -439,6 +440,56 @@ TEST(PriorityMailbox, BatchGetsAgainstManyProducersKeepOrderAndCount)
     rk_mailbox_get_stats(box.mb, &st);
     EXPECT_EQ(st.dequeued, (uint64_t)kProducers * kPer);
     EXPECT_EQ(st.enqueued, (uint64_t)kProducers * kPer);
+}
+
+// A put held between its reserve and its publish (the test seam stands for a
+// producer preempted there) hides the puts that reserved after it: a look
+// stops at the first unpublished slot. Once it publishes, the next get must
+// return the higher-priority put that had returned meanwhile, even though the
+// get that first noticed that put (and cleared its flag) could not see it and
+// the held put, at the run's priority, raises no flag of its own.
+namespace {
+std::atomic<int> g_hold{0};  // 1: hold the next put that passes the seam; 2: it is held; 0: let go
+thread_local bool t_hold_me = false;
+void hold_here()
+{
+    if (!t_hold_me) return;
+    g_hold = 2;
+    while (g_hold.load() == 2) std::this_thread::yield();
+}
+}  // namespace
+
+TEST(PriorityMailbox, PutHiddenBehindAnUnpublishedOneIsSeenOnceThatOnePublishes)
+{
+    Mailbox box(16, RK_BP_BLOCK);
+    rk_msg_t *m = nullptr;
+    for (int i = 0; i < 5; i++) ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, 128)), 0), RK_OK);
+    ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);  // a run of 128 begins: 1..4 left in it
+    EXPECT_EQ(seq_of(m), 0);
+    rk_msg_free(m);
+    rk_mailbox_reserved_hook = hold_here;
+    std::thread held([&] {
+        t_hold_me = true;
+        EXPECT_EQ(rk_mailbox_put(box.mb, M(make_num(5, 128)), 0), RK_OK);
+    });
+    while (g_hold.load() != 2) std::this_thread::yield();
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(6, 255)), 0), RK_OK);  // returns; sits behind 5
+    ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+    int64_t hidden_get = seq_of(m);  // 1 (6 is behind the unpublished 5), documented
+    rk_msg_free(m);
+    g_hold = 0;
+    held.join();
+    rk_mailbox_reserved_hook = nullptr;
+    ASSERT_EQ(rk_mailbox_get(box.mb, 0, &m), RK_OK);
+    EXPECT_EQ(seq_of(m), 6) << "the 255 put returned before this get and 5 is published now";
+    rk_msg_free(m);
+    std::vector<int64_t> rest;
+    while (rk_mailbox_try_get(box.mb, &m) == RK_OK) {
+        rest.push_back(seq_of(m));
+        rk_msg_free(m);
+    }
+    EXPECT_EQ(hidden_get, 1);
+    EXPECT_EQ(rest, (std::vector<int64_t>{2, 3, 4, 5}));
 }
 
 // Tiny capacities (1, and 3 whose staging ring is rounded up to 4) with four

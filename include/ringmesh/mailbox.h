@@ -8,8 +8,11 @@
  * published slots and, while they all have one priority, takes them straight
  * from the ring; otherwise it moves them into 256 intrusive per-level FIFOs
  * and a 256-bit bitmap of non-empty levels finds the highest one with a
- * count-leading-zeros. A get sees every put that returned before it started. Slots and nodes are allocated at creation, so put/get
- * never allocate. Many producers and one consumer (more consumers are safe,
+ * count-leading-zeros. A get sees every put that returned before it started,
+ * except one that reserved its slot after a put still writing its own (a few
+ * instructions between reserve and publish, unless that thread is preempted
+ * there): it is seen once that one publishes. Slots and nodes are allocated at
+ * creation, so put/get never allocate. Many producers and one consumer (more consumers are safe,
  * just not fair).
  * The mailbox stores message pointers and takes ownership of what it accepts.
  * Every function may be called from any thread, except rk_mailbox_destroy().

@@ -1,0 +1,21 @@
+/*
+ * mailbox_hook.h - a test seam in rk_mailbox_put (internal, not installed).
+ *
+ * When set, rk_mailbox_put calls rk_mailbox_reserved_hook between reserving
+ * its position and publishing it: a test can hold a put there, the window in
+ * which a producer is preempted in real life, and check what takers and
+ * other producers do meanwhile. NULL (the default) costs one load per put.
+ */
+#ifndef RK_MAILBOX_HOOK_H
+#define RK_MAILBOX_HOOK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+extern void (*rk_mailbox_reserved_hook)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
