@@ -327,25 +327,33 @@ static int wait_active(kernel_t *k, int64_t timeout_us)
  * the mailbox and the progress thread delivers, so idle kernels do not burn a
  * core; while a large transfer is under way the window is renewed (up to
  * RK_POLL_BUSY_WINDOWS of them): a 256 KiB reply takes longer than one window
- * to arrive, and a kernel asleep when it lands waits for a wake-up.
+ * to arrive, and a kernel asleep when it lands waits for a wake-up. The window
+ * itself adapts (rk_poll_next_window): widened when messages come just after
+ * it, back to poll_ns while they come within it.
  */
 static rk_status_t take(kernel_t *k, int64_t timeout_us, rk_msg_t **out)
 {
     router_t *r = k->rt->router;
-    if (r && timeout_us != 0 && k->rt->poll_ns > 0) {
-        int64_t start = rk_mono_ns(), until = start + k->rt->poll_ns;
+    int64_t base = k->rt->poll_ns;
+    if (r && timeout_us != 0 && base > 0) {
+        int64_t win = k->poll_win_ns > base ? k->poll_win_ns : base;
+        int64_t start = rk_mono_ns(), until = start + win;
         rk_status_t st;
         rk_spin_begin();
         for (unsigned i = 1; (st = rk_mailbox_try_get(k->inbox, out)) == RK_ERR_EMPTY; i++) {
             router_poll_round(r, i);
             if (i % 16 == 0) { /* the clock is read every 16 rounds */
                 int64_t now = rk_mono_ns();
-                until = rk_poll_until(start, now, until, router_busy(r), k->rt->poll_ns);
+                until = rk_poll_until(start, now, until, router_busy(r), base);
                 if (now >= until) break;
             }
         }
         rk_spin_end();
+        if (st == RK_OK) k->poll_win_ns = rk_poll_next_window(win, base, 0, 0);
         if (st != RK_ERR_EMPTY) return st; /* a message, a kick (state change) or closed */
+        st = rk_mailbox_get(k->inbox, timeout_us, out);
+        if (st == RK_OK) k->poll_win_ns = rk_poll_next_window(win, base, rk_mono_ns() - start, 1);
+        return st;
     }
     return rk_mailbox_get(k->inbox, timeout_us, out);
 }

@@ -42,6 +42,7 @@ typedef struct kernel {
     int state;                   /* rk_kernel_state_t, read atomically */
     int draining;
     int64_t drain_deadline_ns;
+    int64_t poll_win_ns;         /* take()'s next polling window; 0 = rt->poll_ns (kernel thread only) */
     int thread_started;
     pthread_t thread;
     struct rk_ctx ctx;

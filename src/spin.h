@@ -58,4 +58,34 @@ static inline int64_t rk_poll_until(int64_t start, int64_t now, int64_t until, i
     return until;
 }
 
+/*
+ * A waiting kernel's next polling window, after a wait with window @p win
+ * that took a message @p waited ns after it began, @p slept telling whether
+ * the kernel had gone to sleep first (the message was late for the window);
+ * @p base is the configured window ($RINGMESH_POLL_US).
+ *
+ * Two kernels answering each other keep polling while each hop is shorter than
+ * the window. When one hop is longer (a preemption, a slow wake-up on a busy
+ * host), the receiver is asleep when it lands and must be woken, and so is the
+ * sender when the answer comes back: two wake-ups a hop, each hop now longer
+ * than the window, so the pair stays asleep-and-woken for good (seen here:
+ * whole runs at ~108 us a hop instead of ~1 us). So a message that came soon
+ * after the window (within RK_POLL_BUSY_WINDOWS windows of @p base) widens the
+ * next window to cover that wait with a quarter to spare (at least doubling it),
+ * which puts the pair back to polling after a hop or two; each message taken
+ * while polling gives back an eighth of the excess over @p base; a message
+ * after a long idle spell (traffic that is sporadic, where polling would only
+ * burn the core) resets the window to @p base.
+ */
+static inline int64_t rk_poll_next_window(int64_t win, int64_t base, int64_t waited, int slept)
+{
+    int64_t cap = base * RK_POLL_BUSY_WINDOWS, want;
+    if (win < base) win = base;
+    if (!slept) return win - (win - base) / 8;
+    if (waited >= cap) return base;
+    want = waited + waited / 4;
+    if (want < 2 * win) want = 2 * win;
+    return want < cap ? want : cap;
+}
+
 #endif

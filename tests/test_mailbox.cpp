@@ -762,3 +762,51 @@ TEST(SpinWait, PollWindowRenewsWhileALargeTransferIsUnderwayUpToItsCap)
     }
     EXPECT_EQ(until, cap);
 }
+
+TEST(SpinWait, PollWindowWidensAfterLateMessagesAndShrinksBack)
+{
+    const int64_t base = 50000, cap = base * RK_POLL_BUSY_WINDOWS;
+    // A message just after the window: the next one covers that wait, with a quarter to spare.
+    EXPECT_EQ(rk_poll_next_window(base, base, 108000, 1), 135000);
+    // At least doubling, and never past the cap.
+    EXPECT_EQ(rk_poll_next_window(base, base, 60000, 1), 2 * base);
+    EXPECT_EQ(rk_poll_next_window(600000, base, 700000, 1), cap);
+    // A message after a long idle spell: back to base, however wide the window was.
+    EXPECT_EQ(rk_poll_next_window(400000, base, cap, 1), base);
+    EXPECT_EQ(rk_poll_next_window(base, base, 5000000000LL, 1), base);
+    // Messages taken while polling give back an eighth of the excess each, down to base.
+    EXPECT_EQ(rk_poll_next_window(base + 80000, base, 0, 0), base + 70000);
+    EXPECT_EQ(rk_poll_next_window(base, base, 0, 0), base);
+    EXPECT_EQ(rk_poll_next_window(0, base, 0, 0), base);  // 0: not set yet
+
+    // Two kernels answering each other: a hop is 1 us when the receiver polls,
+    // and 108 us (two wake-ups) when it has gone to sleep. Start from one slow
+    // hop. With a fixed 50 us window every later hop stays slow; with the
+    // adaptive one the pair is back to polling within two hops, and after a
+    // few hundred fast hops the windows are back near base.
+    for (int adaptive = 0; adaptive <= 1; adaptive++) {
+        int64_t win[2] = {base, base}, wait_start[2] = {0, 0}, t = 0;
+        int slow = 0, late_slow = 0;
+        for (int hop = 0; hop < 400; hop++) {
+            int to = (hop + 1) % 2;                      // the receiver; the sender is 1 - to
+            int64_t arrive = t + (hop == 0 ? 60000 : 1000);  // hop 0: a preemption, longer than the window
+            bool polling = arrive <= wait_start[to] + win[to];
+            int64_t took = polling ? arrive : arrive + 108000 - 1000;
+            if (!polling) {
+                slow++;
+                if (hop >= 3) late_slow++;
+            }
+            if (adaptive) win[to] = rk_poll_next_window(win[to], base, took - wait_start[to], !polling);
+            t = took;
+            wait_start[to] = t;  // the receiver answers at once and waits for the next message
+        }
+        if (!adaptive) {
+            EXPECT_EQ(slow, 400) << "the model: with a fixed window the slow mode persists";
+        } else {
+            EXPECT_LE(slow, 3);
+            EXPECT_EQ(late_slow, 0);
+            EXPECT_LT(win[0], base + base / 10);
+            EXPECT_LT(win[1], base + base / 10);
+        }
+    }
+}
