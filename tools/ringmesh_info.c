@@ -19,7 +19,7 @@ static const struct {
     {"RINGMESH_TRANSPORT", "ucx (default) or mpi: how ranks talk"},
     {"RINGMESH_PEER_ERRORS", "0: no UCX peer error handling (shared-memory lanes, faster on one node; a dead rank may then hang its peers)"},
     {"RINGMESH_BATCH_BYTES", "largest batch of frames sent to one peer in one transport message (default 65536; 0 or 1 = no batching)"},
-    {"RINGMESH_POLL_US", "microseconds a waiting kernel drives the transport before sleeping (default 50; 0 = never; renewed while a >= 64 KiB transfer is under way, up to 20x)"},
+    {"RINGMESH_POLL_US", "microseconds a waiting kernel drives the transport before sleeping (default 50; 0 = never; renewed while a >= 64 KiB transfer is under way, up to 20x; widened, up to 20x, after messages that came just after it)"},
     {"RINGMESH_SPINNERS", "threads of a rank that may spin-wait before spin-waits yield the CPU every ~2 us (default: the rank's share of the CPUs)"},
     {"RINGMESH_LOG", "error, warn (default), info or debug; lines are rank-prefixed"},
     {"RINGMESH_STATS", "1: print per-kernel and per-peer tables at rk_runtime_destroy"},
