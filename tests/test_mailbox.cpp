@@ -29,6 +29,20 @@ rk_msg_t *M(TestNum *n) { return &n->hdr; }
 
 int64_t seq_of(rk_msg_t *m) { return reinterpret_cast<TestNum *>(m)->seq; }
 
+// @p producers threads, each putting @p per messages (seq i, sender p) at
+// priority prio(i), BLOCK without a timeout. Join them.
+template <typename Prio>
+std::vector<std::thread> start_producers(rk_mailbox_t *mb, int producers, int per, Prio prio)
+{
+    std::vector<std::thread> ts;
+    for (int p = 0; p < producers; p++)
+        ts.emplace_back([=] {
+            for (int i = 0; i < per; i++)
+                ASSERT_EQ(rk_mailbox_put(mb, M(make_num(i, prio(i), p)), RK_WAIT_FOREVER), RK_OK);
+        });
+    return ts;
+}
+
 }  // namespace
 
 TEST(PriorityMailbox, HigherPriorityFirstFifoWithinLevel)
@@ -280,12 +294,7 @@ TEST(PriorityMailbox, ManyProducersOneConsumerKeepPerSenderOrder)
 {
     constexpr int kProducers = 4, kPer = 20000;
     Mailbox box(64, RK_BP_BLOCK);
-    std::vector<std::thread> producers;
-    for (int p = 0; p < kProducers; p++)
-        producers.emplace_back([&, p] {
-            for (int i = 0; i < kPer; i++)
-                ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, 100 + (i % 3) * 50, p)), RK_WAIT_FOREVER), RK_OK);
-        });
+    auto producers = start_producers(box.mb, kProducers, kPer, [](int i) { return 100 + (i % 3) * 50; });
     std::vector<std::vector<int64_t>> last(kProducers, std::vector<int64_t>(256, -1));
     for (int got = 0; got < kProducers * kPer; got++) {
         rk_msg_t *m = nullptr;
@@ -406,14 +415,9 @@ TEST(PriorityMailbox, BatchGetsAgainstManyProducersKeepOrderAndCount)
 {
     constexpr int kProducers = 4, kPer = 20000;
     Mailbox box(64, RK_BP_BLOCK);
-    std::vector<std::thread> producers;
-    for (int p = 0; p < kProducers; p++)
-        producers.emplace_back([&, p] {
-            for (int i = 0; i < kPer; i++) {
-                int prio = (i / 100) % 4 == 0 ? 100 + (i % 3) * 50 : 128;  // mostly runs, sometimes mixed
-                ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, prio, p)), RK_WAIT_FOREVER), RK_OK);
-            }
-        });
+    auto producers = start_producers(box.mb, kProducers, kPer, [](int i) {
+        return (i / 100) % 4 == 0 ? 100 + (i % 3) * 50 : 128;  // mostly runs, sometimes mixed
+    });
     std::vector<std::vector<int64_t>> last(kProducers, std::vector<int64_t>(256, -1));
     unsigned rng = 99u;
     int got = 0;
@@ -500,12 +504,7 @@ TEST(PriorityMailbox, TinyCapacityManyProducersExactlyOnce)
     for (uint32_t cap : {1u, 3u}) {
         constexpr int kProducers = 4, kPer = 5000;
         Mailbox box(cap, RK_BP_BLOCK);
-        std::vector<std::thread> producers;
-        for (int p = 0; p < kProducers; p++)
-            producers.emplace_back([&, p] {
-                for (int i = 0; i < kPer; i++)
-                    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(i, 128, p)), RK_WAIT_FOREVER), RK_OK);
-            });
+        auto producers = start_producers(box.mb, kProducers, kPer, [](int) { return 128; });
         std::vector<int64_t> next(kProducers, 0);
         for (int got = 0; got < kProducers * kPer; got++) {
             rk_msg_t *m = nullptr;
