@@ -24,6 +24,8 @@
 #define CAPACITY 1024
 #define POOL 2048
 #define BATCH 32
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 typedef enum { Q_MAILBOX, Q_MAILBOX_BATCH, Q_RING } queue_kind_t;
 
@@ -114,7 +116,7 @@ int bench_mailbox(void)
          "\"capacity\":1024,\"strategy\":\"BLOCK\",\"messages\":\"recycled\",\"take\":\"get\""},
         {Q_MAILBOX_BATCH, 0, "recycled, batch get", "msgs_per_s_batch",
          "\"capacity\":1024,\"strategy\":\"BLOCK\",\"messages\":\"recycled\",\"take\":\"get_batch\","
-         "\"batch\":32"},
+         "\"batch\":" STR(BATCH)},
         {Q_MAILBOX, 1, "created-freed", "msgs_per_s_alloc",
          "\"capacity\":1024,\"strategy\":\"BLOCK\",\"messages\":\"created-freed\",\"take\":\"get\""},
     };

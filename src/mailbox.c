@@ -256,6 +256,12 @@ static void link_tail(rk_mailbox_t *mb, rk_msg_t *msg, int p, int64_t t_enq)
 
 static int levels_empty(const rk_mailbox_t *mb) { return !(mb->bits[0] | mb->bits[1] | mb->bits[2] | mb->bits[3]); }
 
+/* No run in the ring: every queued message (if any) is in the levels. */
+static int run_empty(const rk_mailbox_t *mb) { return mb->take == mb->tail; }
+
+/* The lowest priority queued (a run has one level only), or -1 when nothing is. */
+static int lowest_queued(const rk_mailbox_t *mb) { return run_empty(mb) ? lowest_level(mb) : mb->rprio; }
+
 /* Move the run, oldest first, up to position @p end into the levels. */
 static void flush_run(rk_mailbox_t *mb, uint64_t end)
 {
@@ -342,7 +348,7 @@ static rk_msg_t *take_run(rk_mailbox_t *mb, int64_t *t_enq)
 static rk_msg_t *head_msg(const rk_mailbox_t *mb)
 {
     int p;
-    if (mb->take != mb->tail) return mb->slots[mb->take & mb->mask].msg;
+    if (!run_empty(mb)) return mb->slots[mb->take & mb->mask].msg;
     p = highest_level(mb);
     return p < 0 ? NULL : mb->nodes[mb->lhead[p]].msg;
 }
@@ -351,7 +357,7 @@ static rk_msg_t *head_msg(const rk_mailbox_t *mb)
 static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
 {
     int p;
-    if (mb->take != mb->tail) return take_run(mb, t_enq); /* one level only: highest = lowest */
+    if (!run_empty(mb)) return take_run(mb, t_enq); /* one level only: highest = lowest */
     p = lowest ? lowest_level(mb) : highest_level(mb);
     return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
@@ -367,7 +373,7 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
      * below it would go behind the run anyway. So a take from a run skips the
      * look at the producers' frontier, a cache line they are writing. A batch
      * always looks, once: it takes what is there then, highest first. */
-    if (max > 1 || mb->take == mb->tail || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
+    if (max > 1 || run_empty(mb) || mb->tail < mb->verified || LOAD(&mb->urgent, ACQUIRE)) {
         if (LOAD(&mb->urgent, RELAXED) && __atomic_exchange_n(&mb->urgent, 0, __ATOMIC_ACQ_REL)) {
             /* The put that raised it may sit behind a slot reserved but not yet
              * published, where this look stops: keep looking until past it
@@ -485,7 +491,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         if (reserve(mb, pos)) break;
         if (mb->strategy == RK_BP_DROP_OLDEST) {
             drain(mb);
-            int low = mb->take != mb->tail ? (int)mb->rprio : lowest_level(mb);
+            int low = lowest_queued(mb);
             if (low < 0) { /* every slot is reserved by producers still writing: let them finish */
                 pthread_mutex_unlock(&mb->lock);
                 sched_yield();
