@@ -38,14 +38,15 @@ typedef enum frame_kind {
     FRAME_KERNEL,     /* announce: kernel `name` lives on src_rank */
     FRAME_SUB,        /* announce: name = "topic\0kernel" */
     FRAME_CREDIT,     /* aux credits returned */
-    FRAME_NACK,       /* aux 1 = rejected, 2 = dropped at kernel `name` */
+    FRAME_NACK,       /* a message refused at kernel `name`: aux = -status; payload: ids and ranks (router.c) */
     FRAME_SYNC,       /* aux = sync epoch */
     FRAME_FIN,        /* aux = shutdown phase */
     FRAME_DUP,        /* your kernel `name` duplicates one on src_rank */
     FRAME_BUF_GET,    /* send me buffer `name` (16 hex digits); aux = request token */
     FRAME_BUF_DATA,   /* buffer bytes for request aux; priority = 0 ok, else an rk_status_t negated */
-    FRAME_GONE,       /* kernel `name` on src_rank has terminated */
+    FRAME_GONE,       /* kernel `name` on src_rank has terminated (aux 0) or failed (aux 1) */
     FRAME_BATCH,      /* aux frames back to back in the payload (see above) */
+    FRAME_UNSUB,      /* announce: name = "topic\0kernel" no longer subscribes */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -66,7 +67,7 @@ static inline int frame_is_data(uint8_t kind)
 /** Frames that may carry a payload. */
 static inline int frame_has_payload(uint8_t kind)
 {
-    return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH;
+    return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH || kind == FRAME_NACK;
 }
 
 /** Bytes needed for a frame with these lengths. */

@@ -6,17 +6,27 @@
  * (LAUNCHED, ACTIVE and DEACTIVATED may all terminate). Every transition
  * kicks the inbox so a body blocked in receive re-checks the state at once.
  * A kernel never loses a message silently: what is still queued when its
- * thread has exited is counted, logged and returned as "undelivered".
+ * thread has exited is counted, logged and returned as "undelivered"; a
+ * queued request of a call fails its future instead of leaving it waiting.
+ *
+ * Supervision: a body that returns while the kernel is not terminating (or
+ * after rk_ctx_fail) has failed. Under RK_RESTART_ON_FAILURE it is called
+ * again on the same thread, mailbox and messages kept, up to max_restarts
+ * times; then, or under RK_RESTART_NEVER, the kernel is FAILED: new messages
+ * are refused with RK_ERR_FAILED, queued requests and waiting futures fail,
+ * an event is raised and the other ranks are told.
  */
 #include "../cuda/backend.h"
 #include "idset.h"
 #include "log.h"
+#include "msg_internal.h"
 #include "router.h"
 #include "runtime_internal.h"
 #include "spin.h"
 #include "timeutil.h"
 #include "trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +35,9 @@
 
 const char *rk_kernel_state_str(rk_kernel_state_t s)
 {
-    static const char *names[] = {"CREATED", "LAUNCHED", "ACTIVE", "DEACTIVATED", "TERMINATING", "TERMINATED"};
-    return (unsigned)s <= RK_STATE_TERMINATED ? names[s] : "UNKNOWN";
+    static const char *names[] = {"CREATED",     "LAUNCHED",   "ACTIVE", "DEACTIVATED",
+                                  "TERMINATING", "TERMINATED", "FAILED"};
+    return (unsigned)s <= RK_STATE_FAILED ? names[s] : "UNKNOWN";
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -51,6 +62,10 @@ static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
     if (m & RK_KERNEL_FIELD_DEDUP) dst->dedup_window = p->dedup_window;
     if (m & RK_KERNEL_FIELD_DEVICE) dst->device = p->device;
     if (m & RK_KERNEL_FIELD_FORWARD) dst->forward_to = p->forward_to;
+    if (m & RK_KERNEL_FIELD_RESTART) {
+        dst->restart = p->restart;
+        dst->max_restarts = p->max_restarts;
+    }
 }
 
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out)
@@ -73,7 +88,13 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     k->backend = RK_BACKEND_HOST;
     pthread_mutex_init(&k->lock, NULL);
     rk_cond_init_monotonic(&k->cv);
+    if ((unsigned)bp > RK_BP_DROP_OLDEST || (unsigned)k->params.restart > RK_RESTART_ON_FAILURE) {
+        rk_kernel_free(k);
+        return RK_ERR_INVALID;
+    }
+    k->out_strategy = bp;
     st = rk_mailbox_create(cap, bp, &k->inbox);
+    if (st == RK_OK && bp == RK_BP_DROP_OLDEST) rk_evictions_watch(k, k->inbox, 0);
     if (st == RK_OK) st = idset_init(&k->origins, RK_REQMAP_SIZE);
     if (st == RK_OK && k->params.dedup_window) st = idset_init(&k->dedup, k->params.dedup_window);
     if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_DEVICE)) {
@@ -112,6 +133,12 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
 void rk_kernel_free(kernel_t *k)
 {
     if (!k) return;
+    while (k->retired) {
+        retired_box_t *b = k->retired;
+        k->retired = b->next;
+        rk_mailbox_destroy(b->mb);
+        free(b);
+    }
     if (k->local) {
         rk_mailbox_destroy(k->inbox);
         pthread_mutex_destroy(&k->lock);
@@ -125,19 +152,76 @@ void rk_kernel_free(kernel_t *k)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static void *kernel_main(void *arg)
-{
-    kernel_t *k = arg;
-    rk_trace_set_current_kernel(k);
-    k->params.fn(&k->ctx, k->params.arg);
-    return NULL;
-}
-
 static void set_state(kernel_t *k, int s)
 {
     __atomic_store_n(&k->state, s, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&k->cv);
     rk_mailbox_kick(k->inbox);
+}
+
+/*
+ * Close the inbox and empty it: a request of a call fails its future with
+ * @p st (here or on the caller's rank); other messages are counted. Returns
+ * how many messages were never processed.
+ */
+static uint32_t drain_refused(kernel_t *k, rk_status_t st)
+{
+    rk_msg_t *m;
+    uint32_t left = 0;
+    rk_mailbox_close(k->inbox);
+    for (;;) {
+        rk_status_t got = rk_mailbox_try_get(k->inbox, &m);
+        if (got == RK_ERR_TIMEOUT) continue; /* a pending kick */
+        if (got != RK_OK) break;              /* empty (and closed) */
+        if (m->flags & RK_MSGF_CALL) {
+            rk_refusal_t ref;
+            rk_refusal_of(k, m, st, &ref);
+            rk_refusal_report(k->rt, &ref);
+        }
+        rk_msg_free(m);
+        left++;
+    }
+    return left;
+}
+
+/* The body failed for good (kernel thread): FAILED, queued requests and waiting futures fail, everyone is told. */
+static void kernel_failed(kernel_t *k, const char *reason)
+{
+    rk_runtime_t *rt = k->rt;
+    pthread_mutex_lock(&k->lock);
+    snprintf(k->fail_reason, sizeof k->fail_reason, "%s", reason);
+    set_state(k, RK_STATE_FAILED);
+    pthread_mutex_unlock(&k->lock);
+    uint32_t left = drain_refused(k, RK_ERR_FAILED);
+    RK_ERROR("kernel '%s' failed: %s (%u queued message(s) not processed)", k->id, reason, left);
+    rk_calls_fail_kernel(rt, k, RK_ERR_FAILED);
+    rk_event_raise(rt, RK_EVENT_KERNEL_FAILED, k->id, rt->rank, NULL, RK_ERR_FAILED, reason);
+    if (rt->router && !__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) router_announce_gone(rt->router, k, 1);
+}
+
+static void *kernel_main(void *arg)
+{
+    kernel_t *k = arg;
+    rk_trace_set_current_kernel(k);
+    for (;;) {
+        k->params.fn(&k->ctx, k->params.arg);
+        int failed = __atomic_load_n(&k->fail_requested, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) >= RK_STATE_TERMINATING) break; /* asked to stop */
+        const char *why = failed ? k->fail_reason : "body returned";
+        if (k->params.restart == RK_RESTART_ON_FAILURE && k->restarts < k->params.max_restarts) {
+            __atomic_store_n(&k->restarts, k->restarts + 1, __ATOMIC_RELAXED);
+            RK_WARN("kernel '%s': %s; restart %u of %u", k->id, why, k->restarts, k->params.max_restarts);
+            rk_event_raise(k->rt, RK_EVENT_KERNEL_RESTARTED, k->id, k->rt->rank, NULL, RK_OK, why);
+            k->cur_flags = 0;
+            __atomic_store_n(&k->fail_requested, 0, __ATOMIC_RELEASE);
+            continue;
+        }
+        char reason[sizeof k->fail_reason];
+        snprintf(reason, sizeof reason, "%s", why);
+        kernel_failed(k, reason);
+        break;
+    }
+    return NULL;
 }
 
 /* Look up a local kernel and apply @p from_mask -> @p to under its lock. */
@@ -194,21 +278,34 @@ rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params)
 }
 
 /* Join the thread and free what is left; the kernel is TERMINATING on entry. */
+/* Join the kernel's thread once, whoever asks first (terminate, destroy, create again). */
+static void join_once(kernel_t *k)
+{
+    pthread_mutex_lock(&k->lock);
+    int started = k->thread_started;
+    k->thread_started = 0;
+    pthread_mutex_unlock(&k->lock);
+    if (started) pthread_join(k->thread, NULL);
+}
+
+void rk_kernel_reap(kernel_t *k)
+{
+    if (k->local && __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == RK_STATE_FAILED) join_once(k);
+}
+
 static uint32_t finish(kernel_t *k)
 {
     uint32_t left;
-    if (k->thread_started) {
-        pthread_join(k->thread, NULL);
-        k->thread_started = 0;
-    }
-    rk_mailbox_close(k->inbox);
-    left = rk_mailbox_clear(k->inbox);
+    join_once(k);
+    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == RK_STATE_FAILED) return 0; /* told everyone already */
+    left = drain_refused(k, RK_ERR_TERMINATED);
     if (left) RK_WARN("kernel '%s' terminated with %u unprocessed message(s)", k->id, left);
     pthread_mutex_lock(&k->lock);
     set_state(k, RK_STATE_TERMINATED);
     pthread_mutex_unlock(&k->lock);
+    rk_calls_fail_kernel(k->rt, k, RK_ERR_TERMINATED); /* the body is gone: no reply will come */
     if (k->rt->router && !__atomic_load_n(&k->rt->shutting_down, __ATOMIC_ACQUIRE))
-        router_announce_gone(k->rt->router, k); /* senders elsewhere now get RK_ERR_TERMINATED */
+        router_announce_gone(k->rt->router, k, 0); /* senders elsewhere now get RK_ERR_TERMINATED */
     return left;
 }
 
@@ -231,6 +328,12 @@ rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t
     if (!k->local) return RK_ERR_INVALID;
     pthread_mutex_lock(&k->lock);
     was = k->state;
+    if (was == RK_STATE_FAILED) { /* join the thread of a failed body; it stays FAILED */
+        pthread_mutex_unlock(&k->lock);
+        finish(k);
+        if (undelivered) *undelivered = 0;
+        return RK_OK;
+    }
     if (was != RK_STATE_LAUNCHED && was != RK_STATE_ACTIVE && was != RK_STATE_DEACTIVATED) {
         pthread_mutex_unlock(&k->lock);
         return RK_ERR_STATE;
@@ -253,7 +356,7 @@ uint32_t rk_kernel_shutdown(kernel_t *k, int64_t drain_timeout_us)
         pthread_mutex_unlock(&k->lock);
         return 0;
     }
-    if (was != RK_STATE_TERMINATING) {
+    if (was != RK_STATE_TERMINATING && was != RK_STATE_FAILED) {
         begin_terminate(k, was == RK_STATE_ACTIVE, drain_timeout_us);
         set_state(k, RK_STATE_TERMINATING);
     }
@@ -285,6 +388,57 @@ rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kern
     out->duplicates = __atomic_load_n(&k->duplicates, __ATOMIC_RELAXED);
     out->remote_drops = __atomic_load_n(&k->remote_drops, __ATOMIC_RELAXED);
     out->remote_rejects = __atomic_load_n(&k->remote_rejects, __ATOMIC_RELAXED);
+    out->out_dropped = __atomic_load_n(&k->out_dropped, __ATOMIC_RELAXED);
+    out->restarts = __atomic_load_n(&k->restarts, __ATOMIC_RELAXED);
+    return RK_OK;
+}
+
+rk_status_t rk_kernel_failure(rk_runtime_t *rt, const char *kernel_id, char *buf, size_t len)
+{
+    kernel_t *k;
+    if (!rt || !kernel_id || !buf || len == 0) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k->local) return RK_ERR_INVALID;
+    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != RK_STATE_FAILED) return RK_ERR_STATE;
+    snprintf(buf, len, "%s", k->fail_reason);
+    return RK_OK;
+}
+
+rk_status_t rk_kernel_revive(kernel_t *old, kernel_t *fresh)
+{
+    int s = __atomic_load_n(&old->state, __ATOMIC_ACQUIRE);
+    retired_box_t *box;
+    if (s != RK_STATE_TERMINATED && s != RK_STATE_FAILED) return RK_ERR_EXISTS;
+    pthread_mutex_lock(&old->lock);
+    if (old->thread_started || !(box = malloc(sizeof *box))) { /* not reaped yet (rk_kernel_reap) */
+        pthread_mutex_unlock(&old->lock);
+        return old->thread_started ? RK_ERR_STATE : RK_ERR_NOMEM;
+    }
+    box->mb = old->inbox;
+    box->next = old->retired;
+    old->retired = box;
+    old->params = fresh->params;
+    old->params.kernel_id = old->id;
+    memcpy(old->forward_to, fresh->forward_to, sizeof old->forward_to);
+    if (old->params.forward_to) old->params.forward_to = old->forward_to;
+    old->backend = fresh->backend;
+    old->out_strategy = fresh->out_strategy;
+    idset_free(&old->dedup);
+    old->dedup = fresh->dedup;
+    memset(&fresh->dedup, 0, sizeof fresh->dedup);
+    old->draining = 0;
+    old->poll_win_ns = 0;
+    old->cur_flags = 0;
+    old->fail_requested = 0;
+    old->fail_reason[0] = '\0';
+    __atomic_store_n(&old->restarts, 0, __ATOMIC_RELAXED);
+    if (fresh->inbox && old->out_strategy == RK_BP_DROP_OLDEST) rk_evictions_watch(old, fresh->inbox, 0);
+    __atomic_store_n(&old->inbox, fresh->inbox, __ATOMIC_RELEASE); /* before the state: senders load it after */
+    fresh->inbox = NULL;
+    set_state(old, RK_STATE_CREATED);
+    pthread_mutex_unlock(&old->lock);
+    rk_kernel_free(fresh);
     return RK_OK;
 }
 
@@ -293,6 +447,7 @@ rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kern
 bool rk_ctx_should_terminate(rk_ctx_t *ctx)
 {
     kernel_t *k = ctx->k;
+    if (__atomic_load_n(&k->fail_requested, __ATOMIC_RELAXED)) return true;
     if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) < RK_STATE_TERMINATING) return false;
     if (!k->draining) return true;
     return rk_mailbox_size(k->inbox) == 0 || rk_mono_ns() >= k->drain_deadline_ns;
@@ -368,6 +523,12 @@ static bool accept_taken(kernel_t *k, rk_msg_t *m)
     }
     if (k->dedup.window) idset_put(&k->dedup, &m->message_id, 0);
     remember_origin(k, m);
+    k->cur_flags = m->flags & (RK_MSGF_CALL | RK_MSGF_FWD);
+    if (k->cur_flags & RK_MSGF_CALL) { /* the call this request belongs to: replies and forwards follow it */
+        k->cur_reply_rank = rk_msg_reply_rank(m);
+        k->cur_call = *rk_msg_call_id(m);
+        k->cur_msg = m->message_id;
+    }
     __atomic_fetch_add(&k->processed, 1, __ATOMIC_RELAXED);
     RK_TRACE(k->rt, TRACE_DEQUEUE, k, m);
     return true;
@@ -415,6 +576,31 @@ static int output_rank(kernel_t *k, const rk_msg_t *msg)
     return idset_remove_get(&k->origins, &msg->correlation_id, &rank) ? rank : k->rt->rank;
 }
 
+/* Answer a call: a copy marked REPLY with correlation_id @p call goes to the caller's future on @p rank. */
+static rk_status_t emit_reply(kernel_t *k, const rk_msg_t *msg, const rk_uuid_t *call, int rank)
+{
+    rk_runtime_t *rt = k->rt;
+    rk_msg_t *copy;
+    rk_status_t st = rk_msg_validate(msg);
+
+    if (st != RK_OK) return st;
+    if (rank < 0 || rank >= rt->size) return RK_ERR_INVALID;
+    RK_TRACE(rt, TRACE_REPLY, k, msg);
+    st = rk_msg_copy(msg, &copy);
+    if (st != RK_OK) return st;
+    copy->src_rank = rt->rank;
+    copy->correlation_id = *call;
+    rk_msg_mark(copy, RK_MSGF_REPLY, 0);
+    if (rank == rt->rank) {
+        rk_call_complete(rt, copy); /* takes it */
+    } else {
+        st = router_send_output(rt->router, k, rank, copy, rt->params.send_timeout_us);
+        rk_msg_free(copy);
+    }
+    if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
 static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
 {
     rk_runtime_t *rt = k->rt;
@@ -433,6 +619,7 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
         if (st != RK_OK) return st;
         copy->src_rank = rt->rank;
         st = rk_put_traced(rt, k, mb, copy, rt->params.send_timeout_us);
+        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
         if (st != RK_OK) rk_msg_free(copy);
     }
     if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
@@ -441,14 +628,23 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
 
 rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg)
 {
+    kernel_t *k;
     if (!ctx || !msg) return RK_ERR_INVALID;
-    return emit(ctx->k, msg, output_rank(ctx->k, msg));
+    k = ctx->k;
+    if ((k->cur_flags & RK_MSGF_CALL) && !rk_uuid_is_nil(&msg->correlation_id) &&
+        (rk_uuid_equal(&msg->correlation_id, &k->cur_call) || rk_uuid_equal(&msg->correlation_id, &k->cur_msg)))
+        return emit_reply(k, msg, &k->cur_call, k->cur_reply_rank); /* answers the call being served */
+    return emit(k, msg, output_rank(k, msg));
 }
 
 rk_status_t rk_ctx_reply(rk_ctx_t *ctx, const rk_msg_t *request, rk_msg_t *reply)
 {
     int rank;
     if (!ctx || !request || !reply) return RK_ERR_INVALID;
+    if (request->flags & RK_MSGF_CALL) {
+        reply->correlation_id = *rk_msg_call_id(request);
+        return emit_reply(ctx->k, reply, &reply->correlation_id, rk_msg_reply_rank(request));
+    }
     reply->correlation_id = request->message_id;
     rank = request->src_rank < 0 ? ctx->k->rt->rank : request->src_rank;
     return emit(ctx->k, reply, rank);
@@ -458,6 +654,15 @@ rk_status_t rk_ctx_send_to(rk_ctx_t *ctx, const char *kernel_id, const rk_msg_t 
 {
     if (!ctx) return RK_ERR_INVALID;
     return rk_send(ctx->k->rt, kernel_id, msg);
+}
+
+void rk_ctx_fail(rk_ctx_t *ctx, const char *reason)
+{
+    if (!ctx) return;
+    kernel_t *k = ctx->k;
+    snprintf(k->fail_reason, sizeof k->fail_reason, "%s", reason && *reason ? reason : "rk_ctx_fail");
+    __atomic_store_n(&k->fail_requested, 1, __ATOMIC_RELEASE);
+    rk_mailbox_kick(k->inbox);
 }
 
 const char *rk_ctx_kernel_id(const rk_ctx_t *ctx) { return ctx ? ctx->k->id : NULL; }

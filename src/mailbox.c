@@ -125,6 +125,8 @@ struct rk_mailbox {
     int64_t *stamps; /* enqueue times of the sampled positions, for the wait histogram */
     int closed;
     uint64_t rejected, timeouts, dropped; /* counted by producers (atomics) */
+    rk_mailbox_evict_fn evict_fn; /* told of each DROP_OLDEST victim */
+    void *evict_arg;
     /* the consumer half, under lock */
     alignas(64) pthread_mutex_t lock;
     pthread_cond_t not_empty;
@@ -503,6 +505,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
                 st = RK_ERR_DROPPED;
                 break;
             }
+            if (*victim && mb->evict_fn) mb->evict_fn(mb->evict_arg, *victim);
             rk_msg_free(*victim); /* a second round (another producer took the room): both are dropped */
             int64_t t_enq;
             *victim = remove_one(mb, 1, &t_enq);
@@ -540,6 +543,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
         }
         st = reserve_slow(mb, msg, timeout_us, &pos, &victim);
         if (st != RK_OK) {
+            if (victim && mb->evict_fn) mb->evict_fn(mb->evict_arg, victim);
             rk_msg_free(victim);
             return st;
         }
@@ -548,8 +552,17 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
     /* The clock costs ~20 ns a read here: only sampled positions are timed. */
     t_enq = SAMPLED(pos) ? rk_mono_ns() : 0;
     publish(mb, pos, msg, t_enq);
-    if (victim) rk_msg_free(victim);
+    if (victim) {
+        if (mb->evict_fn) mb->evict_fn(mb->evict_arg, victim);
+        rk_msg_free(victim);
+    }
     return RK_OK;
+}
+
+void rk_mailbox_set_evict_hook(rk_mailbox_t *mb, rk_mailbox_evict_fn fn, void *arg)
+{
+    mb->evict_fn = fn;
+    mb->evict_arg = arg;
 }
 
 /* ---- takers -------------------------------------------------------------- */

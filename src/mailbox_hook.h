@@ -15,6 +15,16 @@ extern "C" {
 
 extern void (*rk_mailbox_reserved_hook)(void);
 
+struct rk_msg;
+struct rk_mailbox;
+/**
+ * Called with each message a DROP_OLDEST put evicts, just before it is freed,
+ * on the putting thread (possibly under the mailbox's lock: the hook must not
+ * use the mailbox). Set before the mailbox is shared.
+ */
+typedef void (*rk_mailbox_evict_fn)(void *arg, const struct rk_msg *victim);
+void rk_mailbox_set_evict_hook(struct rk_mailbox *mb, rk_mailbox_evict_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

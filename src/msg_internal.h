@@ -8,6 +8,43 @@
 #include "ringmesh/codec.h"
 #include "ringmesh/message.h"
 
+/*
+ * Reply-to marks in the header's internal fields (rk_msg_t::flags and
+ * reserved2_), set by the runtime, never by users: a request of rk_call /
+ * rk_ask carries RK_MSGF_CALL and the caller's rank; the call's id is the
+ * request's message_id, or its correlation_id once RK_MSGF_FWD says the
+ * request was forwarded (rk_ctx_send_to) on the call's behalf. An answer
+ * carries RK_MSGF_REPLY and goes to the caller's future, never to an outbox.
+ * Between ranks the marks travel in a data frame's aux field (rk_wire_aux).
+ */
+#define RK_MSGF_CALL 0x01u
+#define RK_MSGF_FWD 0x02u
+#define RK_MSGF_REPLY 0x04u
+#define RK_MSGF_MASK 0x07u
+#define RK_WIRE_RANK_MAX 0xffffffu /* reply ranks travel in 24 bits */
+
+static inline int32_t rk_msg_reply_rank(const rk_msg_t *m) { return (int32_t)m->reserved2_; }
+/** The id of the call @p m belongs to (CALL messages only). */
+static inline const rk_uuid_t *rk_msg_call_id(const rk_msg_t *m)
+{
+    return (m->flags & RK_MSGF_FWD) ? &m->correlation_id : &m->message_id;
+}
+static inline void rk_msg_mark(rk_msg_t *m, uint8_t flags, int32_t reply_rank)
+{
+    m->flags = flags;
+    m->reserved2_ = (uint32_t)reply_rank;
+}
+/** The marks as a data frame's aux word: flags in the top byte, reply rank below. */
+static inline uint32_t rk_wire_aux(const rk_msg_t *m)
+{
+    return (uint32_t)(m->flags & RK_MSGF_MASK) << 24 | (m->reserved2_ & RK_WIRE_RANK_MAX);
+}
+/** Apply a data frame's aux word to a decoded message (unknown bits ignored). */
+static inline void rk_wire_aux_apply(rk_msg_t *m, uint32_t aux)
+{
+    rk_msg_mark(m, (uint8_t)((aux >> 24) & RK_MSGF_MASK), (int32_t)(aux & RK_WIRE_RANK_MAX));
+}
+
 #define RK_MSG_MAX_DEPTH 8     /* nesting of messages inside messages */
 #define RK_ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 

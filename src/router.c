@@ -169,6 +169,7 @@ static void mark_failed(router_t *r, int rank)
     if (failed_rank(r) >= 0) return;
     __atomic_store_n(&r->failed_peer, rank, __ATOMIC_RELAXED);
     for (flow_t *f = r->peers[rank].flows; f; f = f->peer_next) rk_mailbox_close(f->outq);
+    rk_event_raise(r->rt, RK_EVENT_PEER_FAILED, "", rank, NULL, RK_ERR_PEER, "rank failed");
 }
 int router_busy(router_t *r) { return __atomic_load_n(&r->busy, __ATOMIC_RELAXED); }
 
@@ -414,6 +415,7 @@ static rk_status_t encode_frame(router_t *r, uint8_t kind, const char *name, siz
     f.priority = msg->priority;
     f.name_len = (uint16_t)name_len;
     f.src_rank = (uint32_t)r->boot.rank;
+    f.aux = kind == FRAME_PUBLISH ? 0 : rk_wire_aux(msg); /* reply-to marks (msg_internal.h) */
     f.payload_len = (uint32_t)(pb->len - head);
     frame_write_hdr(pb->data, &f);
     if (name_len) memcpy(pb->data + RK_FRAME_HDR, name, name_len);
@@ -536,7 +538,64 @@ static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t 
     return st;
 }
 
-void router_announce_gone(router_t *r, const kernel_t *k) { ctrl_all(r, FRAME_GONE, k->id, strlen(k->id), 0); }
+void router_announce_gone(router_t *r, const kernel_t *k, int failed)
+{
+    ctrl_all(r, FRAME_GONE, k->id, strlen(k->id), failed ? 1 : 0);
+}
+
+/* NACK payload: message_id, call_id, flags, 3 zero bytes, reply_rank, src_rank (little-endian). */
+#define NACK_PAYLOAD 44
+
+static void nack_to(router_t *r, int dest, const rk_refusal_t *ref)
+{
+    uint8_t buf[RK_FRAME_HDR + RK_ID_MAX + NACK_PAYLOAD], pl[NACK_PAYLOAD] = {0};
+    frame_t f = {0};
+    size_t nl = strnlen(ref->kernel, RK_ID_MAX - 1);
+    if (dest < 0 || dest >= r->boot.size || dest == r->boot.rank || dest == failed_rank(r)) return;
+    memcpy(pl, ref->message_id.bytes, 16);
+    memcpy(pl + 16, ref->call_id.bytes, 16);
+    pl[32] = ref->flags;
+    for (int i = 0; i < 4; i++) {
+        pl[36 + i] = (uint8_t)((uint32_t)ref->reply_rank >> (8 * i));
+        pl[40 + i] = (uint8_t)((uint32_t)ref->src_rank >> (8 * i));
+    }
+    f.kind = FRAME_NACK;
+    f.name_len = (uint16_t)nl;
+    f.src_rank = (uint32_t)r->boot.rank;
+    f.aux = (uint32_t)(-(int)ref->st);
+    f.payload_len = NACK_PAYLOAD;
+    frame_write(buf, &f, ref->kernel, pl);
+    tp_send_frame(r, dest, buf, frame_size(nl, NACK_PAYLOAD));
+}
+
+/* Tell the sender and, for a call, the caller (once each). Caller holds r->lock. */
+static void nack_locked(router_t *r, const rk_refusal_t *ref)
+{
+    nack_to(r, ref->src_rank, ref);
+    if ((ref->flags & RK_MSGF_CALL) && ref->reply_rank != ref->src_rank) nack_to(r, ref->reply_rank, ref);
+}
+
+void router_nack(router_t *r, const rk_refusal_t *ref)
+{
+    pthread_mutex_lock(&r->lock);
+    nack_locked(r, ref);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* A refusal learnt here under r->lock: this rank's part, then the other ranks'. */
+static void refuse_locked(router_t *r, const rk_refusal_t *ref)
+{
+    if (rk_refusal_local(r->rt, ref)) nack_locked(r, ref);
+}
+
+/* Evictions the last put on this thread caused (DROP_OLDEST). Caller holds r->lock. */
+static void report_evictions_locked(router_t *r)
+{
+    rk_refusal_t ev[4];
+    int n;
+    while ((n = rk_evictions_take(ev, 4)) > 0)
+        for (int i = 0; i < n; i++) refuse_locked(r, &ev[i]);
+}
 
 rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t len, int sequenced)
 {
@@ -560,7 +619,17 @@ void router_report_dup(router_t *r, const char *id, int rank)
 
 rk_status_t router_announce_kernel(router_t *r, const kernel_t *k)
 {
-    return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), 0);
+    return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), (uint32_t)k->out_strategy);
+}
+
+rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k)
+{
+    char name[2 * RK_ID_MAX];
+    size_t tl = strlen(topic), kl = strlen(k->id);
+    memcpy(name, topic, tl);
+    name[tl] = '\0';
+    memcpy(name + tl + 1, k->id, kl);
+    return ctrl_all(r, FRAME_UNSUB, name, tl + 1 + kl, (uint32_t)k->home_rank);
 }
 
 rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k)
@@ -595,24 +664,29 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
 {
     int src = f->peer;
     rk_status_t st;
-    rk_mailbox_stats_t before, after;
 
     if (d->to_outbox) {
         rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
         st = mb ? rk_put_traced(r->rt, d->k, mb, d->msg, 0) : RK_ERR_NOMEM;
+        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) { /* the output queue's own strategy refused it */
+            __atomic_fetch_add(&d->k->out_dropped, 1, __ATOMIC_RELAXED);
+            rk_event_raise(r->rt, RK_EVENT_OUTPUT_DROPPED, d->k->id, r->boot.rank, &d->msg->message_id, st, NULL);
+            rk_msg_free(d->msg);
+            if (d->credit) owe_credit(r, f);
+            return RK_OK;
+        }
     } else {
-        int evicts = d->k->params.strategy == RK_BP_DROP_OLDEST; /* only then can a put evict */
-        if (evicts) rk_mailbox_get_stats(d->k->inbox, &before);
         st = rk_deliver_local(d->k, d->msg, 0);
-        if (evicts) rk_mailbox_get_stats(d->k->inbox, &after);
-        if (evicts && st == RK_OK && after.dropped > before.dropped) /* we evicted a queued message */
-            send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), 2);
+        report_evictions_locked(r); /* a DROP_OLDEST inbox may have evicted a queued message */
     }
     if (st == RK_ERR_TIMEOUT) return st;
     if (st != RK_OK) {
-        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED)
-            send_ctrl(r, src, FRAME_NACK, d->k->id, strlen(d->k->id), st == RK_ERR_FULL ? 1 : 2);
-        else {
+        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED || (d->msg->flags & RK_MSGF_CALL)) {
+            rk_refusal_t ref; /* the sender hears of it; a call's future fails */
+            rk_refusal_of(d->k, d->msg, st, &ref);
+            refuse_locked(r, &ref);
+        }
+        if (st != RK_ERR_FULL && st != RK_ERR_DROPPED) {
             r->undeliverable++;
             r->peers[src].stats.undeliverable++;
             RK_WARN("message from rank %d for kernel '%s' not delivered: %s", src, d->k->id, rk_status_str(st));
@@ -716,6 +790,13 @@ static void handle_data(router_t *r, int src, const frame_t *f)
         return;
     }
     msg->src_rank = src;
+    rk_wire_aux_apply(msg, f->aux);
+    if ((msg->flags & RK_MSGF_CALL) && rk_msg_reply_rank(msg) >= r->boot.size) {
+        bad_frame(r, src, "reply rank", RK_ERR_DECODE);
+        rk_msg_free(msg);
+        owe_credit(r, fl);
+        return;
+    }
     if (!fl) {
         RK_ERROR("no memory for a flow from rank %d; message for '%s' dropped", src, name);
         r->undeliverable++;
@@ -724,6 +805,11 @@ static void handle_data(router_t *r, int src, const frame_t *f)
     }
     if (f->kind == FRAME_PUBLISH) {
         deliver_publication(r, fl, name, msg);
+        return;
+    }
+    if (f->kind == FRAME_OUTPUT && (msg->flags & RK_MSGF_REPLY)) { /* an answer: to its future, never queued */
+        rk_call_complete(r->rt, msg);
+        owe_credit(r, fl);
         return;
     }
     k = rk_dir_find(r->rt, name);
@@ -808,9 +894,12 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
     name[f->name_len] = '\0';
     switch (f->kind) {
     case FRAME_KERNEL:
-        if (rk_dir_add_remote(r->rt, name, src, NULL) == RK_ERR_EXISTS) {
+        if (rk_dir_add_remote(r->rt, name, src, &k) == RK_ERR_EXISTS) {
             r->dup_detected = 1; /* both owners learn it: here, and the peer through DUP */
             send_ctrl(r, src, FRAME_DUP, f->name, f->name_len, 0);
+        } else if (k && !k->local) {
+            if (f->aux <= RK_BP_DROP_OLDEST) k->out_strategy = (int)f->aux;
+            __atomic_store_n(&k->state, RK_STATE_CREATED, __ATOMIC_RELEASE); /* live (again) */
         }
         break;
     case FRAME_DUP:
@@ -826,16 +915,46 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         if (rk_dir_add_remote(r->rt, name + tl + 1, (int)f->aux, &k) == RK_OK || k) rk_topic_add(r->rt, name, k);
         break;
     }
+    case FRAME_UNSUB: {
+        size_t tl = strnlen(name, f->name_len);
+        if (tl >= f->name_len || tl == 0 || tl >= RK_ID_MAX) {
+            bad_frame(r, src, "unsubscription", RK_ERR_DECODE);
+            break;
+        }
+        k = rk_dir_find(r->rt, name + tl + 1);
+        if (k) rk_topic_remove(r->rt, name, k);
+        break;
+    }
     case FRAME_CREDIT: {
         flow_t *fl = get_flow(r, src, f->priority, f->name, f->name_len);
         if (fl) fl->credits += f->aux;
         flush_peer(r, src);
         break;
     }
-    case FRAME_NACK:
+    case FRAME_NACK: {
+        rk_refusal_t ref = {0};
+        const uint8_t *pl = f->payload;
+        if (f->payload_len != NACK_PAYLOAD || f->name_len == 0 || f->name_len >= RK_ID_MAX) {
+            bad_frame(r, src, "refusal", RK_ERR_DECODE);
+            break;
+        }
+        memcpy(ref.kernel, name, f->name_len + 1);
+        memcpy(ref.message_id.bytes, pl, 16);
+        memcpy(ref.call_id.bytes, pl + 16, 16);
+        ref.flags = pl[32] & RK_MSGF_MASK;
+        for (int i = 0; i < 4; i++) {
+            ref.reply_rank |= (int32_t)((uint32_t)pl[36 + i] << (8 * i));
+            ref.src_rank |= (int32_t)((uint32_t)pl[40 + i] << (8 * i));
+        }
+        ref.st = (rk_status_t)(-(int32_t)f->aux);
         k = rk_dir_find(r->rt, name);
-        if (k) __atomic_fetch_add(f->aux == 1 ? &k->remote_rejects : &k->remote_drops, 1, __ATOMIC_RELAXED);
+        if (k && ref.src_rank == r->boot.rank) {
+            if (ref.st == RK_ERR_FULL) __atomic_fetch_add(&k->remote_rejects, 1, __ATOMIC_RELAXED);
+            else if (ref.st == RK_ERR_DROPPED) __atomic_fetch_add(&k->remote_drops, 1, __ATOMIC_RELAXED);
+        }
+        rk_refusal_local(r->rt, &ref); /* the event here, or the future here; nothing is passed on */
         break;
+    }
     case FRAME_SYNC:
         if (f->aux > p->sync_seen) p->sync_seen = f->aux;
         break;
@@ -845,7 +964,13 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
     case FRAME_BUF_GET: serve_buffer(r, src, name, f->aux); break;
     case FRAME_GONE:
         k = rk_dir_find(r->rt, name);
-        if (k && !k->local && k->home_rank == src) __atomic_store_n(&k->state, RK_STATE_TERMINATED, __ATOMIC_RELEASE);
+        if (k && !k->local && k->home_rank == src) {
+            __atomic_store_n(&k->state, f->aux == 1 ? RK_STATE_FAILED : RK_STATE_TERMINATED, __ATOMIC_RELEASE);
+            if (f->aux == 1) { /* failed: its callers here stop waiting */
+                rk_calls_fail_kernel(r->rt, k, RK_ERR_FAILED);
+                rk_event_raise(r->rt, RK_EVENT_KERNEL_FAILED, k->id, src, NULL, RK_ERR_FAILED, "");
+            }
+        }
         break;
     case FRAME_BUF_DATA: complete_fetch(r, f); break;
     default: break;

@@ -25,8 +25,16 @@ rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_
 /** One copy of a publication to @p rank, fanned out to its subscribers there. */
 rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg,
                            int64_t timeout_us);
-/** Tell every peer that local kernel @p k has terminated. */
-void router_announce_gone(router_t *r, const kernel_t *k);
+/** Tell every peer that local kernel @p k has terminated (@p failed: FAILED). */
+void router_announce_gone(router_t *r, const kernel_t *k, int failed);
+/** Tell every peer that @p k no longer subscribes to @p topic. */
+rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k);
+/**
+ * Tell the ranks concerned that a message was refused here: its sender (an
+ * event there) and, for a request of a call, the caller (its future fails).
+ * Takes the router lock.
+ */
+void router_nack(router_t *r, const rk_refusal_t *ref);
 /**
  * Test hook: send raw bytes to @p dest as if they were a frame. With
  * @p sequenced the bytes' sequence field is set to the next one for @p dest

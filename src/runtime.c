@@ -18,12 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_SEND_TIMEOUT_US (30LL * 1000000)
 #define DEFAULT_CREDITS 64
 #define OUTBOX_DEFAULT 1024
 
-const char *rk_version(void) { return "0.1.0"; }
+const char *rk_version(void) { return "0.2.0"; }
 
 static dir_table_t *dir_new(uint32_t cap, dir_table_t *older);
 static void dir_free(dir_table_t *t);
@@ -74,6 +75,8 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     pthread_rwlock_init(&rt->dir_lock, NULL);
     rt->dir = dir_new(64, NULL);
     st = rt->dir ? rk_registry_create(&rt->reg) : RK_ERR_NOMEM;
+    if (st == RK_OK) st = rk_calls_init(rt);
+    if (st == RK_OK) st = rk_events_init(rt);
     if (st == RK_OK) st = rk_buffers_init(rt);
     if (st == RK_OK) st = rk_trace_init(rt);
     if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
@@ -87,6 +90,8 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     if (st == RK_OK) rk_spin_set_share(rt->router ? router_local_size(rt->router) : 1);
     if (st != RK_OK) {
         rk_buffers_fini(rt);
+        rk_calls_fini(rt);
+        rk_events_fini(rt);
         rk_registry_destroy(rt->reg);
         dir_free(rt->dir);
         pthread_rwlock_destroy(&rt->dir_lock);
@@ -116,6 +121,8 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
         rk_status_t st2 = router_destroy(rt->router);
         if (st == RK_OK) st = st2;
     }
+    rk_calls_fini(rt);
+    rk_events_fini(rt); /* the last events reach the callback first */
     for (uint32_t i = 0; i < rt->dir->cap; i++) rk_kernel_free(rt->dir->slot[i]);
     rk_buffers_fini(rt);
     for (uint32_t i = 0; i < rt->ntopics; i++) free(rt->topics[i].subs);
@@ -254,7 +261,8 @@ rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k)
     if (mb) return mb;
     if (k->local && (k->params.field_mask & RK_KERNEL_FIELD_OUT_CAPACITY) && k->params.out_capacity)
         cap = k->params.out_capacity;
-    if (rk_mailbox_create(cap, RK_BP_BLOCK, &fresh) != RK_OK) return NULL;
+    if (rk_mailbox_create(cap, (rk_backpressure_t)k->out_strategy, &fresh) != RK_OK) return NULL;
+    if (k->out_strategy == RK_BP_DROP_OLDEST) rk_evictions_watch(k, fresh, 1);
     if (!__atomic_compare_exchange_n(&k->outbox, &mb, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         rk_mailbox_destroy(fresh); /* another thread won the race */
         return mb;
@@ -272,10 +280,19 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     st = rk_kernel_alloc(rt, params, &k);
     if (st != RK_OK) return st;
     int other_home = -1;
+    kernel_t *prev = rk_dir_find(rt, params->kernel_id);
+    if (prev) rk_kernel_reap(prev); /* a failed body's thread is joined outside the directory lock */
     pthread_rwlock_wrlock(&rt->dir_lock);
     kernel_t *old = rk_dir_find(rt, params->kernel_id);
     if (old) other_home = old->home_rank;
     st = old ? RK_ERR_EXISTS : insert_locked(rt, k);
+    if (old && old->local) {
+        st = rk_kernel_revive(old, k); /* a TERMINATED or FAILED id, created again; frees k on success */
+        if (st == RK_OK) {
+            pthread_rwlock_unlock(&rt->dir_lock);
+            return rt->router ? router_announce_kernel(rt->router, old) : RK_OK;
+        }
+    }
     pthread_rwlock_unlock(&rt->dir_lock);
     if (st != RK_OK) {
         if (st == RK_ERR_EXISTS) {
@@ -321,19 +338,53 @@ rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb,
 
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us)
 {
-    int s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
-    if (s >= RK_STATE_TERMINATING) return RK_ERR_TERMINATED;
-    return rk_put_traced(k->rt, k, k->inbox, msg, timeout_us);
+    rk_status_t st = rk_state_refusal(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE));
+    if (st != RK_OK) return st;
+    /* the inbox is loaded after the state: a kernel created again publishes its new inbox first */
+    rk_mailbox_t *inbox = __atomic_load_n(&k->inbox, __ATOMIC_ACQUIRE);
+    st = rk_put_traced(k->rt, k, inbox, msg, timeout_us);
+    if (st == RK_ERR_TERMINATED) st = rk_state_refusal(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE));
+    return st;
 }
 
-static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us)
+void rk_evictions_report(rk_runtime_t *rt)
+{
+    rk_refusal_t ev[4];
+    int n;
+    while ((n = rk_evictions_take(ev, 4)) > 0)
+        for (int i = 0; i < n; i++) rk_refusal_report(rt, &ev[i]);
+}
+
+static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, uint8_t flags,
+                                   int32_t reply_rank, const rk_uuid_t *corr, int64_t timeout_us)
 {
     rk_msg_t *copy;
     rk_status_t st = rk_msg_copy(msg, &copy);
     if (st != RK_OK) return st;
     copy->src_rank = rt->rank;
+    rk_msg_mark(copy, flags, reply_rank);
+    if (corr) copy->correlation_id = *corr;
     st = rk_deliver_local(k, copy, timeout_us);
     if (st != RK_OK) rk_msg_free(copy);
+    if (k->params.strategy == RK_BP_DROP_OLDEST) rk_evictions_report(rt);
+    return st;
+}
+
+rk_status_t rk_send_marked(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, uint8_t flags, int32_t reply_rank,
+                           const rk_uuid_t *corr, int64_t timeout_us)
+{
+    rk_msg_t *tmp;
+    rk_status_t st;
+    if (k->local) return send_copy_local(rt, k, msg, flags, reply_rank, corr, timeout_us);
+    if ((msg->flags & RK_MSGF_MASK) == flags && rk_msg_reply_rank(msg) == (flags ? reply_rank : 0) &&
+        (!corr || rk_uuid_equal(corr, &msg->correlation_id)))
+        return router_send(rt->router, k, msg, timeout_us); /* the marks travel in the frame */
+    st = rk_msg_copy(msg, &tmp); /* other marks than the caller's message has: send a marked copy */
+    if (st != RK_OK) return st;
+    rk_msg_mark(tmp, flags, flags ? reply_rank : 0);
+    if (corr) tmp->correlation_id = *corr;
+    st = router_send(rt->router, k, tmp, timeout_us);
+    rk_msg_free(tmp);
     return st;
 }
 
@@ -346,24 +397,60 @@ static rk_status_t bad_input(rk_runtime_t *rt, rk_status_t st, const char *call,
     return st;
 }
 
-rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
-                            int64_t timeout_us)
+rk_status_t rk_send_check(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg, kernel_t **out)
 {
     kernel_t *k;
     rk_status_t st;
 
-    if (!rt || !kernel_id || !msg) return RK_ERR_INVALID;
     if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id);
     st = rk_msg_validate(msg);
     if (st != RK_OK) return bad_input(rt, st, "send", kernel_id);
     if (msg->size > rt->params.max_message) return bad_input(rt, RK_ERR_TOO_LARGE, "send", kernel_id);
     k = rk_dir_find(rt, kernel_id);
     if (!k) return bad_input(rt, RK_ERR_NOT_FOUND, "send", kernel_id);
-    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) >= RK_STATE_TERMINATING)
-        return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id);
+    st = rk_state_refusal(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE));
+    if (st != RK_OK) return bad_input(rt, st, "send", kernel_id);
+    *out = k;
+    return RK_OK;
+}
+
+/*
+ * The marks a send carries. From a kernel body serving a request of a call, a
+ * message that is not that request itself carries the call on (FWD: the
+ * call's id as correlation_id), so the last stage of a pipeline can answer the
+ * original caller; the request itself keeps its own marks. Anything else
+ * (application threads, bodies not serving a call) carries none.
+ */
+static uint8_t send_marks(const rk_msg_t *msg, int32_t *reply_rank, const rk_uuid_t **corr)
+{
+    const kernel_t *cur = rk_trace_current_kernel();
+    *reply_rank = 0;
+    *corr = NULL;
+    if (!cur) return 0;
+    if (msg->flags & RK_MSGF_CALL) {
+        *reply_rank = rk_msg_reply_rank(msg);
+        return msg->flags & (RK_MSGF_CALL | RK_MSGF_FWD);
+    }
+    if (!(cur->cur_flags & RK_MSGF_CALL)) return 0;
+    *reply_rank = cur->cur_reply_rank;
+    *corr = &cur->cur_call;
+    return RK_MSGF_CALL | RK_MSGF_FWD;
+}
+
+rk_status_t rk_send_timeout(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg,
+                            int64_t timeout_us)
+{
+    kernel_t *k;
+    rk_status_t st;
+    int32_t reply_rank;
+    const rk_uuid_t *corr;
+
+    if (!rt || !kernel_id || !msg) return RK_ERR_INVALID;
+    st = rk_send_check(rt, kernel_id, msg, &k);
+    if (st != RK_OK) return st;
     RK_TRACE(rt, TRACE_SEND, rk_trace_current_kernel(), msg);
-    if (k->local) return send_copy_local(rt, k, msg, timeout_us);
-    return router_send(rt->router, k, msg, timeout_us);
+    uint8_t flags = send_marks(msg, &reply_rank, &corr);
+    return rk_send_marked(rt, k, msg, flags, reply_rank, corr, timeout_us);
 }
 
 rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg)
@@ -406,9 +493,10 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
     if (!k) return bad_input(rt, RK_ERR_NOT_FOUND, "receive", kernel_id);
     mb = rk_kernel_outbox(rt, k);
     if (!mb) return RK_ERR_NOMEM;
-    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == RK_STATE_TERMINATED) { /* what is left, then the end */
+    int ks = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    if (ks == RK_STATE_TERMINATED || ks == RK_STATE_FAILED) { /* what is left, then the end */
         rk_status_t st = rk_mailbox_try_get(mb, out);
-        return st == RK_OK ? st : RK_ERR_TERMINATED;
+        return st == RK_OK ? st : rk_state_refusal(ks);
     }
     rk_status_t st = !rt->router || k->home_rank == rt->rank ? rk_mailbox_get(mb, timeout_us, out)
                                                               : receive_remote(rt, k->home_rank, mb, timeout_us, out);
@@ -478,6 +566,48 @@ rk_status_t rk_subscribe(rk_runtime_t *rt, const char *topic, const char *kernel
     return st;
 }
 
+rk_status_t rk_topic_remove(rk_runtime_t *rt, const char *topic, const kernel_t *k)
+{
+    rk_status_t st = RK_ERR_NOT_FOUND;
+    pthread_rwlock_wrlock(&rt->dir_lock);
+    topic_t *t = topic_find_locked(rt, topic);
+    for (uint32_t i = 0; t && i < t->n; i++)
+        if (t->subs[i] == k) {
+            memmove(&t->subs[i], &t->subs[i + 1], (t->n - i - 1) * sizeof *t->subs);
+            t->n--;
+            st = RK_OK;
+            break;
+        }
+    pthread_rwlock_unlock(&rt->dir_lock);
+    return st;
+}
+
+rk_status_t rk_unsubscribe(rk_runtime_t *rt, const char *topic, const char *kernel_id)
+{
+    kernel_t *k;
+    rk_status_t st;
+
+    if (!rt || !id_ok(topic) || !kernel_id) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    st = rk_topic_remove(rt, topic, k);
+    if (st == RK_OK && rt->router) st = router_announce_unsub(rt->router, topic, k);
+    return st;
+}
+
+rk_status_t rk_runtime_wait_kernel(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us)
+{
+    if (!rt || !id_ok(kernel_id)) return RK_ERR_INVALID;
+    int64_t end = timeout_us < 0 ? INT64_MAX : rk_mono_ns() + timeout_us * 1000;
+    for (;;) {
+        kernel_t *k = rk_dir_find(rt, kernel_id);
+        if (k && rk_state_refusal(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE)) == RK_OK) return RK_OK;
+        if (rk_mono_ns() >= end) return RK_ERR_TIMEOUT;
+        if (rt->router) router_progress(rt->router);
+        usleep(50);
+    }
+}
+
 /* Snapshot the subscriber list so delivery runs without the directory lock. */
 rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n)
 {
@@ -515,7 +645,7 @@ rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg)
     if (st != RK_OK) return st;
     for (uint32_t i = 0; i < n; i++) { /* local subscribers: a copy each */
         if (!subs[i]->local) continue;
-        st = send_copy_local(rt, subs[i], msg, rt->params.send_timeout_us);
+        st = send_copy_local(rt, subs[i], msg, 0, 0, NULL, rt->params.send_timeout_us);
         if (st != RK_OK && first == RK_OK) first = st;
     }
     if (rt->router) { /* one copy per remote rank that has subscribers */

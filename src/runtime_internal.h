@@ -19,12 +19,19 @@
 #define RK_REQMAP_SIZE 16384 /* remembered request origins per kernel (oldest evicted) */
 
 struct router;
+struct calls;
+struct events;
 
 struct rk_ctx {
     struct kernel *k;
 };
 
 
+
+typedef struct retired_box {
+    struct retired_box *next;
+    rk_mailbox_t *mb;
+} retired_box_t;
 
 typedef struct kernel {
     char id[RK_ID_MAX];
@@ -47,10 +54,30 @@ typedef struct kernel {
     pthread_t thread;
     struct rk_ctx ctx;
     uint64_t processed, sent, duplicates;
-    uint64_t remote_drops, remote_rejects;
+    uint64_t remote_drops, remote_rejects, out_dropped;
     idset_t origins;             /* request message_id -> rank it came from (replies) */
     idset_t dedup;               /* message_ids seen, when dedup is on */
+    int out_strategy;            /* rk_backpressure_t of the outbox (remote: from the announcement) */
+    /* the request the body took last, when it belongs to a call (kernel thread only) */
+    uint8_t cur_flags;
+    int32_t cur_reply_rank;
+    rk_uuid_t cur_call, cur_msg;
+    /* supervision */
+    int fail_requested;          /* rk_ctx_fail was called (atomic) */
+    uint32_t restarts;           /* body restarts so far (atomic reads) */
+    char fail_reason[128];       /* FAILED: why (written before the state) */
+    struct retired_box *retired; /* inboxes of earlier lives (a sender may still hold one), freed with the kernel */
 } kernel_t;
+
+/* A message that was refused, evicted or not delivered, and where that must be told. */
+typedef struct rk_refusal {
+    char kernel[RK_ID_MAX];
+    rk_uuid_t message_id, call_id;
+    uint8_t flags;               /* RK_MSGF_* of the message */
+    int32_t reply_rank;          /* CALL: the caller's rank */
+    int32_t src_rank;            /* the rank that sent it */
+    rk_status_t st;              /* RK_ERR_FULL, RK_ERR_DROPPED, RK_ERR_FAILED, ... */
+} rk_refusal_t;
 
 typedef struct topic {
     char name[RK_ID_MAX];
@@ -87,6 +114,8 @@ struct rk_runtime {
     struct trace *trace;         /* NULL unless $RINGMESH_TRACE is set */
     uint32_t bad_inputs;         /* refused calls, for rate-limited logging */
     int64_t poll_ns;             /* a waiting kernel drives the transport this long ($RINGMESH_POLL_US) */
+    struct calls *calls;         /* pending futures (call.c) */
+    struct events *events;       /* event queue and its thread (event.c) */
 };
 
 /* Buffers (buffer.c). */
@@ -104,19 +133,85 @@ rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel
 rk_mailbox_t *rk_kernel_outbox(rk_runtime_t *rt, kernel_t *k);
 /** rk_mailbox_put that records an enqueue trace event on success. */
 rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us);
-/** Deliver an owned message into a local kernel's inbox (timeout for BLOCK). */
+/**
+ * Deliver an owned message into a local kernel's inbox (timeout for BLOCK).
+ * A DROP_OLDEST inbox may evict another message: the caller then reports it
+ * (rk_evictions_report, or rk_evictions_take under the router lock).
+ */
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us);
+/** The checks of rk_send: runtime live, message valid and within the limit, kernel known and accepting. */
+rk_status_t rk_send_check(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg, kernel_t **out);
+/**
+ * Send a copy of @p msg to @p k (any rank) carrying the routing marks
+ * @p flags and @p reply_rank (msg_internal.h) and, unless NULL, @p corr as
+ * its correlation_id. Evictions it causes are reported.
+ */
+rk_status_t rk_send_marked(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, uint8_t flags, int32_t reply_rank,
+                           const rk_uuid_t *corr, int64_t timeout_us);
+/** Report the DROP_OLDEST evictions recorded on this thread (no router lock may be held). */
+void rk_evictions_report(rk_runtime_t *rt);
+/** A send to a kernel in state @p s: RK_OK while it accepts messages, else TERMINATED or FAILED. */
+static inline rk_status_t rk_state_refusal(int s)
+{
+    return s == RK_STATE_FAILED ? RK_ERR_FAILED : s >= RK_STATE_TERMINATING ? RK_ERR_TERMINATED : RK_OK;
+}
 /** Copy of the subscriber list of @p topic (caller frees *subs); RK_ERR_NOT_FOUND when none. */
 rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n);
 /** Record a subscription (from this rank or a peer). */
 rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k);
+/** Remove a subscription (from this rank or a peer); RK_ERR_NOT_FOUND when there was none. */
+rk_status_t rk_topic_remove(rk_runtime_t *rt, const char *topic, const kernel_t *k);
 
 /* Device-body kernels (device_kernel.c): the kernel thread's body. */
 void rk_device_pump(rk_ctx_t *ctx, void *arg);
 
+/* Requests with replies (call.c). */
+rk_status_t rk_calls_init(rk_runtime_t *rt);
+/** Complete pending futures with RK_ERR_TERMINATED, unlink them, free the table. */
+void rk_calls_fini(rk_runtime_t *rt);
+/** Hand an owned RK_MSGF_REPLY message to its future (by correlation_id), or drop and count it. */
+void rk_call_complete(rk_runtime_t *rt, rk_msg_t *reply);
+/** Fail the pending future @p id (if any) with @p st. */
+void rk_call_fail(rk_runtime_t *rt, const rk_uuid_t *id, rk_status_t st);
+/** Fail every pending future whose request went to kernel @p k. */
+void rk_calls_fail_kernel(rk_runtime_t *rt, const kernel_t *k, rk_status_t st);
+/** Describe @p m, refused with @p st at kernel @p k, into *@p out. */
+void rk_refusal_of(const kernel_t *k, const rk_msg_t *m, rk_status_t st, rk_refusal_t *out);
+/**
+ * This rank's part of a refusal: the event and counter when this rank sent
+ * the message, the failed future when this rank made the call. Returns 1 when
+ * another rank must hear of it (the sender or the caller is elsewhere).
+ */
+int rk_refusal_local(rk_runtime_t *rt, const rk_refusal_t *r);
+/** rk_refusal_local, then tell the other ranks concerned (takes the router lock). */
+void rk_refusal_report(rk_runtime_t *rt, const rk_refusal_t *r);
+/**
+ * Evictions by DROP_OLDEST mailboxes of kernels, recorded on the thread that
+ * put (the mailbox hook): take up to @p max of them into @p out.
+ */
+int rk_evictions_take(rk_refusal_t *out, int max);
+/** Install the eviction hook on a kernel's DROP_OLDEST mailbox (inbox or outbox). */
+void rk_evictions_watch(kernel_t *k, rk_mailbox_t *mb, int outbox);
+
+/* Events (event.c). */
+rk_status_t rk_events_init(rk_runtime_t *rt);
+/** Deliver what is queued, stop the thread, free. */
+void rk_events_fini(rk_runtime_t *rt);
+void rk_event_raise(rk_runtime_t *rt, rk_event_kind_t kind, const char *kernel_id, int rank,
+                    const rk_uuid_t *message_id, rk_status_t st, const char *reason);
+void rk_events_counts(rk_runtime_t *rt, uint64_t *raised, uint64_t *lost);
+
 /* Kernels (kernel.c). */
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out);
 void rk_kernel_free(kernel_t *k);
+/**
+ * Give the TERMINATED or FAILED local kernel @p old a new life with the
+ * parameters and mailbox of the freshly allocated @p fresh (freed here on
+ * RK_OK); RK_ERR_EXISTS while @p old is alive. Caller holds dir_lock.
+ */
+rk_status_t rk_kernel_revive(kernel_t *old, kernel_t *fresh);
+/** Join the thread of a FAILED local kernel (before rk_kernel_revive, without dir_lock). */
+void rk_kernel_reap(kernel_t *k);
 /** Terminate (if still running) and join; returns leftover messages. */
 uint32_t rk_kernel_shutdown(kernel_t *k, int64_t drain_timeout_us);
 

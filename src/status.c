@@ -26,6 +26,7 @@ const char *rk_status_str(rk_status_t status)
     case RK_ERR_PEER: return "RK_ERR_PEER: peer rank failed";
     case RK_ERR_UNSUPPORTED: return "RK_ERR_UNSUPPORTED: not supported here";
     case RK_ERR_DROPPED: return "RK_ERR_DROPPED: dropped by DROP_OLDEST";
+    case RK_ERR_FAILED: return "RK_ERR_FAILED: the kernel failed";
     }
     return "RK_ERR_?: unknown status";
 }

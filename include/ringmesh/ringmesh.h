@@ -13,7 +13,16 @@
  * priority mailbox, wherever in the job the kernel lives.
  *
  * Lifecycle: CREATED -> LAUNCHED -> ACTIVE <-> DEACTIVATED -> TERMINATING ->
- * TERMINATED. A transition not on that path returns RK_ERR_STATE.
+ * TERMINATED. A transition not on that path returns RK_ERR_STATE. A body that
+ * returns on its own (or calls rk_ctx_fail) moves its kernel to FAILED, or,
+ * under a restart policy, runs again; a TERMINATED or FAILED id may be
+ * created again on the same rank.
+ *
+ * Requests and replies: rk_call / rk_ask send a request whose reply reaches
+ * exactly that call or future, matched by correlation_id, from any thread and
+ * across ranks, through any number of rk_ctx_send_to hops. rk_send and
+ * rk_receive are for streams: rk_receive returns a kernel's outputs addressed
+ * to this rank in priority order, to whichever thread asks.
  *
  * Ordering contract: messages from one sender to one kernel at one priority
  * are delivered in send order; a kernel always dequeues the highest-priority
@@ -52,7 +61,7 @@ extern "C" {
 /** Major version of this header: 0 while the API may still change between minor versions. */
 #define RINGMESH_VERSION_MAJOR 0
 /** Minor version of this header (ABI-compatible within one MAJOR.MINOR while MAJOR is 0). */
-#define RINGMESH_VERSION_MINOR 1
+#define RINGMESH_VERSION_MINOR 2
 /** Patch version of this header. */
 #define RINGMESH_VERSION_PATCH 0
 /** One integer for compile-time checks: major * 10000 + minor * 100 + patch. */
@@ -92,7 +101,8 @@ typedef enum rk_kernel_state {
     RK_STATE_ACTIVE,      /**< processing messages */
     RK_STATE_DEACTIVATED, /**< paused: messages are kept, none dequeued */
     RK_STATE_TERMINATING, /**< draining, then stopping */
-    RK_STATE_TERMINATED   /**< stopped; the id stays taken */
+    RK_STATE_TERMINATED,  /**< stopped; the id may be created again on this rank */
+    RK_STATE_FAILED       /**< the body returned or called rk_ctx_fail; sends get RK_ERR_FAILED */
 } rk_kernel_state_t;
 
 /** The state's name ("ACTIVE"); a static string, "UNKNOWN" for other values. */
@@ -176,8 +186,15 @@ enum {
     RK_KERNEL_FIELD_ARG = 1u << 4,          /**< rk_kernel_params_t::arg */
     RK_KERNEL_FIELD_DEDUP = 1u << 5,        /**< rk_kernel_params_t::dedup_window */
     RK_KERNEL_FIELD_DEVICE = 1u << 6,       /**< rk_kernel_params_t::device */
-    RK_KERNEL_FIELD_FORWARD = 1u << 7       /**< rk_kernel_params_t::forward_to */
+    RK_KERNEL_FIELD_FORWARD = 1u << 7,      /**< rk_kernel_params_t::forward_to */
+    RK_KERNEL_FIELD_RESTART = 1u << 8       /**< rk_kernel_params_t::restart and ::max_restarts */
 };
+
+/** What happens when a kernel's body returns on its own or calls rk_ctx_fail. */
+typedef enum rk_restart {
+    RK_RESTART_NEVER = 0,     /**< the kernel goes to FAILED (default) */
+    RK_RESTART_ON_FAILURE     /**< the body is called again, up to max_restarts times, then FAILED */
+} rk_restart_t;
 
 /** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
 typedef struct rk_kernel_params {
@@ -198,14 +215,18 @@ typedef struct rk_kernel_params {
      * kernel's output — a pipeline stage whose body runs on a GPU. Copied.
      */
     const char *forward_to;
+    rk_restart_t restart;           /**< default RK_RESTART_NEVER */
+    uint32_t max_restarts;          /**< restarts allowed under RK_RESTART_ON_FAILURE (0 = none) */
 } rk_kernel_params_t;
 
 /**
  * Create a kernel (CREATED): its mailbox accepts messages, nothing runs yet.
- * The parameters are copied. Errors: RK_ERR_INVALID (no or too long
- * kernel_id, no fn, a bad named field, forward_to without a device body), RK_ERR_EXISTS (the id is taken on
- * this or, as far as known, another rank), RK_ERR_UNSUPPORTED (CUDA backend
- * asked for but unusable), RK_ERR_NOMEM.
+ * The parameters are copied. An id whose kernel on this rank is TERMINATED or
+ * FAILED is created afresh (new mailbox, new parameters, counters kept).
+ * Errors: RK_ERR_INVALID (no or too long kernel_id, no fn, a bad named field,
+ * forward_to without a device body), RK_ERR_EXISTS (the id is taken by a live
+ * kernel on this or, as far as known, another rank), RK_ERR_UNSUPPORTED (CUDA
+ * backend asked for but unusable), RK_ERR_NOMEM.
  */
 rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params);
 /** CREATED -> LAUNCHED: start its thread (or GPU kernel); it does not dequeue yet. */
@@ -226,6 +247,19 @@ rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t
 rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params);
 /** The state of a local kernel; RK_ERR_NOT_FOUND for an unknown id, RK_ERR_INVALID for another rank's. */
 rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out);
+/**
+ * Why a local kernel FAILED ("body returned", or the reason given to
+ * rk_ctx_fail) into @p buf (at most @p len bytes, NUL-terminated).
+ * RK_ERR_STATE when it has not failed, RK_ERR_NOT_FOUND / RK_ERR_INVALID as
+ * rk_kernel_state.
+ */
+rk_status_t rk_kernel_failure(rk_runtime_t *rt, const char *kernel_id, char *buf, size_t len);
+/**
+ * Wait until @p kernel_id is known and live on some rank (a kernel started
+ * after rk_runtime_sync elsewhere is known once its announcement arrives).
+ * Not collective. RK_OK, RK_ERR_TIMEOUT, RK_ERR_INVALID.
+ */
+rk_status_t rk_runtime_wait_kernel(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_us);
 /** Home rank of a kernel (any rank's kernel, after rk_runtime_sync); RK_ERR_NOT_FOUND if unknown. */
 rk_status_t rk_kernel_rank(rk_runtime_t *rt, const char *kernel_id, int *rank);
 
@@ -237,6 +271,8 @@ typedef struct rk_kernel_stats {
     uint64_t duplicates;    /**< messages discarded by dedup */
     uint64_t remote_drops;  /**< drops reported back by remote kernels' mailboxes */
     uint64_t remote_rejects;/**< rejects reported back by remote kernels' mailboxes */
+    uint64_t out_dropped;   /**< outputs for this rank refused or evicted by a full output queue */
+    uint32_t restarts;      /**< times the body was restarted (RK_RESTART_ON_FAILURE) */
 } rk_kernel_stats_t;
 /** Snapshot of a kernel's counters into *@p out (inbox: local kernels only); RK_ERR_NOT_FOUND if unknown. */
 rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out);
@@ -259,6 +295,18 @@ typedef struct rk_peer_stats {
  *  Bytes received from the peer. */
 /** Wire traffic with @p peer (RK_ERR_INVALID for a LOCAL runtime or a bad rank). */
 rk_status_t rk_runtime_get_peer_stats(rk_runtime_t *rt, int peer, rk_peer_stats_t *out);
+/** Runtime-wide request/reply counters (a snapshot). */
+typedef struct rk_call_stats {
+    uint64_t calls;           /**< requests sent by rk_call / rk_ask */
+    uint64_t replies;         /**< replies handed to their call or future */
+    uint64_t late_replies;    /**< replies whose future was freed or timed out: dropped, counted */
+    uint64_t failed;          /**< futures completed with an error (refused, dropped, failed, peer) */
+    uint64_t events;          /**< events raised (see rk_runtime_on_event) */
+    uint64_t events_lost;     /**< events not delivered because the event queue was full */
+} rk_call_stats_t;
+/** This rank's request/reply counters into *@p out. */
+rk_status_t rk_runtime_get_call_stats(rk_runtime_t *rt, rk_call_stats_t *out);
+
 /**
  * Print this rank's per-kernel and per-peer table (in/out, depth, high-water,
  * drops, rejects, wait p50/p99, bytes per peer) to @p out (a FILE *), each
@@ -271,8 +319,15 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out);
 /**
  * Send a copy of @p msg to @p kernel_id (any rank). The caller keeps @p msg.
  * Waits up to the runtime's send timeout when the mailbox (or the link) is
- * full under BLOCK. Errors: RK_ERR_NOT_FOUND, RK_ERR_FULL (REJECT),
- * RK_ERR_DROPPED, RK_ERR_TIMEOUT, RK_ERR_TERMINATED, RK_ERR_MALFORMED.
+ * full under BLOCK. Errors: RK_ERR_NOT_FOUND, RK_ERR_FULL (a local REJECT
+ * mailbox), RK_ERR_DROPPED (a local DROP_OLDEST mailbox refused it),
+ * RK_ERR_TIMEOUT, RK_ERR_TERMINATED, RK_ERR_FAILED, RK_ERR_PEER,
+ * RK_ERR_MALFORMED. A remote kernel's mailbox decides after rk_send has
+ * returned RK_OK: its refusal or eviction reaches this rank as an
+ * RK_EVENT_REFUSED / RK_EVENT_DROPPED event (rk_runtime_on_event) with the
+ * message_id, and in the kernel's remote_rejects / remote_drops counters.
+ * Called from a kernel body while it serves a request of rk_call / rk_ask,
+ * the copy carries that request's reply-to, like rk_ctx_send_to.
  */
 rk_status_t rk_send(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *msg);
 /** rk_send() with its own BLOCK wait: @p timeout_us (0 = do not wait, RK_WAIT_FOREVER). */
@@ -290,6 +345,90 @@ rk_status_t rk_receive(rk_runtime_t *rt, const char *kernel_id, int64_t timeout_
 
 /** Subscribe a kernel (any rank) to a topic; collective-free, effective after rk_runtime_sync. */
 rk_status_t rk_subscribe(rk_runtime_t *rt, const char *topic, const char *kernel_id);
+/**
+ * Undo rk_subscribe (any rank): publications after the call are not delivered
+ * to @p kernel_id here, and not on other ranks once the announcement arrives
+ * (at the latest after the next rk_runtime_sync). RK_ERR_NOT_FOUND when it
+ * was not subscribed.
+ */
+rk_status_t rk_unsubscribe(rk_runtime_t *rt, const char *topic, const char *kernel_id);
+
+/* ---- requests with replies ------------------------------------------------ */
+
+/** A pending request (opaque): made by rk_ask, freed by rk_future_free. */
+typedef struct rk_future rk_future_t;
+
+/**
+ * Send @p request to @p kernel_id (any rank) and wait up to @p timeout_us
+ * (RK_WAIT_FOREVER) for ITS reply: the message the kernel answers with
+ * rk_ctx_reply (or rk_ctx_send with correlation_id = the request's
+ * message_id), possibly several rk_ctx_send_to hops later on other ranks.
+ * *@p reply (the caller's, rk_msg_free) has correlation_id equal to
+ * @p request's message_id. Safe from any thread, many at once, and from a
+ * kernel body. The request is copied; its message_id must not be in use by
+ * another pending call of this rank (RK_ERR_EXISTS).
+ * Errors: those of rk_send, and RK_ERR_FULL (refused by a REJECT mailbox,
+ * local or remote), RK_ERR_DROPPED (evicted by DROP_OLDEST before the kernel
+ * took it), RK_ERR_FAILED (the kernel failed), RK_ERR_PEER (the kernel's rank
+ * failed), RK_ERR_TIMEOUT (no reply in time: a later one is dropped and
+ * counted in late_replies).
+ */
+rk_status_t rk_call(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, int64_t timeout_us,
+                    rk_msg_t **reply);
+/**
+ * rk_call without waiting: sends @p request and returns a future for its
+ * reply in *@p future (the caller's: rk_future_free). A send that fails at
+ * once returns its status and no future.
+ */
+rk_status_t rk_ask(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, rk_future_t **future);
+/**
+ * Wait up to @p timeout_us for the future's reply. RK_OK: *@p reply is the
+ * caller's (handed out once; a later wait returns RK_ERR_STATE). RK_ERR_TIMEOUT
+ * leaves the future pending (wait again or free it); the other errors of
+ * rk_call are final. One thread at a time per future.
+ */
+rk_status_t rk_future_wait(rk_future_t *f, int64_t timeout_us, rk_msg_t **reply);
+/** True once the future has a reply or a final error (rk_future_wait would not wait). */
+bool rk_future_ready(const rk_future_t *f);
+/** The request's message_id (= the reply's correlation_id). */
+const rk_uuid_t *rk_future_id(const rk_future_t *f);
+/** Free a future, abandoning it if still pending: its reply is then dropped and counted. NULL is a no-op. */
+void rk_future_free(rk_future_t *f);
+
+/* ---- events ----------------------------------------------------------------- */
+
+/** What an event reports. */
+typedef enum rk_event_kind {
+    RK_EVENT_KERNEL_FAILED = 1, /**< a local kernel FAILED (reason set), or a remote one (rank set) */
+    RK_EVENT_KERNEL_RESTARTED,  /**< a local kernel's body was restarted (RK_RESTART_ON_FAILURE) */
+    RK_EVENT_PEER_FAILED,       /**< rank `rank` failed */
+    RK_EVENT_REFUSED,           /**< a message this rank sent was refused by a REJECT mailbox */
+    RK_EVENT_DROPPED,           /**< a message this rank sent was evicted (or refused) by DROP_OLDEST */
+    RK_EVENT_UNDELIVERED,       /**< a message this rank sent was not delivered (status says why) */
+    RK_EVENT_OUTPUT_DROPPED     /**< a local kernel's output for this rank was refused or evicted */
+} rk_event_kind_t;
+
+/** One event; valid only during the callback (copy what you keep). */
+typedef struct rk_event {
+    rk_event_kind_t kind;  /**< what happened */
+    const char *kernel_id; /**< the kernel concerned */
+    int rank;              /**< the rank where it happened (the failed rank for PEER_FAILED) */
+    rk_uuid_t message_id;  /**< REFUSED, DROPPED, UNDELIVERED, OUTPUT_DROPPED: the message */
+    rk_status_t status;    /**< the status the message got (RK_ERR_FULL, RK_ERR_DROPPED, ...) */
+    const char *reason;    /**< KERNEL_FAILED: why ("" when not known here) */
+} rk_event_t;
+
+/** An event callback: runs on a runtime thread, one event at a time, in order. */
+typedef void (*rk_event_fn)(const rk_event_t *ev, void *arg);
+
+/**
+ * Call @p fn(ev, @p arg) for every event on this rank from now on (NULL
+ * stops). Events are queued (at most 4,096; more are counted in events_lost)
+ * and delivered by a runtime thread, so the callback may call any
+ * application-side function; the last events are delivered before
+ * rk_runtime_destroy returns.
+ */
+rk_status_t rk_runtime_on_event(rk_runtime_t *rt, rk_event_fn fn, void *arg);
 /** Send a copy to every subscriber; one copy per remote rank, fanned out there. */
 rk_status_t rk_publish(rk_runtime_t *rt, const char *topic, const rk_msg_t *msg);
 
@@ -311,10 +450,28 @@ bool rk_ctx_should_terminate(rk_ctx_t *ctx);
  * Read there with rk_receive(kernel_id).
  */
 rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg);
-/** Set @p reply's correlation_id to @p request's message_id and emit it to the requester. */
+/**
+ * Answer @p request: @p reply's correlation_id is set to the id of the call
+ * it answers and it goes to that call's future (a request of rk_call/rk_ask,
+ * on any rank, also one that reached this kernel through rk_ctx_send_to
+ * hops: the reply then carries the original request's message_id), or, for a
+ * request sent with rk_send, to the requesting rank's outputs (rk_receive).
+ */
 rk_status_t rk_ctx_reply(rk_ctx_t *ctx, const rk_msg_t *request, rk_msg_t *reply);
-/** Forward a copy to another kernel (pipelines), like rk_send. */
+/**
+ * Forward a copy to another kernel (pipelines), like rk_send. While the body
+ * serves a request of rk_call/rk_ask (the message it received last), the copy
+ * carries where that request's answer must go, so the last stage's
+ * rk_ctx_reply completes the original call; the copy's correlation_id is then
+ * the original request's message_id.
+ */
 rk_status_t rk_ctx_send_to(rk_ctx_t *ctx, const char *kernel_id, const rk_msg_t *msg);
+/**
+ * Report that the body failed: should_terminate turns true, and when the body
+ * returns the kernel is FAILED with @p reason (copied, up to 127 bytes), or
+ * restarted under RK_RESTART_ON_FAILURE.
+ */
+void rk_ctx_fail(rk_ctx_t *ctx, const char *reason);
 /** The kernel's id (owned by the runtime, valid while the kernel exists). */
 const char *rk_ctx_kernel_id(const rk_ctx_t *ctx);
 /** The runtime that runs the kernel (e.g. for rk_send from a body). */

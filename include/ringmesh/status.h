@@ -36,7 +36,8 @@ typedef enum rk_status {
     RK_ERR_TRANSPORT = -16,   /**< the transport failed to move a frame */
     RK_ERR_PEER = -17,        /**< a peer rank failed or disconnected */
     RK_ERR_UNSUPPORTED = -18, /**< not available in this build or on this machine */
-    RK_ERR_DROPPED = -19      /**< the message was dropped by DROP_OLDEST (counted) */
+    RK_ERR_DROPPED = -19,     /**< the message was dropped by DROP_OLDEST (counted) */
+    RK_ERR_FAILED = -20       /**< the kernel failed: its body returned or called rk_ctx_fail */
 } rk_status_t;
 
 /**
