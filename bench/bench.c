@@ -31,6 +31,9 @@ static const bench_def_t k_benches[] = {
     {"local-rr", bench_local_rr, 0,
      "request -> host kernel -> rk_ctx_reply on one rank (LOCAL); p50/p99 us and round trips/s vs the "
      "seed's published Python figures"},
+    {"call", bench_call, 0,
+     "rk_call round trip (one rank; and across 2 ranks under mpirun -n 2) vs rk_send + rk_receive to the "
+     "same kernel in the same run; us p50"},
     {"pingpong", bench_pingpong, 1,
      "2 ranks: kernel->kernel one-way latency (64 B .. 1 MiB) vs raw UCX AM and MPI_Send/Recv; us p50"},
     {"rate", bench_rate, 1, "2 ranks: 64 B messages/s rank 0 app -> kernel on rank 1 vs raw UCX AM streaming"},

@@ -123,6 +123,7 @@ void bench_die(const char *where, rk_status_t st) __attribute__((noreturn));
 int bench_codec(void);
 int bench_mailbox(void);
 int bench_local_rr(void);
+int bench_call(void);
 int bench_pingpong(void);
 int bench_rate(void);
 int bench_pipeline(void);

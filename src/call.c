@@ -79,13 +79,17 @@ rk_status_t rk_calls_init(rk_runtime_t *rt)
     return RK_OK;
 }
 
-/* Set the outcome and wake the waiter. Caller holds the shard lock; f is unlinked. */
+/*
+ * Set the outcome and wake the waiter. Caller holds the shard lock; f is
+ * unlinked. The done store is the last touch of f: a waiter that sees it may
+ * free f at once (a sleeping waiter cannot run before the lock is released).
+ */
 static void settle(rk_future_t *f, rk_status_t st, rk_msg_t *reply)
 {
     f->st = st;
     f->reply = reply;
-    __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
     if (f->sleeping) pthread_cond_signal(&f->cv);
+    __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
 }
 
 /* Remove @p f from its bucket. Caller holds the shard lock. */
@@ -204,20 +208,30 @@ rk_status_t rk_runtime_get_call_stats(rk_runtime_t *rt, rk_call_stats_t *out)
 
 /* ---- asking and waiting ---------------------------------------------------- */
 
-rk_status_t rk_ask(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, rk_future_t **future)
+/* Leave the table if still there (abandoned: a later reply is dropped and counted); free what f holds. */
+static void future_release(rk_future_t *f)
 {
-    struct calls *c;
-    rk_future_t *f, **bucket;
-    kernel_t *k;
-    rk_status_t st;
+    if (!f->orphan && !__atomic_load_n(&f->done, __ATOMIC_ACQUIRE)) {
+        rk_future_t **bucket;
+        shard_t *s = shard_of(f->rt->calls, &f->id, &bucket);
+        pthread_mutex_lock(&s->lock); /* also waits for a completer still settling it */
+        if (f->linked) unlink_future(bucket, f);
+        pthread_mutex_unlock(&s->lock);
+    }
+    rk_msg_free(f->reply);
+    pthread_cond_destroy(&f->cv);
+}
 
-    if (future) *future = NULL;
-    if (!rt || !kernel_id || !request || !future) return RK_ERR_INVALID;
-    c = rt->calls;
-    st = rk_send_check(rt, kernel_id, request, &k);
+/* Send @p request as a call whose reply completes @p f (zeroed; heap for rk_ask, stack for rk_call). */
+static rk_status_t ask_into(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, rk_future_t *f)
+{
+    struct calls *c = rt->calls;
+    rk_future_t **bucket;
+    kernel_t *k;
+    rk_status_t st = rk_send_check(rt, kernel_id, request, &k);
+
     if (st != RK_OK) return st;
     if ((uint32_t)rt->rank > RK_WIRE_RANK_MAX) return RK_ERR_UNSUPPORTED;
-    if (!(f = calloc(1, sizeof *f))) return RK_ERR_NOMEM;
     f->rt = rt;
     f->k = k;
     f->home = k->home_rank;
@@ -240,14 +254,24 @@ rk_status_t rk_ask(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *requ
             if (f->linked) unlink_future(bucket, f);
             pthread_mutex_unlock(&s->lock);
         }
-        if (f->reply) rk_msg_free(f->reply); /* cannot happen: nothing was sent */
         pthread_cond_destroy(&f->cv);
-        free(f);
         return st;
     }
     __atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
-    *future = f;
     return RK_OK;
+}
+
+rk_status_t rk_ask(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, rk_future_t **future)
+{
+    rk_future_t *f;
+    rk_status_t st;
+    if (future) *future = NULL;
+    if (!rt || !kernel_id || !request || !future) return RK_ERR_INVALID;
+    if (!(f = calloc(1, sizeof *f))) return RK_ERR_NOMEM;
+    st = ask_into(rt, kernel_id, request, f);
+    if (st != RK_OK) free(f);
+    else *future = f;
+    return st;
 }
 
 bool rk_future_ready(const rk_future_t *f) { return f && __atomic_load_n(&f->done, __ATOMIC_ACQUIRE); }
@@ -329,29 +353,22 @@ rk_status_t rk_future_wait(rk_future_t *f, int64_t timeout_us, rk_msg_t **reply)
 void rk_future_free(rk_future_t *f)
 {
     if (!f) return;
-    if (!f->orphan) {
-        rk_future_t **bucket;
-        shard_t *s = shard_of(f->rt->calls, &f->id, &bucket);
-        pthread_mutex_lock(&s->lock); /* also waits for a completer still signalling */
-        if (f->linked) unlink_future(bucket, f); /* abandoned: its reply will be dropped and counted */
-        pthread_mutex_unlock(&s->lock);
-    }
-    rk_msg_free(f->reply);
-    pthread_cond_destroy(&f->cv);
+    future_release(f);
     free(f);
 }
 
 rk_status_t rk_call(rk_runtime_t *rt, const char *kernel_id, const rk_msg_t *request, int64_t timeout_us,
                     rk_msg_t **reply)
 {
-    rk_future_t *f;
+    rk_future_t f; /* on the stack: a call allocates nothing of its own */
     rk_status_t st;
     if (reply) *reply = NULL;
-    if (!reply) return RK_ERR_INVALID;
-    st = rk_ask(rt, kernel_id, request, &f);
+    if (!rt || !kernel_id || !request || !reply) return RK_ERR_INVALID;
+    memset(&f, 0, sizeof f);
+    st = ask_into(rt, kernel_id, request, &f);
     if (st != RK_OK) return st;
-    st = rk_future_wait(f, timeout_us, reply);
-    rk_future_free(f);
+    st = rk_future_wait(&f, timeout_us, reply);
+    future_release(&f);
     return st;
 }
 
