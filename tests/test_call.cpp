@@ -231,8 +231,8 @@ TEST(Call, BadArgumentsAreRefused)
 
 TEST(Refusal, RejectAndDropOldestReachTheCallAndTheEvents)
 {
+    EventLog log; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     Runtime r;
-    EventLog log;
     ASSERT_EQ(rk_runtime_on_event(r.rt, EventLog::on, &log), RK_OK);
     rk_kernel_params_t p = params("rej", echo_double_body);
     p.field_mask |= RK_KERNEL_FIELD_CAPACITY | RK_KERNEL_FIELD_STRATEGY;
@@ -285,8 +285,8 @@ TEST(Refusal, RejectAndDropOldestReachTheCallAndTheEvents)
 
 TEST(Refusal, FireAndForgetEvictionRaisesAnEventWithTheMessageId)
 {
+    EventLog log; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     Runtime r;
-    EventLog log;
     ASSERT_EQ(rk_runtime_on_event(r.rt, EventLog::on, &log), RK_OK);
     rk_kernel_params_t p = params("drop", echo_double_body);
     p.field_mask |= RK_KERNEL_FIELD_CAPACITY | RK_KERNEL_FIELD_STRATEGY;
@@ -439,8 +439,8 @@ rk_kernel_state_t wait_state(rk_runtime_t *rt, const char *id, rk_kernel_state_t
 
 TEST(Supervision, ABodyThatReturnsFailsItsKernelAndItsCallers)
 {
+    EventLog log; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     Runtime r;
-    EventLog log;
     ASSERT_EQ(rk_runtime_on_event(r.rt, EventLog::on, &log), RK_OK);
     Quitter q{1, false};
     auto p = params("q", quitter_body, &q);
@@ -480,8 +480,8 @@ TEST(Supervision, ABodyThatReturnsFailsItsKernelAndItsCallers)
 
 TEST(Supervision, RestartOnFailureUpToItsLimit)
 {
+    EventLog log; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     Runtime r;
-    EventLog log;
     ASSERT_EQ(rk_runtime_on_event(r.rt, EventLog::on, &log), RK_OK);
     Quitter q{1, true};
     auto p = params("q", quitter_body, &q);
@@ -597,8 +597,8 @@ void emitter_body(rk_ctx_t *ctx, void *arg)
 
 TEST(Outputs, UnreadOutputsFollowTheKernelsStrategy)
 {
+    EventLog log; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     Runtime r;
-    EventLog log;
     ASSERT_EQ(rk_runtime_on_event(r.rt, EventLog::on, &log), RK_OK);
     std::atomic<int> drop_refused{0}, rej_refused{0};
     auto pd = params("drop", emitter_body, &drop_refused);

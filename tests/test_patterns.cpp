@@ -1,6 +1,6 @@
-// The seed's four patterns in one process: fire-and-forget, pub-sub (a topic
-// kernel forwarding to subscribers, and rk_publish), a 3-stage pipeline and
-// request-response under load.
+// The seed's four patterns in one process: request-response (rk_call, where
+// the seed awaits its reply), fire-and-forget, pub-sub (a topic kernel
+// forwarding to subscribers, and rk_publish) and a 3-stage pipeline.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -76,6 +76,33 @@ rk_kernel_params_t params(const char *id, rk_kernel_fn fn, void *arg)
 }
 
 }  // namespace
+
+// The seed's calculator: send a request, await the response to it.
+TEST(Patterns, RequestResponseAwaitsItsOwnReply)
+{
+    Runtime r;
+    auto p = params("calculator", echo_double_body, nullptr);
+    ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
+    std::vector<std::thread> ts;
+    std::atomic<int> good{0};
+    for (int t = 0; t < 4; t++)
+        ts.emplace_back([&, t] {
+            for (int i = 0; i < 1000; i++) {
+                TestNum *req = make_num(i, 128, t);
+                req->value = t + i;
+                rk_msg_t *rep = nullptr;
+                if (rk_call(r.rt, "calculator", &req->hdr, 5000000, &rep) == RK_OK) {
+                    if (rk_uuid_equal(&rep->correlation_id, &req->hdr.message_id) &&
+                        reinterpret_cast<TestNum *>(rep)->value == 2.0 * (t + i))
+                        good++;
+                    rk_msg_free(rep);
+                }
+                rk_msg_free(&req->hdr);
+            }
+        });
+    for (auto &t : ts) t.join();
+    EXPECT_EQ(good.load(), 4000);
+}
 
 TEST(Patterns, FireAndForgetReturnsAtOnceAndIsProcessed)
 {

@@ -426,7 +426,7 @@ typedef void (*rk_event_fn)(const rk_event_t *ev, void *arg);
  * stops). Events are queued (at most 4,096; more are counted in events_lost)
  * and delivered by a runtime thread, so the callback may call any
  * application-side function; the last events are delivered before
- * rk_runtime_destroy returns.
+ * rk_runtime_destroy returns, so @p arg must live until then.
  */
 rk_status_t rk_runtime_on_event(rk_runtime_t *rt, rk_event_fn fn, void *arg);
 /** Send a copy to every subscriber; one copy per remote rank, fanned out there. */

@@ -96,8 +96,8 @@ TEST(Call, EightThreadsPerRankGetTheirOwnRepliesAcrossRanks)
 // calls, futures and fire-and-forget sends learn of each refusal.
 TEST(Refusal, RemoteRejectAndDropOldestReachTheSender)
 {
+    Events ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     DistRuntime d;
-    Events ev;
     ASSERT_EQ(rk_runtime_on_event(d.rt, Events::on, &ev), RK_OK);
     const int last = d.size - 1;
     if (d.rank == last) {
@@ -243,8 +243,8 @@ void one_shot_body(rk_ctx_t *ctx, void *)
 
 TEST(Supervision, ARemoteKernelFailureFailsItsCallersAndIsReported)
 {
+    Events ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     DistRuntime d;
-    Events ev;
     ASSERT_EQ(rk_runtime_on_event(d.rt, Events::on, &ev), RK_OK);
     const int last = d.size - 1;
     if (d.rank == last) {
