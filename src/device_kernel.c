@@ -213,6 +213,7 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg)
         if (!p.on_gpu)
             while (rk_ring_server_serve(&p.server, p.in, p.out, p.dk->host_body, p.dk->host_state)) n++;
         n += drain(&p, ctx);
+        __atomic_store_n(&p.k->device_inflight, rk_ring_size(p.in) + rk_ring_size(p.out), __ATOMIC_RELEASE);
         if (n) {
             idle = 0;
             continue;

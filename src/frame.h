@@ -47,6 +47,8 @@ typedef enum frame_kind {
     FRAME_GONE,       /* kernel `name` on src_rank has terminated (aux 0) or failed (aux 1) */
     FRAME_BATCH,      /* aux frames back to back in the payload (see above) */
     FRAME_UNSUB,      /* announce: name = "topic\0kernel" no longer subscribes */
+    FRAME_ROUND,      /* shutdown: aux = round; payload: data frames sent, received, quiet (router.c) */
+    FRAME_PING,       /* heartbeat to a peer on another machine (liveness.c); nothing to do */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -67,7 +69,8 @@ static inline int frame_is_data(uint8_t kind)
 /** Frames that may carry a payload. */
 static inline int frame_has_payload(uint8_t kind)
 {
-    return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH || kind == FRAME_NACK;
+    return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH || kind == FRAME_NACK ||
+           kind == FRAME_ROUND;
 }
 
 /** Bytes needed for a frame with these lengths. */

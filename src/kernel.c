@@ -213,6 +213,10 @@ static void *kernel_main(void *arg)
             RK_WARN("kernel '%s': %s; restart %u of %u", k->id, why, k->restarts, k->params.max_restarts);
             rk_event_raise(k->rt, RK_EVENT_KERNEL_RESTARTED, k->id, k->rt->rank, NULL, RK_OK, why);
             k->cur_flags = 0;
+            if (k->holding) { /* what the failed run held is done with */
+                k->holding = 0;
+                __atomic_store_n(&k->served, k->served + 1, __ATOMIC_RELEASE);
+            }
             __atomic_store_n(&k->fail_requested, 0, __ATOMIC_RELEASE);
             continue;
         }
@@ -393,6 +397,28 @@ rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kern
     return RK_OK;
 }
 
+/* Idle with an empty mailbox: every message it took is served, nothing is queued or on its device. */
+static int kernel_quiet(kernel_t *k)
+{
+    int s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    if (s != RK_STATE_ACTIVE && s != RK_STATE_TERMINATING) return 1; /* serves nothing: what waits is undeliverable */
+    uint64_t served = __atomic_load_n(&k->served, __ATOMIC_ACQUIRE); /* before the mailbox: a take after it shows */
+    rk_mailbox_stats_t st;
+    if (__atomic_load_n(&k->device_inflight, __ATOMIC_ACQUIRE)) return 0;
+    rk_mailbox_get_stats(__atomic_load_n(&k->inbox, __ATOMIC_ACQUIRE), &st);
+    return st.depth == 0 && st.dequeued == served;
+}
+
+int rk_local_quiet(rk_runtime_t *rt)
+{
+    const dir_table_t *t = __atomic_load_n(&rt->dir, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < t->cap; i++) {
+        kernel_t *k = __atomic_load_n(&t->slot[i], __ATOMIC_ACQUIRE);
+        if (k && k->local && !kernel_quiet(k)) return 0;
+    }
+    return 1;
+}
+
 rk_status_t rk_kernel_failure(rk_runtime_t *rt, const char *kernel_id, char *buf, size_t len)
 {
     kernel_t *k;
@@ -430,6 +456,8 @@ rk_status_t rk_kernel_revive(kernel_t *old, kernel_t *fresh)
     old->draining = 0;
     old->poll_win_ns = 0;
     old->cur_flags = 0;
+    old->holding = 0;
+    __atomic_store_n(&old->served, 0, __ATOMIC_RELEASE); /* counts the new mailbox's messages */
     old->fail_requested = 0;
     old->fail_reason[0] = '\0';
     __atomic_store_n(&old->restarts, 0, __ATOMIC_RELAXED);
@@ -519,8 +547,10 @@ static bool accept_taken(kernel_t *k, rk_msg_t *m)
     if (k->dedup.window && !rk_uuid_is_nil(&m->message_id) && idset_find(&k->dedup, &m->message_id, NULL)) {
         __atomic_fetch_add(&k->duplicates, 1, __ATOMIC_RELAXED);
         rk_msg_free(m);
+        __atomic_store_n(&k->served, k->served + 1, __ATOMIC_RELEASE);
         return false;
     }
+    k->holding = 1;
     if (k->dedup.window) idset_put(&k->dedup, &m->message_id, 0);
     remember_origin(k, m);
     k->cur_flags = m->flags & (RK_MSGF_CALL | RK_MSGF_FWD);
@@ -542,6 +572,10 @@ rk_status_t rk_ctx_receive(rk_ctx_t *ctx, int64_t timeout_us, rk_msg_t **out)
 
     if (!ctx || !out) return RK_ERR_INVALID;
     k = ctx->k;
+    if (k->holding) { /* the body is done with what it took last */
+        k->holding = 0;
+        __atomic_store_n(&k->served, k->served + 1, __ATOMIC_RELEASE);
+    }
     /* Fast path, no clock read: an active kernel with a message waiting takes it. */
     s0 = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
     if (s0 == RK_STATE_ACTIVE)
@@ -618,7 +652,9 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
         st = rk_msg_copy(msg, &copy);
         if (st != RK_OK) return st;
         copy->src_rank = rt->rank;
-        st = rk_put_traced(rt, k, mb, copy, rt->params.send_timeout_us);
+        int closing = __atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE); /* in destroy: nobody reads them */
+        st = rk_put_traced(rt, k, mb, copy, closing ? 0 : rt->params.send_timeout_us);
+        if (st == RK_ERR_TIMEOUT && closing) st = RK_ERR_FULL;
         if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
         if (st != RK_OK) rk_msg_free(copy);
     }

@@ -23,12 +23,25 @@
  * credits), and the credit goes back only once it is delivered. So a slow
  * kernel pushes back on its senders instead of growing memory.
  *
+ * Shutdown (router_drain): nothing a sender was told is accepted may be lost
+ * because ranks part. Once every rank is in rk_runtime_destroy, the ranks
+ * run rounds of a termination detection (Mattern's four-counter method):
+ * each rank waits until it is locally quiet (its active kernels idle with
+ * empty mailboxes, no frame queued for credits, no delivery waiting for
+ * room), then sends every peer a ROUND frame with the data frames it has
+ * sent to and received from the live peers. A ROUND frame leaves after
+ * every data frame queued before it on the same link, so it is ordered after
+ * all data on each flow. When two consecutive rounds find every rank quiet
+ * and the same totals sent and received, no message is in flight anywhere,
+ * and the kernels may stop.
+ *
  * Locking: r->lock serializes the transport and all peer state. Messages are
  * encoded and decoded outside the lock where possible.
  */
 #include "router.h"
 
 #include "frame.h"
+#include "liveness.h"
 #include "log.h"
 #include "msg_internal.h"
 #include "spin.h"
@@ -93,6 +106,10 @@ typedef struct peer {
     held_frame_t *held;
     flow_t *flows;
     uint32_t sync_seen, fin_seen;
+    uint64_t data_sent, data_recv;  /* data frames to / from this peer (shutdown's counting) */
+    uint32_t round_seen;            /* the peer's latest ROUND report */
+    uint64_t round_sent[2], round_recv[2]; /* its totals in rounds of each parity */
+    uint8_t round_quiet[2];
     rk_peer_stats_t stats;
     uint64_t batches_sent, batched_frames; /* batches sent and the frames inside them */
 } peer_t;
@@ -122,6 +139,9 @@ struct router {
     int busy; /* the transport had large transfers under way after the last progress call (atomic) */
     int dup_detected;
     int closing; /* FIN 2 sent: nothing more may go out (MPI may reuse the communicator) */
+    int draining; /* router_drain runs: outputs nobody can read any more are not waited for */
+    liveness_t *live; /* failure detection on every transport (liveness.c) */
+    unsigned live_tick;
     pthread_t thread;
     int stop;
     uint64_t bad_frames, undeliverable;
@@ -166,7 +186,7 @@ int router_peer_failed(router_t *r, int rank) { return failed_rank(r) == rank; }
  * blocked towards it. Caller holds r->lock. */
 static void mark_failed(router_t *r, int rank)
 {
-    if (failed_rank(r) >= 0) return;
+    if (failed_rank(r) >= 0 || r->peers[rank].fin_seen >= 2) return; /* a rank that said goodbye has not failed */
     __atomic_store_n(&r->failed_peer, rank, __ATOMIC_RELAXED);
     for (flow_t *f = r->peers[rank].flows; f; f = f->peer_next) rk_mailbox_close(f->outq);
     rk_event_raise(r->rt, RK_EVENT_PEER_FAILED, "", rank, NULL, RK_ERR_PEER, "rank failed");
@@ -471,7 +491,10 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         int take = len >= TAKE_MIN;
         if (take) rk_buf_init(pb); /* a large frame: the transport takes the buffer instead of a copy */
         st = tp_send_frames(r, dest, bytes, len, 1, take);
-        if (st == RK_OK) f->credits--;
+        if (st == RK_OK) {
+            f->credits--;
+            r->peers[dest].data_sent++;
+        }
         pthread_mutex_unlock(&r->lock);
         return st;
     }
@@ -499,6 +522,7 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         return st == RK_ERR_TERMINATED ? RK_ERR_PEER : st;
     }
     pthread_mutex_lock(&r->lock);
+    r->peers[dest].data_sent++;
     flush_peer(r, dest);
     pthread_mutex_unlock(&r->lock);
     return RK_OK;
@@ -605,6 +629,8 @@ rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t le
     memcpy(copy, data, len);
     pthread_mutex_lock(&r->lock);
     st = sequenced && len >= RK_FRAME_HDR ? tp_send_frame(r, dest, copy, len) : r->ops->send(r->tp, dest, copy, len);
+    if (st == RK_OK && sequenced && len >= RK_FRAME_HDR && frame_is_data(copy[4]))
+        r->peers[dest].data_sent++; /* the receiver counts it: shutdown's totals must agree */
     pthread_mutex_unlock(&r->lock);
     free(copy);
     return st;
@@ -668,6 +694,7 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
     if (d->to_outbox) {
         rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
         st = mb ? rk_put_traced(r->rt, d->k, mb, d->msg, 0) : RK_ERR_NOMEM;
+        if (st == RK_ERR_TIMEOUT && r->draining) st = RK_ERR_FULL; /* in destroy: nobody reads outputs any more */
         if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) { /* the output queue's own strategy refused it */
             __atomic_fetch_add(&d->k->out_dropped, 1, __ATOMIC_RELAXED);
             rk_event_raise(r->rt, RK_EVENT_OUTPUT_DROPPED, d->k->id, r->boot.rank, &d->msg->message_id, st, NULL);
@@ -781,6 +808,7 @@ static void handle_data(router_t *r, int src, const frame_t *f)
 
     flow_t *fl = get_flow(r, src, f->kind, f->name, f->name_len);
 
+    r->peers[src].data_recv++;
     memcpy(name, f->name, f->name_len);
     name[f->name_len] = '\0';
     st = rk_msg_deserialize(r->rt->reg, f->payload, f->payload_len, r->rt->params.max_message, &msg);
@@ -884,6 +912,8 @@ static void complete_fetch(router_t *r, const frame_t *f)
     }
 }
 
+#define ROUND_PAYLOAD 17 /* data frames sent (u64), received (u64), quiet (u8), little-endian */
+
 static void handle_ctrl(router_t *r, int src, const frame_t *f)
 {
     char name[RK_FRAME_NAME_MAX + 1];
@@ -973,6 +1003,23 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         }
         break;
     case FRAME_BUF_DATA: complete_fetch(r, f); break;
+    case FRAME_ROUND: {
+        const uint8_t *pl = f->payload;
+        uint64_t sent = 0, recv = 0;
+        if (f->payload_len != ROUND_PAYLOAD || f->aux == 0) {
+            bad_frame(r, src, "shutdown round", RK_ERR_DECODE);
+            break;
+        }
+        for (int i = 0; i < 8; i++) {
+            sent |= (uint64_t)pl[i] << (8 * i);
+            recv |= (uint64_t)pl[8 + i] << (8 * i);
+        }
+        p->round_sent[f->aux & 1] = sent;
+        p->round_recv[f->aux & 1] = recv;
+        p->round_quiet[f->aux & 1] = pl[16];
+        if (f->aux > p->round_seen) p->round_seen = f->aux;
+        break;
+    }
     default: break;
     }
 }
@@ -1037,6 +1084,7 @@ static void on_frame(void *arg, int src, const void *data, size_t len)
         bad_frame(r, src, "frame source", RK_ERR_DECODE);
         return;
     }
+    if (r->live) liveness_heard(r->live, src, rk_mono_ns());
     if (f.kind != FRAME_BATCH) {
         on_sequenced(r, src, f, data, len);
         return;
@@ -1047,6 +1095,14 @@ static void on_frame(void *arg, int src, const void *data, size_t len)
 
 /* ---- progress ------------------------------------------------------------ */
 
+/* A heartbeat to a peer on another machine (liveness.c). Caller holds r->lock. */
+static int ping_peer(void *arg, int peer)
+{
+    router_t *r = arg;
+    if (peer == failed_rank(r)) return -1;
+    return send_ctrl(r, peer, FRAME_PING, NULL, 0, 0) == RK_OK ? 0 : -1;
+}
+
 static int progress_locked(router_t *r)
 {
     int n = r->ops->progress(r->tp);
@@ -1055,6 +1111,10 @@ static int progress_locked(router_t *r)
         __atomic_store_n(&r->busy, busy, __ATOMIC_RELAXED);
     int failed = r->ops->failed_peer(r->tp);
     if (failed >= 0) mark_failed(r, failed);
+    if (r->live && (++r->live_tick & 15) == 0 && !r->closing) { /* a dead peer, whatever the transport says */
+        failed = liveness_check(r->live, rk_mono_ns(), ping_peer, r);
+        if (failed >= 0) mark_failed(r, failed);
+    }
     return n + retry_pending(r);
 }
 
@@ -1125,9 +1185,10 @@ static void *progress_main(void *arg)
 static int all_fin(router_t *r, uint32_t phase);
 
 /* Progress until @p done(r, arg) or the wait limit / a failed peer. */
-static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint32_t arg, const char *what)
+static rk_status_t wait_until(router_t *r, int (*done)(router_t *, uint32_t), uint32_t arg, const char *what,
+                              int64_t end)
 {
-    int64_t end = rk_mono_ns() + WAIT_LIMIT_US * 1000, next_note = rk_mono_ns() + 10000000000LL;
+    int64_t next_note = rk_mono_ns() + 10000000000LL;
     int forever = done == all_fin && arg == 1; /* ranks may reach shutdown hours apart */
     for (;;) {
         pthread_mutex_lock(&r->lock);
@@ -1135,7 +1196,7 @@ static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint
         int ok = done(r, arg);
         pthread_mutex_unlock(&r->lock);
         if (ok) return RK_OK;
-        if (failed_rank(r) >= 0) {
+        if (failed_rank(r) >= 0 && done != all_fin) { /* shutdown goes on among the survivors */
             RK_ERROR("%s: rank %d failed", what, failed_rank(r));
             return RK_ERR_PEER;
         }
@@ -1144,11 +1205,16 @@ static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint
             next_note = rk_mono_ns() + 10000000000LL;
         }
         if (!forever && rk_mono_ns() > end) {
-            RK_ERROR("%s: gave up after %lld s", what, WAIT_LIMIT_US / 1000000);
+            RK_ERROR("%s: gave up", what);
             return RK_ERR_TIMEOUT;
         }
         usleep(50);
     }
+}
+
+static rk_status_t wait_for(router_t *r, int (*done)(router_t *, uint32_t), uint32_t arg, const char *what)
+{
+    return wait_until(r, done, arg, what, rk_mono_ns() + WAIT_LIMIT_US * 1000);
 }
 
 static int all_synced(router_t *r, uint32_t epoch)
@@ -1161,7 +1227,7 @@ static int all_synced(router_t *r, uint32_t epoch)
 static int all_fin(router_t *r, uint32_t phase)
 {
     for (int i = 0; i < r->boot.size; i++)
-        if (i != r->boot.rank && r->peers[i].fin_seen < phase) return 0;
+        if (i != r->boot.rank && i != failed_rank(r) && r->peers[i].fin_seen < phase) return 0;
     return 1;
 }
 
@@ -1311,6 +1377,7 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     r->peers = calloc((size_t)r->boot.size, sizeof *r->peers);
     st = r->peers ? RK_OK : RK_ERR_NOMEM;
     if (st == RK_OK) st = r->ops->create(&r->boot, on_frame, r, &r->tp);
+    if (st == RK_OK) st = liveness_create(&r->boot, &r->live);
     if (st == RK_OK) {
         RK_INFO("rank %d/%d (node-local %d) on %s", r->boot.rank, r->boot.size, r->boot.local_rank,
                 r->ops->describe(r->tp));
@@ -1323,6 +1390,7 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     }
     if (st != RK_OK) {
         if (r->tp) r->ops->destroy(r->tp);
+        liveness_destroy(r->live);
         free(r->batch_buf);
         free(r->peers);
         rk_boot_fini(&r->boot);
@@ -1337,6 +1405,100 @@ rk_status_t router_quiesce(router_t *r)
 {
     rk_status_t st = ctrl_all(r, FRAME_FIN, NULL, 0, 1);
     return st == RK_OK ? wait_for(r, all_fin, 1, "shutdown (waiting for every rank)") : st;
+}
+
+/* Outgoing queues empty and no delivery waiting for room (towards / from live peers). Caller holds r->lock. */
+static int router_quiet_locked(router_t *r)
+{
+    for (int i = 0; i < r->boot.size; i++) {
+        if (i == r->boot.rank || i == failed_rank(r)) continue;
+        flush_peer(r, i);
+        for (flow_t *f = r->peers[i].flows; f; f = f->peer_next)
+            if (rk_mailbox_size(f->outq) || f->pend_head) return 0;
+    }
+    return 1;
+}
+
+static void send_round(router_t *r, uint32_t round, uint64_t sent, uint64_t recv, int quiet)
+{
+    uint8_t pl[ROUND_PAYLOAD], buf[RK_FRAME_HDR + ROUND_PAYLOAD];
+    frame_t f = {0};
+    for (int i = 0; i < 8; i++) {
+        pl[i] = (uint8_t)(sent >> (8 * i));
+        pl[8 + i] = (uint8_t)(recv >> (8 * i));
+    }
+    pl[16] = (uint8_t)quiet;
+    f.kind = FRAME_ROUND;
+    f.src_rank = (uint32_t)r->boot.rank;
+    f.aux = round;
+    f.payload_len = ROUND_PAYLOAD;
+    frame_write(buf, &f, NULL, pl);
+    for (int i = 0; i < r->boot.size; i++)
+        if (i != r->boot.rank && i != failed_rank(r)) tp_send_frame(r, i, buf, sizeof buf);
+}
+
+static int all_reported(router_t *r, uint32_t round)
+{
+    for (int i = 0; i < r->boot.size; i++)
+        if (i != r->boot.rank && i != failed_rank(r) && r->peers[i].round_seen < round && r->peers[i].fin_seen < 2)
+            return 0;
+    return 1;
+}
+
+rk_status_t router_drain(router_t *r, int (*local_quiet)(rk_runtime_t *), int64_t deadline_ns, uint32_t *rounds)
+{
+    uint64_t prev_s = UINT64_MAX, prev_r = UINT64_MAX;
+    for (uint32_t round = 1;; round++) {
+        *rounds = round;
+        int quiet = 0;
+        uint64_t s = 0, rv = 0;
+        /* 1. this rank quiet: its kernels idle with empty mailboxes, nothing queued or waiting */
+        for (;;) {
+            pthread_mutex_lock(&r->lock);
+            r->draining = 1;
+            progress_locked(r);
+            quiet = router_quiet_locked(r) && local_quiet(r->rt);
+            if (quiet || rk_mono_ns() >= deadline_ns) { /* 2. report, ordered after all data sent */
+                for (int i = 0; i < r->boot.size; i++)
+                    if (i != r->boot.rank && i != failed_rank(r)) {
+                        s += r->peers[i].data_sent;
+                        rv += r->peers[i].data_recv;
+                    }
+                send_round(r, round, s, rv, quiet);
+            }
+            pthread_mutex_unlock(&r->lock);
+            if (quiet || rk_mono_ns() >= deadline_ns) break;
+            usleep(50);
+        }
+        /* 3. every live peer's report of this round */
+        int all_quiet = quiet, done;
+        for (;;) {
+            pthread_mutex_lock(&r->lock);
+            progress_locked(r);
+            done = all_reported(r, round);
+            if (done)
+                for (int i = 0; i < r->boot.size; i++) {
+                    peer_t *p = &r->peers[i];
+                    if (i == r->boot.rank || i == failed_rank(r)) continue;
+                    if (p->round_seen < round) { /* it gave up and left (FIN 2): not quiet */
+                        all_quiet = 0;
+                        continue;
+                    }
+                    s += p->round_sent[round & 1];
+                    rv += p->round_recv[round & 1];
+                    all_quiet &= p->round_quiet[round & 1];
+                }
+            pthread_mutex_unlock(&r->lock);
+            if (done) break;
+            if (rk_mono_ns() >= deadline_ns) return RK_ERR_TIMEOUT;
+            usleep(50);
+        }
+        /* 4. two rounds alike, everyone quiet, everything sent received: nothing in flight */
+        if (all_quiet && s == rv && s == prev_s && rv == prev_r) return RK_OK;
+        if (rk_mono_ns() >= deadline_ns) return RK_ERR_TIMEOUT;
+        prev_s = all_quiet ? s : UINT64_MAX;
+        prev_r = all_quiet ? rv : UINT64_MAX;
+    }
 }
 
 static void free_peer(router_t *r, peer_t *p, int src)
@@ -1365,17 +1527,18 @@ static void free_peer(router_t *r, peer_t *p, int src)
     if (lost) RK_WARN("shutdown: %u in-flight message(s) with rank %d were not delivered", lost, src);
 }
 
-rk_status_t router_destroy(router_t *r)
+rk_status_t router_destroy(router_t *r, int64_t deadline_ns)
 {
     rk_status_t st, st2;
+    int64_t grace = rk_mono_ns() + 2000000000LL; /* the final handshake gets 2 s even after the deadline */
 
-    st = wait_for(r, outqs_empty, 0, "shutdown (flushing outgoing messages)");
+    st = wait_until(r, outqs_empty, 0, "shutdown (flushing outgoing messages)", deadline_ns);
     pthread_mutex_lock(&r->lock);
     st2 = ctrl_all_locked(r, FRAME_FIN, NULL, 0, 2); /* our last frame to every peer */
     r->closing = 1;
     pthread_mutex_unlock(&r->lock);
     if (st == RK_OK) st = st2;
-    st2 = wait_for(r, all_fin, 2, "shutdown (final handshake)");
+    st2 = wait_until(r, all_fin, 2, "shutdown (final handshake)", deadline_ns > grace ? deadline_ns : grace);
     if (st == RK_OK) st = st2;
     __atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
     pthread_join(r->thread, NULL);
@@ -1384,7 +1547,9 @@ rk_status_t router_destroy(router_t *r)
     if (r->bad_frames || r->undeliverable)
         RK_WARN("router: %llu unreadable frame(s), %llu undeliverable message(s)",
                 (unsigned long long)r->bad_frames, (unsigned long long)r->undeliverable);
+    if (st == RK_OK && failed_rank(r) >= 0) st = RK_ERR_PEER; /* the survivors finished; say that one died */
     r->ops->destroy(r->tp);
+    liveness_destroy(r->live);
     for (int i = 0; i < r->boot.size; i++) free_peer(r, &r->peers[i], i);
     free(r->peers);
     rk_boot_fini(&r->boot);

@@ -15,8 +15,15 @@ typedef struct router router_t;
 rk_status_t router_create(rk_runtime_t *rt, router_t **out);
 /** Collective: returns once every rank has reached shutdown (kernels still serve meanwhile). */
 rk_status_t router_quiesce(router_t *r);
-/** Collective: flush, tell peers we are done, wait for theirs, free. */
-rk_status_t router_destroy(router_t *r);
+/**
+ * Collective, after router_quiesce: return once no message is in flight
+ * anywhere (termination detection, router.c) and @p local_quiet holds on
+ * every rank; RK_ERR_TIMEOUT at @p deadline_ns (monotonic). *@p rounds: the
+ * rounds it took.
+ */
+rk_status_t router_drain(router_t *r, int (*local_quiet)(rk_runtime_t *), int64_t deadline_ns, uint32_t *rounds);
+/** Collective: flush, tell peers we are done, wait for theirs (until @p deadline_ns, at least 2 s), free. */
+rk_status_t router_destroy(router_t *r, int64_t deadline_ns);
 /** Send a copy of @p msg to remote kernel @p k's inbox. */
 rk_status_t router_send(router_t *r, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us);
 /** Send an output of local kernel @p k to its outbox on @p rank. */

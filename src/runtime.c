@@ -102,6 +102,39 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     return RK_OK;
 }
 
+/* The local kernels in states in @p mask stop now (drain up to @p drain_us); returns the messages they left. */
+static uint32_t stop_kernels(rk_runtime_t *rt, unsigned mask, int64_t drain_us)
+{
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < rt->dir->cap; i++) {
+        kernel_t *k = rt->dir->slot[i];
+        if (k && k->local && (mask & (1u << __atomic_load_n(&k->state, __ATOMIC_ACQUIRE))))
+            left += rk_kernel_shutdown(k, drain_us);
+    }
+    return left;
+}
+
+/* Name the local kernels that are still busy (destroy's drain timed out). */
+static void report_busy(rk_runtime_t *rt)
+{
+    for (uint32_t i = 0; i < rt->dir->cap; i++) {
+        kernel_t *k = rt->dir->slot[i];
+        rk_mailbox_stats_t st;
+        if (!k || !k->local || __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != RK_STATE_ACTIVE) continue;
+        rk_mailbox_get_stats(k->inbox, &st);
+        if (st.depth) RK_WARN("runtime destroy: kernel '%s' still had %u queued message(s)", k->id, st.depth);
+    }
+}
+
+/*
+ * Shutdown in three steps. (1) Every rank reaches destroy (router_quiesce);
+ * from then on application calls are refused, while kernels keep serving
+ * and sending. Kernels that cannot serve (never activated, or deactivated)
+ * stop first: what waits for them is reported as not delivered. (2) The
+ * drain: until no message is in flight anywhere and every kernel is idle
+ * with an empty mailbox (router_drain across ranks), bounded by
+ * $RINGMESH_DESTROY_TIMEOUT_S. (3) The kernels stop, then the router.
+ */
 rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
 {
     rk_status_t st = RK_OK;
@@ -110,15 +143,34 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
     if (!rt) return RK_ERR_INVALID;
     if (rt->router) st = router_quiesce(rt->router); /* every rank reached destroy */
     __atomic_store_n(&rt->shutting_down, 1, __ATOMIC_RELEASE);
-    for (uint32_t i = 0; i < rt->dir->cap; i++)
-        if (rt->dir->slot[i] && rt->dir->slot[i]->local) left += rk_kernel_shutdown(rt->dir->slot[i], 1000000);
+    left += stop_kernels(rt, 1u << RK_STATE_CREATED | 1u << RK_STATE_LAUNCHED | 1u << RK_STATE_DEACTIVATED, 0);
+    const char *env = getenv("RINGMESH_DESTROY_TIMEOUT_S");
+    double limit_s = env && *env ? atof(env) : 60.0;
+    int64_t t0 = rk_mono_ns(), deadline = t0 + (int64_t)(limit_s * 1e9);
+    uint32_t rounds = 0;
+    rk_status_t dst = RK_OK;
+    if (rt->router) {
+        dst = router_drain(rt->router, rk_local_quiet, deadline, &rounds);
+    } else {
+        while (!rk_local_quiet(rt) && rk_mono_ns() < deadline) usleep(50);
+        if (!rk_local_quiet(rt)) dst = RK_ERR_TIMEOUT;
+    }
+    if (dst != RK_OK) {
+        RK_ERROR("runtime destroy: messages still in flight after %.1f s (RINGMESH_DESTROY_TIMEOUT_S): %s",
+                 limit_s, rk_status_str(dst));
+        report_busy(rt);
+        if (st == RK_OK) st = dst;
+    } else {
+        RK_DEBUG("runtime destroy: drained in %.3f ms (%u round(s))", (double)(rk_mono_ns() - t0) / 1e6, rounds);
+    }
+    left += stop_kernels(rt, ~0u, 1000000);
     if (left) RK_WARN("runtime destroy: %u queued message(s) were never processed", left);
     const char *stats = getenv("RINGMESH_STATS");
     if (stats && strcmp(stats, "0") != 0) rk_runtime_print_stats(rt, stderr);
     rk_status_t tst = rk_trace_finish(rt);
     if (st == RK_OK) st = tst;
     if (rt->router) {
-        rk_status_t st2 = router_destroy(rt->router);
+        rk_status_t st2 = router_destroy(rt->router, deadline);
         if (st == RK_OK) st = st2;
     }
     rk_calls_fini(rt);
@@ -402,7 +454,8 @@ rk_status_t rk_send_check(rk_runtime_t *rt, const char *kernel_id, const rk_msg_
     kernel_t *k;
     rk_status_t st;
 
-    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE)) return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id);
+    if (__atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE) && !rk_trace_current_kernel())
+        return bad_input(rt, RK_ERR_TERMINATED, "send", kernel_id); /* kernels go on sending through destroy's drain */
     st = rk_msg_validate(msg);
     if (st != RK_OK) return bad_input(rt, st, "send", kernel_id);
     if (msg->size > rt->params.max_message) return bad_input(rt, RK_ERR_TOO_LARGE, "send", kernel_id);

@@ -62,6 +62,10 @@ typedef struct kernel {
     uint8_t cur_flags;
     int32_t cur_reply_rank;
     rk_uuid_t cur_call, cur_msg;
+    /* shutdown's quiet test: a message taken by the body is served when the body asks for the next */
+    uint64_t served;             /* messages taken and done with (atomic) */
+    int holding;                 /* the body holds a message it took (kernel thread only) */
+    uint32_t device_inflight;    /* device-body kernels: entries in its rings (atomic) */
     /* supervision */
     int fail_requested;          /* rk_ctx_fail was called (atomic) */
     uint32_t restarts;           /* body restarts so far (atomic reads) */
@@ -200,6 +204,9 @@ void rk_events_fini(rk_runtime_t *rt);
 void rk_event_raise(rk_runtime_t *rt, rk_event_kind_t kind, const char *kernel_id, int rank,
                     const rk_uuid_t *message_id, rk_status_t st, const char *reason);
 void rk_events_counts(rk_runtime_t *rt, uint64_t *raised, uint64_t *lost);
+
+/** Every local kernel that can serve is idle with an empty mailbox (shutdown's quiet test). */
+int rk_local_quiet(rk_runtime_t *rt);
 
 /* Kernels (kernel.c). */
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out);

@@ -17,7 +17,9 @@ static const struct {
     const char *name, *meaning;
 } vars[] = {
     {"RINGMESH_TRANSPORT", "ucx (default) or mpi: how ranks talk"},
-    {"RINGMESH_PEER_ERRORS", "0: no UCX peer error handling (shared-memory lanes, faster on one node; a dead rank may then hang its peers)"},
+    {"RINGMESH_PEER_ERRORS", "UCX peer error handling: unset = to other machines only (shared-memory lanes on this one; a dead rank here is found by its process), 1 = on every endpoint, 0 = on none"},
+    {"RINGMESH_HEARTBEAT_TIMEOUT_S", "a rank on another machine that sent nothing (not even a heartbeat, sent every 250 ms) for this long is taken as dead (default 10)"},
+    {"RINGMESH_DESTROY_TIMEOUT_S", "rk_runtime_destroy waits this long for every accepted message to be delivered and every kernel to drain (default 60); then it stops and reports what was not delivered"},
     {"RINGMESH_BATCH_BYTES", "largest batch of frames sent to one peer in one transport message (default 65536; 0 or 1 = no batching)"},
     {"RINGMESH_POLL_US", "microseconds a waiting kernel drives the transport before sleeping (default 50; 0 = never; renewed while a >= 64 KiB transfer is under way, up to 20x; widened, up to 20x, after messages that came just after it)"},
     {"RINGMESH_SPINNERS", "threads of a rank that may spin-wait before spin-waits yield the CPU every ~2 us (default: the rank's share of the CPUs)"},

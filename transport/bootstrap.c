@@ -35,6 +35,8 @@ rk_status_t rk_boot_init(void *user_comm, rk_boot_t *out)
     comm = malloc(sizeof *comm);
     if (!comm) return RK_ERR_NOMEM;
     MPI_Comm_dup(user_comm ? *(MPI_Comm *)user_comm : MPI_COMM_WORLD, comm);
+    /* A dead peer must become RK_ERR_PEER on the survivors, not abort them from inside MPI. */
+    MPI_Comm_set_errhandler(*comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(*comm, &out->rank);
     MPI_Comm_size(*comm, &out->size);
     MPI_Comm_split_type(*comm, MPI_COMM_TYPE_SHARED, out->rank, MPI_INFO_NULL, &node);
