@@ -1,11 +1,15 @@
 /*
  * ucx_transport.c - the default transport: UCP active messages.
  *
- * Start-up: one worker per rank; worker addresses are exchanged with the MPI
- * bootstrap and an endpoint is made to every peer with peer error handling,
- * so a dead rank surfaces as RK_ERR_PEER instead of a hang. (UCX 1.13 then
- * leaves out the shared-memory lanes, which cannot report a dead peer;
- * RINGMESH_PEER_ERRORS=0 trades that detection for shared memory.)
+ * Start-up: one worker per rank; worker addresses (with the machine's boot
+ * id) are exchanged with the MPI bootstrap and an endpoint is made to every
+ * peer. Endpoints to ranks on other machines use UCX peer error handling, so
+ * a dead rank there surfaces as RK_ERR_PEER; endpoints to ranks on this
+ * machine do not, because UCX then leaves out the shared-memory lanes (it
+ * cannot report a dead peer over them): a dead rank on this machine is found
+ * by the router's liveness check of its process (src/liveness.c) instead.
+ * RINGMESH_PEER_ERRORS=1 asks for peer error handling on every endpoint, 0
+ * on none.
  * Send: small frames first try an immediate-completion eager send straight
  * from the caller's buffer (no copy); otherwise the frame is copied into a
  * buffer that lives until the send callback fires (send_take hands over the
@@ -26,6 +30,7 @@
 #include <ucp/api/ucp.h>
 
 #define AM_ID 7
+#define BOOT_ID_LEN 40 /* /proc/sys/kernel/random/boot_id, NUL-padded */
 #define RNDV_MIN (64 * 1024)
 
 typedef struct rndv_recv {
@@ -49,8 +54,9 @@ struct rk_transport {
     uint8_t *dead;        /* per peer: its endpoint reported an error (sends to it are RK_ERR_PEER) */
     int delivered;        /* frames handed over during the current progress */
     int efd;              /* the worker's wakeup fd, -1 if none */
-    int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER (default; RINGMESH_PEER_ERRORS=0 turns it off) */
-    char desc[160];
+    int peer_errors;      /* UCP_ERR_HANDLING_MODE_PEER: 1 everywhere, 0 nowhere, -1 to other machines only (default) */
+    int shm_peers;        /* endpoints made without it (ranks on this machine, or all with 0) */
+    char desc[224];
 };
 
 /* Peer @p rank is gone: sends to it are RK_ERR_PEER; the first one is what failed_peer reports. */
@@ -198,18 +204,38 @@ static rk_status_t connect_peers(rk_transport_t *t, const rk_boot_t *boot)
     void *all = NULL;
     rk_status_t st;
 
+    char boot_id[BOOT_ID_LEN] = {0};
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f) {
+        if (!fgets(boot_id, sizeof boot_id, f)) boot_id[0] = '\0';
+        fclose(f);
+    }
     if (ucp_worker_get_address(t->worker, &addr, &alen) != UCS_OK) return RK_ERR_TRANSPORT;
+    uint8_t *mine = malloc(BOOT_ID_LEN + alen); /* the machine's boot id, then the worker address */
     offs = calloc((size_t)t->size, sizeof *offs);
     lens = calloc((size_t)t->size, sizeof *lens);
-    st = offs && lens ? rk_boot_allgatherv(boot, addr, alen, &all, offs, lens) : RK_ERR_NOMEM;
+    if (mine) {
+        memcpy(mine, boot_id, BOOT_ID_LEN);
+        memcpy(mine + BOOT_ID_LEN, addr, alen);
+    }
+    st = mine && offs && lens ? rk_boot_allgatherv(boot, mine, BOOT_ID_LEN + alen, &all, offs, lens) : RK_ERR_NOMEM;
     ucp_worker_release_address(t->worker, addr);
+    free(mine);
     for (int i = 0; st == RK_OK && i < t->size; i++) {
         ucp_ep_params_t ep;
+        const char *theirs = (const char *)all + offs[i];
+        int same_machine = boot_id[0] && lens[i] > BOOT_ID_LEN && memcmp(theirs, boot_id, BOOT_ID_LEN) == 0;
+        int pe = t->peer_errors < 0 ? !same_machine : t->peer_errors;
+        if (lens[i] <= BOOT_ID_LEN) {
+            st = RK_ERR_TRANSPORT;
+            break;
+        }
         memset(&ep, 0, sizeof ep);
         ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
                         UCP_EP_PARAM_FIELD_ERR_HANDLER;
-        ep.address = (const ucp_address_t *)((const char *)all + offs[i]);
-        ep.err_mode = t->peer_errors ? UCP_ERR_HANDLING_MODE_PEER : UCP_ERR_HANDLING_MODE_NONE;
+        ep.address = (const ucp_address_t *)(theirs + BOOT_ID_LEN);
+        ep.err_mode = pe ? UCP_ERR_HANDLING_MODE_PEER : UCP_ERR_HANDLING_MODE_NONE;
+        if (!pe && i != t->rank) t->shm_peers++;
         ep.err_handler.cb = peer_error;
         ep.err_handler.arg = t;
         if (ucp_ep_create(t->worker, &ep, &t->eps[i]) != UCS_OK) st = RK_ERR_TRANSPORT;
@@ -237,7 +263,7 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
     t->failed = -1;
     t->efd = -1;
     const char *pe = getenv("RINGMESH_PEER_ERRORS");
-    t->peer_errors = !(pe && strcmp(pe, "0") == 0);
+    t->peer_errors = pe && strcmp(pe, "0") == 0 ? 0 : pe && strcmp(pe, "1") == 0 ? 1 : -1;
     t->eps = calloc((size_t)boot->size, sizeof *t->eps);
     t->dead = calloc((size_t)boot->size, 1);
     st = t->eps && t->dead ? make_worker(t) : RK_ERR_NOMEM;
@@ -247,8 +273,10 @@ static rk_status_t ucx_create(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg
         ucx_destroy(t);
         return st;
     }
-    snprintf(t->desc, sizeof t->desc, "ucx %s (active messages, UCX_TLS=%s, peer error handling %s)",
-             ucp_get_version_string(), tls ? tls : "default", t->peer_errors ? "on" : "off");
+    snprintf(t->desc, sizeof t->desc,
+             "ucx %s (active messages, UCX_TLS=%s, peer error handling %s; %d peer(s) on this machine without it)",
+             ucp_get_version_string(), tls ? tls : "default",
+             t->peer_errors < 0 ? "to other machines" : t->peer_errors ? "on" : "off", t->shm_peers);
     *out = t;
     return RK_OK;
 }
