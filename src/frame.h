@@ -49,6 +49,7 @@ typedef enum frame_kind {
     FRAME_UNSUB,      /* announce: name = "topic\0kernel" no longer subscribes */
     FRAME_ROUND,      /* shutdown: aux = round; payload: data frames sent, received, quiet (router.c) */
     FRAME_PING,       /* heartbeat to a peer on another machine (liveness.c); nothing to do */
+    FRAME_TYPE,       /* the layout of the sender's message type `name` (schema.c), sent at sync */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -70,7 +71,7 @@ static inline int frame_is_data(uint8_t kind)
 static inline int frame_has_payload(uint8_t kind)
 {
     return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH || kind == FRAME_NACK ||
-           kind == FRAME_ROUND;
+           kind == FRAME_ROUND || kind == FRAME_TYPE;
 }
 
 /** Bytes needed for a frame with these lengths. */

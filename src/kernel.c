@@ -19,6 +19,7 @@
 #include "../cuda/backend.h"
 #include "idset.h"
 #include "log.h"
+#include "mailbox_hook.h"
 #include "msg_internal.h"
 #include "router.h"
 #include "runtime_internal.h"
@@ -551,6 +552,8 @@ static bool accept_taken(kernel_t *k, rk_msg_t *m)
         return false;
     }
     k->holding = 1;
+    /* a message freed room that one from another rank waits for: let it in now (the progress thread may be asleep) */
+    if (k->rt->router && rk_mailbox_top_waiter(k->inbox) >= 0) router_progress(k->rt->router);
     if (k->dedup.window) idset_put(&k->dedup, &m->message_id, 0);
     remember_origin(k, m);
     k->cur_flags = m->flags & (RK_MSGF_CALL | RK_MSGF_FWD);

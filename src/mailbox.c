@@ -115,6 +115,7 @@ struct rk_mailbox {
     alignas(64) uint64_t released;
     /* written by a getter about to sleep or starting a run, read by every put */
     alignas(64) uint32_t get_waiters;
+    int top_waiter;  /* highest priority of a put waiting for room (BLOCK), -1 none: lower puts let it go first */
     int floor;       /* the priority of the latest run: a put above it raises `urgent` */
     uint32_t urgent; /* a put above `floor` published since a taker last looked */
     /* read-mostly */
@@ -139,6 +140,7 @@ struct rk_mailbox {
     uint32_t free_head;
     int kicked;
     uint32_t put_waiters;
+    uint16_t waiting_at[LEVELS]; /* puts waiting for room, per priority (and deliveries registered by the router) */
     uint64_t bits[4];
     uint32_t lhead[LEVELS];
     uint32_t ltail[LEVELS];
@@ -199,6 +201,7 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
     while (ring < capacity) ring <<= 1;
     if (posix_memalign((void **)&mb, 64, sizeof *mb) != 0) return RK_ERR_NOMEM;
     memset(mb, 0, sizeof *mb);
+    mb->top_waiter = -1;
     mb->nodes = calloc(capacity, sizeof(node_t));
     if (posix_memalign((void **)&mb->slots, 64, ring * sizeof(slot_t)) != 0) mb->slots = NULL;
     else memset(mb->slots, 0, ring * sizeof(slot_t));
@@ -314,7 +317,40 @@ static void released_one(rk_mailbox_t *mb)
 {
     STORE(&mb->queued, mb->queued - 1, RELAXED);
     STORE(&mb->released, mb->released + 1, RELEASE);
-    if (mb->put_waiters) pthread_cond_signal(&mb->not_full);
+    if (mb->put_waiters == 1) pthread_cond_signal(&mb->not_full);
+    else if (mb->put_waiters) pthread_cond_broadcast(&mb->not_full); /* the highest waiter must see it */
+}
+
+/*
+ * Priority among waiting puts: a put that waits for room registers its
+ * priority, and a put below the highest registered one does not take room
+ * (not even on the lock-free path) while that one waits, so an urgent put
+ * is admitted before bulk that waits too. Caller holds mb->lock.
+ */
+static void waiter_add(rk_mailbox_t *mb, int prio, int delta)
+{
+    int top = LOAD(&mb->top_waiter, RELAXED);
+    mb->waiting_at[prio] = (uint16_t)(mb->waiting_at[prio] + delta);
+    if (delta > 0 && prio > top) {
+        STORE(&mb->top_waiter, prio, RELAXED);
+    } else if (delta < 0 && prio == top && mb->waiting_at[prio] == 0) {
+        int p = prio - 1;
+        while (p >= 0 && !mb->waiting_at[p]) p--;
+        STORE(&mb->top_waiter, p, RELAXED);
+        if (mb->put_waiters) pthread_cond_broadcast(&mb->not_full); /* the next level may go now */
+    }
+}
+
+/* Must a put of priority @p prio leave the room to a higher one that waits? */
+static inline int outranked(const rk_mailbox_t *mb, int prio) { return LOAD(&mb->top_waiter, RELAXED) > prio; }
+
+int rk_mailbox_top_waiter(const rk_mailbox_t *mb) { return LOAD(&mb->top_waiter, RELAXED); }
+
+void rk_mailbox_waiter(rk_mailbox_t *mb, int prio, int delta)
+{
+    pthread_mutex_lock(&mb->lock);
+    waiter_add(mb, prio & 255, delta);
+    pthread_mutex_unlock(&mb->lock);
 }
 
 /* Unlink the head of level @p p, return its message; *@p t_enq gets its enqueue time. */
@@ -460,11 +496,14 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
     struct timespec dl;
     rk_status_t st = RK_OK;
 
+    int registered = 0;
     if (mb->strategy == RK_BP_BLOCK) {
         if (timeout_us == 0) {
             ADD(&mb->timeouts, 1);
             return RK_ERR_TIMEOUT;
         }
+        rk_mailbox_waiter(mb, msg->priority, 1);
+        registered = 1;
         /* Spin a little before sleeping, as a getter does: a taker frees room within
          * ~100 ns when it is running, and a sleep costs it a signal per message. */
         int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
@@ -475,13 +514,15 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
             /* look every 8th round for a batch of room, the last round for any */
             if ((i & 7) == 7 || i + 1 == n) {
                 uint64_t used = LOAD(&mb->head, RELAXED) - LOAD(&mb->released, ACQUIRE);
-                if (used + batch <= mb->capacity || i + 1 == n) got = reserve(mb, pos);
+                if ((used + batch <= mb->capacity || i + 1 == n) && !outranked(mb, msg->priority)) got = reserve(mb, pos);
             }
             if (!got) rk_spin_round((unsigned)i);
         }
         rk_spin_end();
-        if (got) return RK_OK;
-        if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
+        if (got || LOAD(&mb->closed, RELAXED)) {
+            rk_mailbox_waiter(mb, msg->priority, -1);
+            return got ? RK_OK : RK_ERR_TERMINATED;
+        }
     }
     if (timeout_us > 0) dl = rk_deadline(timeout_us);
     pthread_mutex_lock(&mb->lock);
@@ -490,7 +531,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
             st = RK_ERR_TERMINATED;
             break;
         }
-        if (reserve(mb, pos)) break;
+        if (!outranked(mb, msg->priority) && reserve(mb, pos)) break;
         if (mb->strategy == RK_BP_DROP_OLDEST) {
             drain(mb);
             int low = lowest_queued(mb);
@@ -523,6 +564,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
             break;
         }
     }
+    if (registered) waiter_add(mb, msg->priority, -1);
     pthread_mutex_unlock(&mb->lock);
     return st;
 }
@@ -535,7 +577,7 @@ rk_status_t rk_mailbox_put(rk_mailbox_t *mb, rk_msg_t *msg, int64_t timeout_us)
 
     if (!mb || !msg) return RK_ERR_INVALID;
     if (LOAD(&mb->closed, RELAXED)) return RK_ERR_TERMINATED;
-    if (!reserve(mb, &pos)) {
+    if (outranked(mb, msg->priority) || !reserve(mb, &pos)) {
         rk_status_t st;
         if (mb->strategy == RK_BP_REJECT) {
             ADD(&mb->rejected, 1);

@@ -24,6 +24,15 @@ struct rk_mailbox;
  */
 typedef void (*rk_mailbox_evict_fn)(void *arg, const struct rk_msg *victim);
 void rk_mailbox_set_evict_hook(struct rk_mailbox *mb, rk_mailbox_evict_fn fn, void *arg);
+/**
+ * Register (@p delta 1) or withdraw (-1) a message of priority @p prio that
+ * waits for room in a BLOCK mailbox outside rk_mailbox_put (the router's
+ * deliveries waiting for mailbox room): puts of lower priority then leave
+ * the room to it.
+ */
+void rk_mailbox_waiter(struct rk_mailbox *mb, int prio, int delta);
+/** The highest priority waiting for room (rk_mailbox_waiter or a blocked put), -1 when none. */
+int rk_mailbox_top_waiter(const struct rk_mailbox *mb);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,8 @@ static inline int rk_name_is(const char *name, const void *bytes, size_t len)
         if (name[i] != k[i] || name[i] == '\0') return 0;
     return name[len] == '\0';
 }
+/** Call @p fn for every registered type (no rk_registry_add may run meanwhile); returns how many. */
+size_t rk_registry_each(const rk_registry_t *reg, void (*fn)(void *arg, const rk_msg_type_t *type), void *arg);
 /** Bytes one element of @p kind occupies in a list (0 for kinds not allowed there). */
 size_t rk_elem_size(rk_kind_t kind);
 /** The field of @p type at struct offset @p off, or NULL. */

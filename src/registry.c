@@ -143,3 +143,14 @@ const rk_msg_type_t *rk_registry_find(const rk_registry_t *reg, const char *name
     if (t) __atomic_store_n(&((rk_registry_t *)reg)->last, t, __ATOMIC_RELAXED); /* malloc'd: not const */
     return t;
 }
+
+size_t rk_registry_each(const rk_registry_t *reg, void (*fn)(void *arg, const rk_msg_type_t *type), void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; reg && i < reg->cap; i++)
+        if (reg->slots[i].type) {
+            fn(arg, reg->slots[i].type);
+            n++;
+        }
+    return n;
+}

@@ -43,6 +43,8 @@
 #include "frame.h"
 #include "liveness.h"
 #include "log.h"
+#include "mailbox_hook.h"
+#include "schema.h"
 #include "msg_internal.h"
 #include "spin.h"
 #include "timeutil.h"
@@ -56,6 +58,7 @@
 #include <unistd.h>
 
 #define OUTQ_PER_CREDIT 4
+#define RESERVE_CREDITS 8 /* per flow, for frames above RK_PRIORITY_DEFAULT once the credits are spent */
 #define BATCH_BYTES_DEFAULT 65536
 #define BATCH_BYTES_MAX (64u << 20)
 #define TAKE_MIN (64 * 1024) /* frames this large leave in their own buffer, handed to the transport */
@@ -78,7 +81,16 @@ typedef struct delivery { /* a decoded message waiting for mailbox room */
     rk_msg_t *msg;
     int to_outbox;
     int credit; /* return a credit when this one is done */
+    rk_mailbox_t *waits_on; /* the inbox it is registered with as a waiting put (rk_mailbox_waiter), or NULL */
+    int prio;
 } delivery_t;
+
+/* A delivery that leaves the wait list withdraws its registration. */
+static void delivery_done(delivery_t *d)
+{
+    if (d->waits_on) rk_mailbox_waiter(d->waits_on, d->prio, -1);
+    d->waits_on = NULL;
+}
 
 /*
  * A flow is one (peer rank, frame kind, kernel or topic) stream. Credits are
@@ -94,6 +106,7 @@ typedef struct flow {
     uint16_t name_len;
     char name[RK_FRAME_NAME_MAX + 1];
     uint32_t credits;           /* sending: frames we may still send */
+    uint32_t reserve;           /* sending: of RESERVE_CREDITS, those left for frames above the default priority */
     rk_mailbox_t *outq;         /* sending: frames waiting for credits, by priority */
     uint32_t to_return;         /* receiving: credits owed to the peer */
     delivery_t *pend_head, *pend_tail; /* receiving: waiting for mailbox room */
@@ -113,6 +126,19 @@ typedef struct peer {
     rk_peer_stats_t stats;
     uint64_t batches_sent, batched_frames; /* batches sent and the frames inside them */
 } peer_t;
+
+typedef struct reported { /* a type name whose layout difference was logged */
+    struct reported *next;
+    char name[];
+} reported_t;
+
+typedef struct layout { /* a peer's type layout, compared at the end of rk_runtime_sync */
+    struct layout *next;
+    int src;
+    size_t len;
+    char *name;
+    uint8_t bytes[];
+} layout_t;
 
 typedef struct fetch { /* a buffer fetch waiting for its reply */
     struct fetch *next;
@@ -141,6 +167,9 @@ struct router {
     int closing; /* FIN 2 sent: nothing more may go out (MPI may reuse the communicator) */
     int draining; /* router_drain runs: outputs nobody can read any more are not waited for */
     liveness_t *live; /* failure detection on every transport (liveness.c) */
+    int schema_clash; /* a type's field has another kind on a peer: rk_runtime_sync says RK_ERR_TYPE */
+    struct reported *reported; /* types whose difference was reported already */
+    layout_t *layouts;         /* peers' layouts received, not yet compared */
     unsigned live_tick;
     pthread_t thread;
     int stop;
@@ -266,6 +295,7 @@ static flow_t *get_flow(router_t *r, int peer, uint8_t kind, const char *name, s
     f->name_len = (uint16_t)len;
     memcpy(f->name, name, len);
     f->credits = r->credits_init;
+    f->reserve = RESERVE_CREDITS;
     f->hash_next = r->buckets[h % FLOW_BUCKETS];
     r->buckets[h % FLOW_BUCKETS] = f;
     f->peer_next = r->peers[peer].flows;
@@ -279,19 +309,56 @@ static flow_t *get_flow(router_t *r, int peer, uint8_t kind, const char *name, s
  * one flow to @p dest has both credits and frames; the common single stream
  * is told apart by the lock-free sizes.
  */
+/*
+ * May a frame of priority @p prio go now? With a credit, or, above the default
+ * priority, with one of the flow's reserve credits: an urgent message does not
+ * wait for the credits that bulk ahead of it spent (the receiver's memory
+ * bound grows by RESERVE_CREDITS frames per flow).
+ */
+static int flow_may_send(const flow_t *f, int prio)
+{
+    return f->credits > 0 || (f->reserve > 0 && prio > RK_PRIORITY_DEFAULT);
+}
+
+/*
+ * May a new frame of priority @p prio skip the flow's queue? When nothing is
+ * queued and it may send; or, above the default priority, with a reserve
+ * credit when everything queued has a lower priority (so the order within
+ * its priority holds): an urgent message does not wait behind bulk that waits
+ * for credits, even when that bulk fills the queue. Caller holds r->lock.
+ */
+static int may_go_now(flow_t *f, int prio)
+{
+    const rk_msg_t *head;
+    if (rk_mailbox_size(f->outq) == 0) return flow_may_send(f, prio);
+    if (prio <= RK_PRIORITY_DEFAULT || (f->credits == 0 && f->reserve == 0)) return 0;
+    return rk_mailbox_peek(f->outq, &head) != RK_OK || head->priority < prio;
+}
+
+static void spend_credit(flow_t *f)
+{
+    if (f->credits > 0) f->credits--;
+    else f->reserve--;
+}
+
 static flow_t *best_ready_flow(router_t *r, int dest)
 {
     flow_t *best = NULL, *only = NULL;
     int best_prio = -1, ready = 0;
-    for (flow_t *f = r->peers[dest].flows; f && ready < 2; f = f->peer_next)
-        if (f->credits > 0 && rk_mailbox_size(f->outq) > 0) {
+    for (flow_t *f = r->peers[dest].flows; f && ready < 2; f = f->peer_next) {
+        if (rk_mailbox_size(f->outq) == 0) continue;
+        if (f->credits > 0) {
             only = f;
             ready++;
+        } else if (f->reserve > 0) {
+            ready = 2; /* only its head's priority tells: compare heads */
         }
+    }
     if (ready < 2) return only;
     for (flow_t *f = r->peers[dest].flows; f; f = f->peer_next) {
         const rk_msg_t *head;
-        if (f->credits == 0 || rk_mailbox_peek(f->outq, &head) != RK_OK) continue;
+        if ((f->credits == 0 && f->reserve == 0) || rk_mailbox_peek(f->outq, &head) != RK_OK) continue;
+        if (!flow_may_send(f, head->priority)) continue;
         if (head->priority > best_prio) {
             best = f;
             best_prio = head->priority;
@@ -410,7 +477,7 @@ static void flush_peer(router_t *r, int dest)
     rk_msg_t *m;
     gather_t g = {0};
     while ((f = best_ready_flow(r, dest)) != NULL && rk_mailbox_try_get(f->outq, &m) == RK_OK) {
-        f->credits--;
+        spend_credit(f);
         gather_add(r, dest, &g, m);
     }
     gather_send(r, dest, &g);
@@ -485,14 +552,14 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
         pthread_mutex_unlock(&r->lock);
         return RK_ERR_NOMEM;
     }
-    if (f->credits > 0 && rk_mailbox_size(f->outq) == 0) { /* fast path: straight out of the thread's buffer */
+    if (may_go_now(f, msg->priority)) { /* fast path: straight out of the thread's buffer */
         uint8_t *bytes = pb->data;
         size_t len = pb->len;
         int take = len >= TAKE_MIN;
         if (take) rk_buf_init(pb); /* a large frame: the transport takes the buffer instead of a copy */
         st = tp_send_frames(r, dest, bytes, len, 1, take);
         if (st == RK_OK) {
-            f->credits--;
+            spend_credit(f);
             r->peers[dest].data_sent++;
         }
         pthread_mutex_unlock(&r->lock);
@@ -724,20 +791,30 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
     return RK_OK;
 }
 
+/*
+ * Queue a delivery waiting for mailbox room: highest priority first, FIFO
+ * within a priority (so one sender's messages of one priority keep their
+ * order), and an urgent message is not stuck behind bulk that waits too.
+ */
 static void pend_push(flow_t *p, delivery_t *d)
 {
-    d->next = NULL;
-    if (p->pend_tail) p->pend_tail->next = d;
-    else p->pend_head = d;
-    p->pend_tail = d;
+    delivery_t **at = &p->pend_head;
+    int prio = d->msg->priority;
+    if (p->pend_tail && p->pend_tail->msg->priority >= prio) at = &p->pend_tail->next; /* the common case */
+    else
+        while (*at && (*at)->msg->priority >= prio) at = &(*at)->next;
+    d->next = *at;
+    *at = d;
+    if (!d->next) p->pend_tail = d;
 }
 
 /* Deliver now if nothing from this source waits, else queue behind it. */
 static void deliver_or_queue(router_t *r, flow_t *f, kernel_t *k, rk_msg_t *msg, int to_outbox, int credit)
 {
-    delivery_t d = {NULL, k, msg, to_outbox, credit}, *q;
+    delivery_t d = {NULL, k, msg, to_outbox, credit, NULL, msg->priority}, *q;
 
-    if (!f->pend_head && try_deliver(r, f, &d) == RK_OK) return;
+    /* deliver now when nothing waits, or when it outranks everything that waits */
+    if ((!f->pend_head || msg->priority > f->pend_head->msg->priority) && try_deliver(r, f, &d) == RK_OK) return;
     q = malloc(sizeof *q);
     if (!q) {
         RK_ERROR("no memory to queue a message for '%s'; dropped", k->id);
@@ -747,6 +824,10 @@ static void deliver_or_queue(router_t *r, flow_t *f, kernel_t *k, rk_msg_t *msg,
         return;
     }
     *q = d;
+    if (!to_outbox && k->params.strategy == RK_BP_BLOCK) { /* lower puts leave the room to it */
+        q->waits_on = __atomic_load_n(&k->inbox, __ATOMIC_ACQUIRE);
+        rk_mailbox_waiter(q->waits_on, q->prio, 1);
+    }
     pend_push(f, q);
 }
 
@@ -757,6 +838,7 @@ static int retry_pending(router_t *r)
         for (flow_t *p = r->peers[s].flows; p; p = p->peer_next) {
             while (p->pend_head && try_deliver(r, p, p->pend_head) == RK_OK) {
                 delivery_t *d = p->pend_head;
+                delivery_done(d);
                 p->pend_head = d->next;
                 if (!p->pend_head) p->pend_tail = NULL;
                 free(d);
@@ -813,7 +895,13 @@ static void handle_data(router_t *r, int src, const frame_t *f)
     name[f->name_len] = '\0';
     st = rk_msg_deserialize(r->rt->reg, f->payload, f->payload_len, r->rt->params.max_message, &msg);
     if (st != RK_OK) {
+        rk_refusal_t ref = {0}; /* the sender hears of it (an event there); its id is inside what failed */
         bad_frame(r, src, "message payload", st);
+        memcpy(ref.kernel, name, f->name_len < RK_ID_MAX ? f->name_len + 1 : RK_ID_MAX);
+        ref.kernel[RK_ID_MAX - 1] = '\0';
+        ref.src_rank = src;
+        ref.st = st;
+        if (f->kind != FRAME_PUBLISH) nack_to(r, src, &ref);
         owe_credit(r, fl);
         return;
     }
@@ -914,6 +1002,86 @@ static void complete_fetch(router_t *r, const frame_t *f)
 
 #define ROUND_PAYLOAD 17 /* data frames sent (u64), received (u64), quiet (u8), little-endian */
 
+/* Has the difference of type @p name been reported? Marks it when not. Caller holds r->lock. */
+static int reported_before(router_t *r, const char *name)
+{
+    for (reported_t *x = r->reported; x; x = x->next)
+        if (strcmp(x->name, name) == 0) return 1;
+    reported_t *x = malloc(sizeof *x + strlen(name) + 1);
+    if (x) {
+        strcpy(x->name, name);
+        x->next = r->reported;
+        r->reported = x;
+    }
+    return 0;
+}
+
+/* A peer's layout of type @p name: compared with ours, a difference reported once per type. */
+static void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len)
+{
+    char why[160];
+    const rk_msg_type_t *ours = rk_registry_find(r->rt->reg, name, strlen(name));
+    if (!ours) return; /* not a type this rank receives */
+    schema_diff_t d = schema_compare(ours, layout, len, why, sizeof why);
+    if (d == SCHEMA_BAD) {
+        bad_frame(r, src, "type layout", RK_ERR_DECODE);
+        return;
+    }
+    if (d == SCHEMA_CLASH) r->schema_clash = 1;
+    if (d == SCHEMA_SAME || reported_before(r, name)) return;
+    if (d == SCHEMA_CLASH)
+        RK_ERROR("message type '%s' differs between rank %d (here) and rank %d: %s; its messages cannot be read "
+                 "across these ranks",
+                 name, r->boot.rank, src, why);
+    else
+        RK_WARN("message type '%s' differs between rank %d (here) and rank %d: %s (messages still decode: missing "
+                "fields take their defaults, unknown ones are ignored)",
+                name, r->boot.rank, src, why);
+}
+
+typedef struct type_frames { /* every registered type's layout as a FRAME_TYPE, back to back */
+    router_t *r;
+    uint8_t *buf;
+    size_t len, cap;
+} type_frames_t;
+
+/* Append one type's layout frame (rk_registry_each callback; no router lock held). */
+static void add_type_frame(void *arg, const rk_msg_type_t *t)
+{
+    type_frames_t *tf = arg;
+    uint8_t layout[RK_SCHEMA_MAX];
+    frame_t f = {0};
+    size_t nl = strlen(t->name), need;
+    if (nl > RK_FRAME_NAME_MAX) return;
+    f.kind = FRAME_TYPE;
+    f.name_len = (uint16_t)nl;
+    f.src_rank = (uint32_t)tf->r->boot.rank;
+    f.payload_len = (uint32_t)schema_encode(t, layout);
+    need = frame_size(nl, f.payload_len);
+    if (tf->len + need > tf->cap) {
+        size_t cap = (tf->len + need) * 2;
+        uint8_t *nb = realloc(tf->buf, cap);
+        if (!nb) return;
+        tf->buf = nb;
+        tf->cap = cap;
+    }
+    frame_write(tf->buf + tf->len, &f, t->name, layout);
+    tf->len += need;
+}
+
+/* Send the collected layout frames to every live peer. Caller holds r->lock. */
+static void send_type_frames(router_t *r, const type_frames_t *tf)
+{
+    for (size_t at = 0; at < tf->len;) {
+        size_t len = frame_size((uint16_t)(tf->buf[at + 6] | tf->buf[at + 7] << 8),
+                                (uint32_t)tf->buf[at + 20] | (uint32_t)tf->buf[at + 21] << 8 |
+                                    (uint32_t)tf->buf[at + 22] << 16 | (uint32_t)tf->buf[at + 23] << 24);
+        for (int i = 0; i < r->boot.size; i++)
+            if (i != r->boot.rank && i != failed_rank(r)) tp_send_frame(r, i, tf->buf + at, len);
+        at += len;
+    }
+}
+
 static void handle_ctrl(router_t *r, int src, const frame_t *f)
 {
     char name[RK_FRAME_NAME_MAX + 1];
@@ -957,7 +1125,11 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
     }
     case FRAME_CREDIT: {
         flow_t *fl = get_flow(r, src, f->priority, f->name, f->name_len);
-        if (fl) fl->credits += f->aux;
+        if (fl) { /* the reserve is refilled first */
+            uint32_t back = RESERVE_CREDITS - fl->reserve < f->aux ? RESERVE_CREDITS - fl->reserve : f->aux;
+            fl->reserve += back;
+            fl->credits += f->aux - back;
+        }
         flush_peer(r, src);
         break;
     }
@@ -1003,6 +1175,18 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         }
         break;
     case FRAME_BUF_DATA: complete_fetch(r, f); break;
+    case FRAME_TYPE: { /* kept: this rank may still be registering its own types */
+        layout_t *l = malloc(sizeof *l + f->payload_len + f->name_len + 1);
+        if (!l) break;
+        l->src = src;
+        l->len = f->payload_len;
+        memcpy(l->bytes, f->payload, f->payload_len);
+        l->name = (char *)l->bytes + f->payload_len;
+        memcpy(l->name, name, f->name_len + 1);
+        l->next = r->layouts;
+        r->layouts = l;
+        break;
+    }
     case FRAME_ROUND: {
         const uint8_t *pl = f->payload;
         uint64_t sent = 0, recv = 0;
@@ -1146,7 +1330,7 @@ static int has_backlog(router_t *r)
     pthread_mutex_lock(&r->lock);
     for (int s = 0; s < r->boot.size && !busy; s++)
         for (flow_t *f = r->peers[s].flows; f && !busy; f = f->peer_next)
-            busy = f->pend_head != NULL || (f->credits > 0 && rk_mailbox_size(f->outq) != 0);
+            busy = f->pend_head != NULL || ((f->credits > 0 || f->reserve > 0) && rk_mailbox_size(f->outq) != 0);
     pthread_mutex_unlock(&r->lock);
     return busy;
 }
@@ -1252,15 +1436,32 @@ rk_status_t router_sync(router_t *r)
 {
     uint32_t round;
     rk_status_t st = RK_OK;
+    type_frames_t tf = {r, NULL, 0, 0};
+    pthread_rwlock_rdlock(&r->rt->dir_lock); /* no type is registered meanwhile (never with r->lock held) */
+    rk_registry_each(r->rt->reg, add_type_frame, &tf);
+    pthread_rwlock_unlock(&r->rt->dir_lock);
     pthread_mutex_lock(&r->lock);
     round = r->sync_epoch;
     r->sync_epoch += 2;
+    send_type_frames(r, &tf); /* layouts first: compared before the sync completes */
     pthread_mutex_unlock(&r->lock);
+    free(tf.buf);
     for (uint32_t i = 1; i <= 2 && st == RK_OK; i++) {
         st = ctrl_all(r, FRAME_SYNC, NULL, 0, round + i);
         if (st == RK_OK) st = wait_for(r, all_synced, round + i, "rk_runtime_sync");
+        if (i == 1) { /* every peer's layouts came before its first SYNC: compare them with ours */
+            pthread_mutex_lock(&r->lock);
+            while (r->layouts) {
+                layout_t *l = r->layouts;
+                r->layouts = l->next;
+                compare_type(r, l->src, l->name, l->bytes, l->len);
+                free(l);
+            }
+            pthread_mutex_unlock(&r->lock);
+        }
     }
     if (st == RK_OK && r->dup_detected) st = RK_ERR_EXISTS;
+    if (st == RK_OK && r->schema_clash) st = RK_ERR_TYPE;
     return st;
 }
 
@@ -1510,6 +1711,7 @@ static void free_peer(router_t *r, peer_t *p, int src)
         while (f->pend_head) {
             delivery_t *d = f->pend_head;
             f->pend_head = d->next;
+            delivery_done(d);
             rk_msg_free(d->msg);
             free(d);
             lost++;
@@ -1550,6 +1752,16 @@ rk_status_t router_destroy(router_t *r, int64_t deadline_ns)
     if (st == RK_OK && failed_rank(r) >= 0) st = RK_ERR_PEER; /* the survivors finished; say that one died */
     r->ops->destroy(r->tp);
     liveness_destroy(r->live);
+    while (r->reported) {
+        reported_t *x = r->reported;
+        r->reported = x->next;
+        free(x);
+    }
+    while (r->layouts) {
+        layout_t *l = r->layouts;
+        r->layouts = l->next;
+        free(l);
+    }
     for (int i = 0; i < r->boot.size; i++) free_peer(r, &r->peers[i], i);
     free(r->peers);
     rk_boot_fini(&r->boot);

@@ -286,6 +286,7 @@ rk_status_t rk_dir_add_remote(rk_runtime_t *rt, const char *id, int rank, kernel
         if (k->home_rank != rank) {
             RK_ERROR("kernel '%s' launched on rank %d and on rank %d: duplicate kernel_id", id,
                      k->home_rank, rank);
+            __atomic_store_n(&k->claimed_twice, 1, __ATOMIC_RELEASE); /* sends to it fail from now on */
             st = RK_ERR_EXISTS;
         }
     } else if (!(k = calloc(1, sizeof *k))) {
@@ -461,6 +462,7 @@ rk_status_t rk_send_check(rk_runtime_t *rt, const char *kernel_id, const rk_msg_
     if (msg->size > rt->params.max_message) return bad_input(rt, RK_ERR_TOO_LARGE, "send", kernel_id);
     k = rk_dir_find(rt, kernel_id);
     if (!k) return bad_input(rt, RK_ERR_NOT_FOUND, "send", kernel_id);
+    if (__atomic_load_n(&k->claimed_twice, __ATOMIC_ACQUIRE)) return bad_input(rt, RK_ERR_EXISTS, "send", kernel_id);
     st = rk_state_refusal(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE));
     if (st != RK_OK) return bad_input(rt, st, "send", kernel_id);
     *out = k;

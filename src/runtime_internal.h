@@ -38,6 +38,7 @@ typedef struct kernel {
     char forward_to[RK_ID_MAX]; /* params.forward_to points here */
     int home_rank;
     int local;                   /* hosted on this rank */
+    int claimed_twice;           /* launched on two ranks: sends fail with RK_ERR_EXISTS (atomic) */
     rk_mailbox_t *outbox;        /* outputs of this kernel addressed to this rank */
     /* local kernels only */
     rk_runtime_t *rt;

@@ -809,3 +809,47 @@ TEST(SpinWait, PollWindowWidensAfterLateMessagesAndShrinksBack)
         }
     }
 }
+
+// Puts waiting for room are admitted highest priority first: an urgent put
+// that starts waiting after a bulk one still gets the next free slot, and a
+// delivery registered by the router (rk_mailbox_waiter) outranks bulk puts.
+TEST(PriorityMailbox, WaitingPutsAreAdmittedHighestPriorityFirst)
+{
+    rk_mailbox_t *mb = nullptr;
+    ASSERT_EQ(rk_mailbox_create(1, RK_BP_BLOCK, &mb), RK_OK);
+    ASSERT_EQ(rk_mailbox_put(mb, M(make_num(0, 128)), 0), RK_OK); // full
+    EXPECT_EQ(rk_mailbox_top_waiter(mb), -1);
+    std::thread bulk([&] { EXPECT_EQ(rk_mailbox_put(mb, M(make_num(1, 10)), 5000000), RK_OK); });
+    for (int i = 0; i < 5000 && rk_mailbox_top_waiter(mb) != 10; i++) usleep(1000);
+    ASSERT_EQ(rk_mailbox_top_waiter(mb), 10);
+    std::thread urgent([&] { EXPECT_EQ(rk_mailbox_put(mb, M(make_num(2, 250)), 5000000), RK_OK); });
+    for (int i = 0; i < 5000 && rk_mailbox_top_waiter(mb) != 250; i++) usleep(1000);
+    ASSERT_EQ(rk_mailbox_top_waiter(mb), 250);
+    int order[3];
+    for (int k = 0; k < 3; k++) {
+        rk_msg_t *m = nullptr;
+        ASSERT_EQ(rk_mailbox_get(mb, 5000000, &m), RK_OK);
+        order[k] = (int)reinterpret_cast<TestNum *>(m)->seq;
+        rk_msg_free(m);
+    }
+    bulk.join();
+    urgent.join();
+    EXPECT_EQ(order[0], 0);
+    EXPECT_EQ(order[1], 2); // the urgent put, though it began waiting later
+    EXPECT_EQ(order[2], 1);
+    EXPECT_EQ(rk_mailbox_top_waiter(mb), -1);
+    // A registered waiter (the router's pending delivery) keeps a lower put out of the free slot.
+    ASSERT_EQ(rk_mailbox_put(mb, M(make_num(3, 128)), 0), RK_OK);
+    rk_mailbox_waiter(mb, 200, 1);
+    rk_msg_t *m = nullptr;
+    ASSERT_EQ(rk_mailbox_get(mb, 0, &m), RK_OK);
+    rk_msg_free(m);
+    rk_msg_t *low = M(make_num(4, 100));
+    EXPECT_EQ(rk_mailbox_put(mb, low, 0), RK_ERR_TIMEOUT); // room, but not for it
+    rk_msg_t *high = M(make_num(5, 200));
+    EXPECT_EQ(rk_mailbox_put(mb, high, 0), RK_OK);
+    rk_mailbox_waiter(mb, 200, -1);
+    EXPECT_EQ(rk_mailbox_top_waiter(mb), -1);
+    rk_msg_free(low);
+    rk_mailbox_destroy(mb);
+}

@@ -345,3 +345,34 @@ TEST(PubSub, UnsubscribedKernelGetsNoMorePublications)
     EXPECT_EQ(got.load(), want);
     MPI_Barrier(MPI_COMM_WORLD);
 }
+
+// 10,000 requests outstanding per sender with default capacities (mailbox
+// 1,024, 64 credits): the replies go to their futures, never stuck behind the
+// requests that produce them, so nothing deadlocks and every one arrives.
+TEST(Call, TenThousandOutstandingRequestsPerSenderWithDefaultCapacities)
+{
+    DistRuntime d;
+    std::string mine = kid("echo", d.rank), target = kid("echo", (d.rank + 1) % d.size);
+    auto p = kparams(mine.c_str(), echo_double_body);
+    ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
+    ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
+    const int n = 10000;
+    std::vector<rk_future_t *> fs(n, nullptr);
+    for (int i = 0; i < n; i++) {
+        TestNum *req = make_num(i, 128, d.rank);
+        req->value = i;
+        ASSERT_EQ(rk_ask(d.rt, target.c_str(), &req->hdr, &fs[i]), RK_OK) << i;
+        rk_msg_free(&req->hdr);
+    }
+    int good = 0;
+    for (int i = n - 1; i >= 0; i--) { // the last asked first
+        rk_msg_t *rep = nullptr;
+        if (rk_future_wait(fs[i], 60000000, &rep) == RK_OK) {
+            good += reinterpret_cast<TestNum *>(rep)->value == 2.0 * i;
+            rk_msg_free(rep);
+        }
+        rk_future_free(fs[i]);
+    }
+    EXPECT_EQ(good, n);
+    EXPECT_EQ(allsum(good), (long long)n * d.size);
+}

@@ -81,6 +81,12 @@ TEST(Directory, DuplicateKernelIdAcrossRanksIsAnError)
     EXPECT_TRUE(launch == RK_OK || launch == RK_ERR_EXISTS);
     if (d.size > 1) EXPECT_TRUE(launch == RK_ERR_EXISTS || sync == RK_ERR_EXISTS);
     else EXPECT_EQ(sync, RK_OK);
+    // Sends to an id two live kernels claim fail everywhere; with one owner they go to it.
+    long long owners = allsum(launch == RK_OK);
+    TestNum *n = make_num(1);
+    EXPECT_EQ(rk_send(d.rt, "everyone", &n->hdr), owners > 1 ? RK_ERR_EXISTS : RK_OK) << owners << " owners";
+    rk_msg_free(&n->hdr);
+    MPI_Barrier(MPI_COMM_WORLD);
 }
 
 // Each rank sends 10,000 / size requests to the echo kernel of the next rank;
