@@ -1,5 +1,6 @@
 #!/bin/sh
-# fuzz/run.sh [seconds] - build and run the msgpack decoder fuzz target.
+# fuzz/run.sh [seconds] - build and run the fuzz targets: the msgpack decoder, the frame
+# parser and the type-layout decoder (N seconds each).
 #
 # Compiles fuzz/fuzz_decode.c and the core sources it needs with
 # clang -fsanitize=fuzzer,address,undefined into build-fuzz/, then fuzzes a
@@ -78,3 +79,12 @@ mkdir -p "$OUT/corpus-frame"
 cp fuzz/corpus/frame/* "$OUT/corpus-frame/"
 "$OUT/fuzz_frame" -max_total_time="$SECS" -max_len=1024 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$OUT/frame-" -print_final_stats=1 "$OUT/corpus-frame"
+
+# The type-layout decoder compared at rk_runtime_sync: fuzz_schema.c, same time budget.
+$CC $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    fuzz/fuzz_schema.c src/schema.c -o "$OUT/fuzz_schema"
+rm -rf "$OUT/corpus-schema"
+mkdir -p "$OUT/corpus-schema"
+cp fuzz/corpus/schema/* "$OUT/corpus-schema/"
+"$OUT/fuzz_schema" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$OUT/schema-" -print_final_stats=1 "$OUT/corpus-schema"
