@@ -141,9 +141,16 @@ typedef struct rk_runtime_params {
 rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out);
 
 /**
- * Terminate every local kernel (draining its mailbox for up to a second),
- * deliver or report in-flight messages, and free everything. Collective in a
- * distributed runtime. Returns the first error met, still freeing all.
+ * Collective shutdown. Once every rank has called it, application calls are
+ * refused while kernels keep serving and forwarding until no message is in
+ * flight anywhere and every active kernel is idle with an empty mailbox
+ * (nothing rk_send accepted is lost); then the kernels stop and everything is
+ * freed. Kernels never activated or deactivated stop first: what waits for
+ * them is counted and logged as not delivered. Bounded by
+ * $RINGMESH_DESTROY_TIMEOUT_S (default 60 s): then RK_ERR_TIMEOUT, with what
+ * was not delivered logged per kernel. RK_ERR_PEER when a rank failed (the
+ * survivors still drain among themselves). Returns the first error met, still
+ * freeing all; pending futures end with RK_ERR_TERMINATED.
  */
 rk_status_t rk_runtime_destroy(rk_runtime_t *rt);
 
@@ -166,7 +173,13 @@ const rk_registry_t *rk_runtime_registry(const rk_runtime_t *rt);
 /**
  * Collective: returns once every rank's kernels launched before the call are
  * in every rank's directory. Call after launching kernels and before sending
- * to kernels of other ranks. A no-op for LOCAL.
+ * to kernels of other ranks. A no-op for LOCAL. The ranks also compare the
+ * layouts of the message types each registered: a type whose fields differ
+ * between ranks (a v1 and a v2) is reported once by name and still travels
+ * (missing fields take defaults, unknown ones are ignored); a field of one
+ * name with different kinds makes sync return RK_ERR_TYPE. RK_ERR_EXISTS when
+ * a kernel_id was launched on two ranks (sends to it then fail with
+ * RK_ERR_EXISTS everywhere).
  */
 rk_status_t rk_runtime_sync(rk_runtime_t *rt);
 
@@ -187,7 +200,7 @@ enum {
     RK_KERNEL_FIELD_DEDUP = 1u << 5,        /**< rk_kernel_params_t::dedup_window */
     RK_KERNEL_FIELD_DEVICE = 1u << 6,       /**< rk_kernel_params_t::device */
     RK_KERNEL_FIELD_FORWARD = 1u << 7,      /**< rk_kernel_params_t::forward_to */
-    RK_KERNEL_FIELD_RESTART = 1u << 8       /**< rk_kernel_params_t::restart and ::max_restarts */
+    RK_KERNEL_FIELD_RESTART = 1u << 8       /**< rk_kernel_params_t::restart and rk_kernel_params_t::max_restarts */
 };
 
 /** What happens when a kernel's body returns on its own or calls rk_ctx_fail. */
@@ -322,7 +335,9 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out);
  * full under BLOCK. Errors: RK_ERR_NOT_FOUND, RK_ERR_FULL (a local REJECT
  * mailbox), RK_ERR_DROPPED (a local DROP_OLDEST mailbox refused it),
  * RK_ERR_TIMEOUT, RK_ERR_TERMINATED, RK_ERR_FAILED, RK_ERR_PEER,
- * RK_ERR_MALFORMED. A remote kernel's mailbox decides after rk_send has
+ * RK_ERR_EXISTS (two ranks launched that id), RK_ERR_MALFORMED. Waiting
+ * senders are admitted highest priority first, so an urgent message is not
+ * held back by bulk that waits too. A remote kernel's mailbox decides after rk_send has
  * returned RK_OK: its refusal or eviction reaches this rank as an
  * RK_EVENT_REFUSED / RK_EVENT_DROPPED event (rk_runtime_on_event) with the
  * message_id, and in the kernel's remote_rejects / remote_drops counters.
