@@ -658,10 +658,14 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
         int closing = __atomic_load_n(&rt->shutting_down, __ATOMIC_ACQUIRE); /* in destroy: nobody reads them */
         st = rk_put_traced(rt, k, mb, copy, closing ? 0 : rt->params.send_timeout_us);
         if (st == RK_ERR_TIMEOUT && closing) st = RK_ERR_FULL;
-        if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
         if (st != RK_OK) rk_msg_free(copy);
     }
-    if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+    if (st == RK_OK) {
+        __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+    } else if (st != RK_ERR_NOMEM && st != RK_ERR_TOO_LARGE) { /* refused, timed out, peer gone: never silently */
+        __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
+        rk_event_raise(rt, RK_EVENT_OUTPUT_DROPPED, k->id, rank, &msg->message_id, st, NULL);
+    }
     return st;
 }
 

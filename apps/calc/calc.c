@@ -6,10 +6,11 @@
  * CalculateResponse{result, success, error (nil when none), error_code (400
  * on error, else nil)}, correlated to the request. Rank 0 sends the
  * expressions (arguments, stdin lines for "-", and the built-in table for
- * --verify), keeps at most WINDOW requests outstanding, receives the answers
- * with rk_receive(rt, "calculator", timeout) and matches them to requests by
- * correlation_id, so answers may arrive in any order. Results print in input
- * order, one line per expression: "EXPR = VALUE" or "error 400: TEXT".
+ * --verify) with rk_ask, keeps at most WINDOW requests outstanding, and waits
+ * for each future in input order: a reply reaches the future of the request
+ * it answers (by correlation_id), whatever order the answers come in. Results
+ * print in input order, one line per expression: "EXPR = VALUE" or
+ * "error 400: TEXT".
  *
  * Key idea: the expression language lives in calc_parser.c as a pure, total
  * function, so the kernel, the unit test and the libFuzzer target (see
@@ -36,7 +37,7 @@ RK_MESSAGE_DECLARE(CalculateResponse, CALC_RESPONSE)
 RK_MESSAGE_DEFINE(CalculateResponse, CALC_RESPONSE)
 
 #define KERNEL_ID "calculator"
-#define WINDOW 64 /* requests in flight; keeps the kernel's in- and outbox far from full */
+#define WINDOW 64 /* requests in flight: keeps the kernel's mailbox far from full */
 
 static const char usage_text[] =
     "Usage: mpirun -n N ringmesh-calc [OPTIONS] [EXPRESSION | -]...\n"
@@ -78,7 +79,7 @@ typedef struct options {
 typedef struct job {
     char *expr;       /* owned copy */
     const calc_case_t *check; /* verify case, or NULL for a printed job */
-    rk_uuid_t id;     /* the request's message_id */
+    rk_future_t *reply; /* the pending request, until it is answered */
     bool answered, ok;
     double value;
     long long code;
@@ -218,30 +219,20 @@ static rk_status_t send_job(rk_runtime_t *rt, job_t *j)
     rk_status_t st = rk_msg_create(CalculateRequest_type(), strlen(j->expr) + 16, (rk_msg_t **)&req);
     if (st != RK_OK) return st;
     st = RK_SET_STR(&req, CalculateRequest, expression, j->expr);
-    if (st == RK_OK) {
-        j->id = req->hdr.message_id;
-        st = rk_send(rt, KERNEL_ID, &req->hdr);
-    }
+    if (st == RK_OK) st = rk_ask(rt, KERNEL_ID, &req->hdr, &j->reply);
     rk_msg_free(&req->hdr);
     return st;
 }
 
-/* Record a response in the job it answers; false when it answers none in flight. */
-static bool take_response(job_list_t *l, size_t *inflight, size_t *ninflight, const CalculateResponse *rep)
+/* Record a response in its job. */
+static void take_response(job_t *j, const CalculateResponse *rep)
 {
-    for (size_t k = 0; k < *ninflight; k++) {
-        job_t *j = &l->v[inflight[k]];
-        const char *err = RK_STR(rep, error);
-        if (!rk_uuid_equal(&j->id, &rep->hdr.correlation_id)) continue;
-        j->answered = true;
-        j->ok = rep->success;
-        j->value = rep->result;
-        j->code = rep->error_code.has ? rep->error_code.value : 0;
-        if (!rep->success) j->error = strdup(err ? err : "(no error text)");
-        inflight[k] = inflight[--*ninflight];
-        return true;
-    }
-    return false;
+    const char *err = RK_STR(rep, error);
+    j->answered = true;
+    j->ok = rep->success;
+    j->value = rep->result;
+    j->code = rep->error_code.has ? rep->error_code.value : 0;
+    if (!rep->success) j->error = strdup(err ? err : "(no error text)");
 }
 
 static void print_job(const job_t *j)
@@ -263,51 +254,51 @@ static void print_job(const job_t *j)
     }
 }
 
-/* Print answered non-verify jobs in input order, starting at *next. */
-static void print_ready(const job_list_t *l, size_t *next)
-{
-    while (*next < l->n && l->v[*next].answered) {
-        if (!l->v[*next].check) print_job(&l->v[*next]);
-        (*next)++;
-    }
-    fflush(stdout);
-}
-
-static bool receive_one(rk_runtime_t *rt, job_list_t *l, size_t *inflight, size_t *n, double timeout_s)
+/* Wait for job @p j's answer (its future), record it and print it unless it is a verify case. */
+static bool finish_job(job_t *j, double timeout_s)
 {
     rk_msg_t *m = NULL;
-    rk_status_t st = rk_receive(rt, KERNEL_ID, (int64_t)(timeout_s * 1e6), &m);
+    rk_status_t st = rk_future_wait(j->reply, (int64_t)(timeout_s * 1e6), &m);
+    rk_future_free(j->reply);
+    j->reply = NULL;
     if (st != RK_OK) {
         fprintf(stderr, "ringmesh-calc: no answer from '%s' within %g s (%s)\n", KERNEL_ID, timeout_s,
                 rk_status_str(st));
         return false;
     }
-    if (m->type != CalculateResponse_type() || !take_response(l, inflight, n, (const CalculateResponse *)m))
-        fprintf(stderr, "ringmesh-calc: ignoring an unexpected %s message\n", m->type ? m->type->name : "untyped");
+    if (m->type != CalculateResponse_type()) {
+        fprintf(stderr, "ringmesh-calc: an unexpected %s answer\n", m->type ? m->type->name : "untyped");
+        rk_msg_free(m);
+        return false;
+    }
+    take_response(j, (const CalculateResponse *)m);
     rk_msg_free(m);
+    if (!j->check) print_job(j);
+    fflush(stdout);
     return true;
 }
 
-/* Send every job with at most WINDOW in flight; print answers as they complete. */
+/* Send every job with at most WINDOW in flight, waiting for (and printing) them in input order. */
 static bool run_jobs(rk_runtime_t *rt, job_list_t *l, double timeout_s)
 {
-    size_t inflight[WINDOW], ninflight = 0, sent = 0, printed = 0;
+    size_t sent = 0, done = 0;
+    bool ok = true;
 
-    while (sent < l->n || ninflight > 0) {
-        if (sent < l->n && ninflight < WINDOW) {
+    while (ok && done < l->n) {
+        if (sent < l->n && sent - done < WINDOW) {
             rk_status_t st = send_job(rt, &l->v[sent]);
             if (st != RK_OK) {
                 fprintf(stderr, "ringmesh-calc: cannot send to '%s': %s\n", KERNEL_ID, rk_status_str(st));
-                return false;
+                ok = false;
+                break;
             }
-            inflight[ninflight++] = sent++;
+            sent++;
             continue;
         }
-        if (!receive_one(rt, l, inflight, &ninflight, timeout_s)) return false;
-        print_ready(l, &printed);
+        ok = finish_job(&l->v[done++], timeout_s);
     }
-    print_ready(l, &printed);
-    return true;
+    for (size_t i = done; i < sent; i++) rk_future_free(l->v[i].reply); /* abandoned after a failure */
+    return ok;
 }
 
 /* Check the verify jobs against the table; prints VERIFY OK / FAILED. */

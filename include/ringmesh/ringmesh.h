@@ -420,7 +420,7 @@ typedef enum rk_event_kind {
     RK_EVENT_REFUSED,           /**< a message this rank sent was refused by a REJECT mailbox */
     RK_EVENT_DROPPED,           /**< a message this rank sent was evicted (or refused) by DROP_OLDEST */
     RK_EVENT_UNDELIVERED,       /**< a message this rank sent was not delivered (status says why) */
-    RK_EVENT_OUTPUT_DROPPED     /**< a local kernel's output for this rank was refused or evicted */
+    RK_EVENT_OUTPUT_DROPPED     /**< a kernel's output was refused, evicted or could not be sent (rank: its destination) */
 } rk_event_kind_t;
 
 /** One event; valid only during the callback (copy what you keep). */
