@@ -147,12 +147,12 @@ void rk_call_complete(rk_runtime_t *rt, rk_msg_t *reply)
     rk_msg_mark(reply, 0, 0); /* the caller's message now: no routing marks */
     pthread_mutex_lock(&s->lock);
     rk_future_t *f = take_pending(bucket, &reply->correlation_id);
-    if (f) settle(f, RK_OK, reply);
-    pthread_mutex_unlock(&s->lock);
-    if (f) {
+    if (f) { /* counted before the waiter can see it */
         __atomic_fetch_add(&c->replies, 1, __ATOMIC_RELAXED);
-        return;
+        settle(f, RK_OK, reply);
     }
+    pthread_mutex_unlock(&s->lock);
+    if (f) return;
     uint64_t n = __atomic_fetch_add(&c->late, 1, __ATOMIC_RELAXED);
     if (n < 10) {
         char id[37];
@@ -169,15 +169,16 @@ void rk_call_fail(rk_runtime_t *rt, const rk_uuid_t *id, rk_status_t st)
     shard_t *s = shard_of(c, id, &bucket);
     pthread_mutex_lock(&s->lock);
     rk_future_t *f = take_pending(bucket, id);
-    if (f) settle(f, st, NULL);
+    if (f) {
+        __atomic_fetch_add(&c->failed, 1, __ATOMIC_RELAXED);
+        settle(f, st, NULL);
+    }
     pthread_mutex_unlock(&s->lock);
-    if (f) __atomic_fetch_add(&c->failed, 1, __ATOMIC_RELAXED);
 }
 
 void rk_calls_fail_kernel(rk_runtime_t *rt, const kernel_t *k, rk_status_t st)
 {
     struct calls *c = rt->calls;
-    uint64_t n = 0;
     for (int i = 0; i < SHARDS; i++) {
         shard_t *s = &c->s[i];
         pthread_mutex_lock(&s->lock);
@@ -186,12 +187,11 @@ void rk_calls_fail_kernel(rk_runtime_t *rt, const kernel_t *k, rk_status_t st)
                 next = f->next;
                 if (f->k != k) continue;
                 unlink_future(&s->b[b], f);
+                __atomic_fetch_add(&c->failed, 1, __ATOMIC_RELAXED);
                 settle(f, st, NULL);
-                n++;
             }
         pthread_mutex_unlock(&s->lock);
     }
-    if (n) __atomic_fetch_add(&c->failed, n, __ATOMIC_RELAXED);
 }
 
 rk_status_t rk_runtime_get_call_stats(rk_runtime_t *rt, rk_call_stats_t *out)
@@ -296,8 +296,8 @@ static void fail_if_pending(rk_future_t *f, rk_status_t st)
     pthread_mutex_lock(&s->lock);
     if (f->linked) {
         unlink_future(bucket, f);
-        settle(f, st, NULL);
         __atomic_fetch_add(&f->rt->calls->failed, 1, __ATOMIC_RELAXED);
+        settle(f, st, NULL);
     }
     pthread_mutex_unlock(&s->lock);
 }
