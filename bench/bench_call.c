@@ -17,19 +17,6 @@
 
 #define KID "call.echo"
 
-static void echo_body(rk_ctx_t *ctx, void *arg)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        const BenchNum *req = (const BenchNum *)m;
-        BenchNum *rep = bench_make_num(req->seq, req->value * 2);
-        BENCH_CHECK(rk_ctx_reply(ctx, m, &rep->hdr));
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
-
 /* @p n sequential round trips, by rk_call (@p by_call) or rk_send + rk_receive; latencies (us) into @p lat. */
 static void round_trips(rk_runtime_t *rt, long n, int by_call, double *lat)
 {
@@ -87,7 +74,7 @@ static void start_echo(rk_runtime_t *rt)
 {
     rk_kernel_params_t kp = {0};
     kp.kernel_id = KID;
-    kp.fn = echo_body;
+    kp.fn = bench_echo_body;
     BENCH_CHECK(rk_kernel_start(rt, &kp));
 }
 

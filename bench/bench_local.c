@@ -20,19 +20,6 @@
 #define WINDOW 64
 #define KID "rr.echo"
 
-static void echo_body(rk_ctx_t *ctx, void *arg)
-{
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        const BenchNum *req = (const BenchNum *)m;
-        BenchNum *rep = bench_make_num(req->seq, req->value * 2);
-        BENCH_CHECK(rk_ctx_reply(ctx, m, &rep->hdr));
-        rk_msg_free(&rep->hdr);
-        rk_msg_free(m);
-    }
-}
-
 static void take_reply(rk_runtime_t *rt, int64_t want_seq)
 {
     rk_msg_t *out;
@@ -93,7 +80,7 @@ int bench_local_rr(void)
     BENCH_CHECK(rk_runtime_create(NULL, &rt)); /* NULL params: LOCAL transport */
     BENCH_CHECK(bench_register_types(rt));
     kp.kernel_id = KID;
-    kp.fn = echo_body;
+    kp.fn = bench_echo_body;
     BENCH_CHECK(rk_kernel_start(rt, &kp));
     sequential(rt, n / 4 + 1, lat); /* warm-up */
     windowed(rt, n / 4 + 1);

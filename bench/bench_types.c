@@ -5,6 +5,7 @@
 
 #include "bench_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,4 +44,18 @@ BenchBlob *bench_make_blob(int64_t seq, size_t size)
     b->seq = seq;
     free(data);
     return b;
+}
+
+void bench_echo_body(rk_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    while (!rk_ctx_should_terminate(ctx)) {
+        rk_msg_t *m;
+        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
+        const BenchNum *req = (const BenchNum *)m;
+        BenchNum *rep = bench_make_num(req->seq, req->value * 2);
+        if (rk_ctx_reply(ctx, m, &rep->hdr) != RK_OK) fprintf(stderr, "[bench] echo: a reply failed\n");
+        rk_msg_free(&rep->hdr);
+        rk_msg_free(m);
+    }
 }

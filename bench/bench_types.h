@@ -29,6 +29,8 @@ RK_MESSAGE_DECLARE(BenchBlob, BENCH_BLOB)
 rk_status_t bench_register_types(rk_runtime_t *rt);
 /** A BenchNum (caller frees with rk_msg_free). */
 BenchNum *bench_make_num(int64_t seq, double value);
+/** A kernel body answering each BenchNum with rk_ctx_reply: same seq, value * 2. */
+void bench_echo_body(rk_ctx_t *ctx, void *arg);
 /** A BenchBlob with @p size payload bytes (caller frees with rk_msg_free). */
 BenchBlob *bench_make_blob(int64_t seq, size_t size);
 

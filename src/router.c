@@ -715,24 +715,25 @@ rk_status_t router_announce_kernel(router_t *r, const kernel_t *k)
     return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), (uint32_t)k->out_strategy);
 }
 
-rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k)
+/* FRAME_SUB / FRAME_UNSUB to every peer: name = "topic\0kernel", aux = the kernel's home. */
+static rk_status_t announce_topic(router_t *r, uint8_t kind, const char *topic, const kernel_t *k)
 {
     char name[2 * RK_ID_MAX];
     size_t tl = strlen(topic), kl = strlen(k->id);
     memcpy(name, topic, tl);
     name[tl] = '\0';
     memcpy(name + tl + 1, k->id, kl);
-    return ctrl_all(r, FRAME_UNSUB, name, tl + 1 + kl, (uint32_t)k->home_rank);
+    return ctrl_all(r, kind, name, tl + 1 + kl, (uint32_t)k->home_rank);
+}
+
+rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k)
+{
+    return announce_topic(r, FRAME_UNSUB, topic, k);
 }
 
 rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k)
 {
-    char name[2 * RK_ID_MAX];
-    size_t tl = strlen(topic), kl = strlen(k->id);
-    memcpy(name, topic, tl);
-    name[tl] = '\0';
-    memcpy(name + tl + 1, k->id, kl);
-    return ctrl_all(r, FRAME_SUB, name, tl + 1 + kl, (uint32_t)k->home_rank);
+    return announce_topic(r, FRAME_SUB, topic, k);
 }
 
 /* ---- receiving ----------------------------------------------------------- */

@@ -7,14 +7,9 @@
 
 #include "device_fill.h"
 #include "ringmesh/ringmesh.h"
+#include "unit_util.h"
 
 namespace {
-
-struct Runtime {
-    rk_runtime_t *rt = nullptr;
-    Runtime() { EXPECT_EQ(rk_runtime_create(nullptr, &rt), RK_OK); }
-    ~Runtime() { rk_runtime_destroy(rt); }
-};
 
 // Write the device copy the way a kernel would (cudaMemcpy where it is on a GPU).
 void write_device(rk_buffer_t *b, char c)

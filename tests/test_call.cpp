@@ -13,60 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "test_types.h"
+#include "unit_util.h"
 
 namespace {
-
-struct Runtime {
-    rk_runtime_t *rt = nullptr;
-    Runtime() { EXPECT_EQ(rk_runtime_create(nullptr, &rt), RK_OK); }
-    ~Runtime() { rk_runtime_destroy(rt); }
-};
-
-rk_kernel_params_t params(const char *id, rk_kernel_fn fn, void *arg = nullptr)
-{
-    rk_kernel_params_t p{};
-    p.kernel_id = id;
-    p.fn = fn;
-    p.arg = arg;
-    p.field_mask = RK_KERNEL_FIELD_ARG;
-    return p;
-}
-
-// Records every event for the test to look at.
-struct EventLog {
-    std::mutex mu;
-    std::vector<rk_event_t> evs;
-    std::vector<std::string> kernels, reasons;
-    static void on(const rk_event_t *ev, void *arg)
-    {
-        auto *self = static_cast<EventLog *>(arg);
-        std::lock_guard<std::mutex> g(self->mu);
-        self->evs.push_back(*ev);
-        self->kernels.emplace_back(ev->kernel_id);
-        self->reasons.emplace_back(ev->reason);
-    }
-    size_t count(rk_event_kind_t kind)
-    {
-        std::lock_guard<std::mutex> g(mu);
-        return std::count_if(evs.begin(), evs.end(), [&](const rk_event_t &e) { return e.kind == kind; });
-    }
-    bool has_message(rk_event_kind_t kind, const rk_uuid_t &id)
-    {
-        std::lock_guard<std::mutex> g(mu);
-        for (auto &e : evs)
-            if (e.kind == kind && rk_uuid_equal(&e.message_id, &id)) return true;
-        return false;
-    }
-    // Wait until @p n events of @p kind have arrived (they come from the event thread).
-    bool wait(rk_event_kind_t kind, size_t n, int ms = 5000)
-    {
-        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (count(kind) < n && std::chrono::steady_clock::now() < end)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return count(kind) >= n;
-    }
-};
 
 // Replies to each TestNum after sleeping `value` microseconds when value > 0.
 void slow_echo_body(rk_ctx_t *ctx, void *)

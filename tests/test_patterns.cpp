@@ -8,15 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "test_types.h"
+#include "unit_util.h"
 
 namespace {
-
-struct Runtime {
-    rk_runtime_t *rt = nullptr;
-    Runtime() { EXPECT_EQ(rk_runtime_create(nullptr, &rt), RK_OK); }
-    ~Runtime() { rk_runtime_destroy(rt); }
-};
 
 struct Counter {
     std::atomic<int> n{0};
@@ -63,16 +57,6 @@ void stage(rk_ctx_t *ctx, void *arg)
 void wait_for(const std::atomic<int> &n, int want)
 {
     for (int i = 0; i < 2000 && n.load() < want; i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
-
-rk_kernel_params_t params(const char *id, rk_kernel_fn fn, void *arg)
-{
-    rk_kernel_params_t p{};
-    p.kernel_id = id;
-    p.fn = fn;
-    p.arg = arg;
-    p.field_mask = RK_KERNEL_FIELD_ARG;
-    return p;
 }
 
 }  // namespace

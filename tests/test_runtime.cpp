@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pool.h"
-#include "test_types.h"
+#include "unit_util.h"
 
 namespace {
 
@@ -25,22 +25,6 @@ void sink_body(rk_ctx_t *ctx, void *arg)
         count->fetch_add(1);
         rk_msg_free(m);
     }
-}
-
-struct Runtime {
-    rk_runtime_t *rt = nullptr;
-    Runtime() { EXPECT_EQ(rk_runtime_create(nullptr, &rt), RK_OK); }
-    ~Runtime() { rk_runtime_destroy(rt); }
-};
-
-rk_kernel_params_t params(const char *id, rk_kernel_fn fn, void *arg = nullptr)
-{
-    rk_kernel_params_t p{};
-    p.kernel_id = id;
-    p.fn = fn;
-    p.arg = arg;
-    p.field_mask = RK_KERNEL_FIELD_ARG;
-    return p;
 }
 
 rk_kernel_state_t state_of(rk_runtime_t *rt, const char *id)

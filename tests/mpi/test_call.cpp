@@ -8,45 +8,12 @@
 #include <thread>
 #include <vector>
 
+#include "../event_log.h"
 #include "mpi_util.h"
 
 namespace {
 
 std::string kid(const char *base, int rank) { return std::string(base) + "@" + std::to_string(rank); }
-
-struct Events {
-    std::mutex mu;
-    std::vector<rk_event_t> evs;
-    static void on(const rk_event_t *ev, void *arg)
-    {
-        auto *self = static_cast<Events *>(arg);
-        std::lock_guard<std::mutex> g(self->mu);
-        self->evs.push_back(*ev);
-        self->evs.back().kernel_id = nullptr; // only valid during the callback
-        self->evs.back().reason = nullptr;
-    }
-    size_t count(rk_event_kind_t kind)
-    {
-        std::lock_guard<std::mutex> g(mu);
-        size_t n = 0;
-        for (auto &e : evs) n += e.kind == kind;
-        return n;
-    }
-    bool has(rk_event_kind_t kind, const rk_uuid_t &id)
-    {
-        std::lock_guard<std::mutex> g(mu);
-        for (auto &e : evs)
-            if (e.kind == kind && rk_uuid_equal(&e.message_id, &id)) return true;
-        return false;
-    }
-    bool wait(rk_event_kind_t kind, size_t n, int ms = 10000)
-    {
-        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (count(kind) < n && std::chrono::steady_clock::now() < end)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return count(kind) >= n;
-    }
-};
 
 }  // namespace
 
@@ -96,9 +63,9 @@ TEST(Call, EightThreadsPerRankGetTheirOwnRepliesAcrossRanks)
 // calls, futures and fire-and-forget sends learn of each refusal.
 TEST(Refusal, RemoteRejectAndDropOldestReachTheSender)
 {
-    Events ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
+    EventLog ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     DistRuntime d;
-    ASSERT_EQ(rk_runtime_on_event(d.rt, Events::on, &ev), RK_OK);
+    ASSERT_EQ(rk_runtime_on_event(d.rt, EventLog::on, &ev), RK_OK);
     const int last = d.size - 1;
     if (d.rank == last) {
         for (auto [id, bp] : {std::pair<const char *, rk_backpressure_t>{"rej", RK_BP_REJECT}, {"drop", RK_BP_DROP_OLDEST}}) {
@@ -136,12 +103,12 @@ TEST(Refusal, RemoteRejectAndDropOldestReachTheSender)
         EXPECT_EQ(rk_send(d.rt, "rej", &s->hdr), RK_OK); // accepted here; refused there
         rk_msg_free(&s->hdr);
         EXPECT_TRUE(ev.wait(RK_EVENT_REFUSED, 4));
-        EXPECT_TRUE(ev.has(RK_EVENT_REFUSED, rids[2]));
-        EXPECT_TRUE(ev.has(RK_EVENT_REFUSED, rids[3]));
-        EXPECT_TRUE(ev.has(RK_EVENT_REFUSED, lost_send));
+        EXPECT_TRUE(ev.has_message(RK_EVENT_REFUSED, rids[2]));
+        EXPECT_TRUE(ev.has_message(RK_EVENT_REFUSED, rids[3]));
+        EXPECT_TRUE(ev.has_message(RK_EVENT_REFUSED, lost_send));
         EXPECT_TRUE(ev.wait(RK_EVENT_DROPPED, 2));
-        EXPECT_TRUE(ev.has(RK_EVENT_DROPPED, dids[0]));
-        EXPECT_TRUE(ev.has(RK_EVENT_DROPPED, dids[1]));
+        EXPECT_TRUE(ev.has_message(RK_EVENT_DROPPED, dids[0]));
+        EXPECT_TRUE(ev.has_message(RK_EVENT_DROPPED, dids[1]));
         rk_kernel_stats_t ks;
         ASSERT_EQ(rk_kernel_get_stats(d.rt, "rej", &ks), RK_OK);
         EXPECT_EQ(ks.remote_rejects, 4u);
@@ -243,9 +210,9 @@ void one_shot_body(rk_ctx_t *ctx, void *)
 
 TEST(Supervision, ARemoteKernelFailureFailsItsCallersAndIsReported)
 {
-    Events ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
+    EventLog ev; // outlives the runtime: events are delivered until rk_runtime_destroy returns
     DistRuntime d;
-    ASSERT_EQ(rk_runtime_on_event(d.rt, Events::on, &ev), RK_OK);
+    ASSERT_EQ(rk_runtime_on_event(d.rt, EventLog::on, &ev), RK_OK);
     const int last = d.size - 1;
     if (d.rank == last) {
         auto p = kparams("fragile", one_shot_body);

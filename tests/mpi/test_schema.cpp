@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "../event_log.h"
 #include "mpi_util.h"
 
 namespace {
@@ -50,25 +51,13 @@ void shape_sink(rk_ctx_t *ctx, void *arg)
     }
 }
 
-struct Undelivered {
-    std::mutex mu;
-    std::vector<rk_status_t> st;
-    static void on(const rk_event_t *ev, void *arg)
-    {
-        auto *u = static_cast<Undelivered *>(arg);
-        if (ev->kind != RK_EVENT_UNDELIVERED) return;
-        std::lock_guard<std::mutex> g(u->mu);
-        u->st.push_back(ev->status);
-    }
-};
-
 }  // namespace
 
 TEST(Schema, VersionedTypesStillDeliverAndClashingKindsAreAnError)
 {
-    Undelivered und;
+    EventLog ev; // outlives the runtime
     DistRuntime d;
-    ASSERT_EQ(rk_runtime_on_event(d.rt, Undelivered::on, &und), RK_OK);
+    ASSERT_EQ(rk_runtime_on_event(d.rt, EventLog::on, &ev), RK_OK);
     const int last = d.size - 1;
     static rk_msg_type_t shape_v1 = renamed(ShapeV1_type(), "Shape"), shape_v2 = renamed(ShapeV2_type(), "Shape");
     static rk_msg_type_t clash_a = renamed(ClashA_type(), "Clash"), clash_b = renamed(ClashB_type(), "Clash");
@@ -94,19 +83,8 @@ TEST(Schema, VersionedTypesStillDeliverAndClashingKindsAreAnError)
         reinterpret_cast<ClashA *>(c)->x = 7;
         ASSERT_EQ(rk_send(d.rt, "shapes", c), RK_OK);
         rk_msg_free(c);
-        bool heard = false;
-        for (int i = 0; i < 5000 && !heard; i++) {
-            {
-                std::lock_guard<std::mutex> g(und.mu);
-                heard = !und.st.empty();
-            }
-            if (!heard) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        EXPECT_TRUE(heard) << "the sender must hear that its message could not be read";
-        if (heard) {
-            std::lock_guard<std::mutex> g(und.mu);
-            EXPECT_NE(und.st[0], RK_OK);
-        }
+        EXPECT_TRUE(ev.wait(RK_EVENT_UNDELIVERED, 1)) << "the sender must hear that its message could not be read";
+        EXPECT_NE(ev.first_status(RK_EVENT_UNDELIVERED), RK_OK);
     }
     if (d.rank == last) {
         for (int i = 0; i < 5000 && got.n.load() < 100; i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
