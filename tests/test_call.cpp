@@ -252,59 +252,16 @@ TEST(Refusal, FireAndForgetEvictionRaisesAnEventWithTheMessageId)
     rk_msg_free(&b->hdr);
 }
 
-namespace {
-
-// Stage i of a local pipeline: forwards a new message (value + 1) to the next stage; the last replies.
-struct Stage {
-    const char *next; // nullptr: last stage
-};
-
-void stage_body(rk_ctx_t *ctx, void *arg)
-{
-    auto *s = static_cast<Stage *>(arg);
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        auto *in = reinterpret_cast<TestNum *>(m);
-        TestNum *out = make_num(in->seq, m->priority, in->sender);
-        out->value = in->value + 1;
-        if (s->next) rk_ctx_send_to(ctx, s->next, &out->hdr);
-        else rk_ctx_reply(ctx, m, &out->hdr);
-        rk_msg_free(&out->hdr);
-        rk_msg_free(m);
-    }
-}
-
-}  // namespace
 
 TEST(Call, ReplyFromTheLastStageOfAPipelineReachesTheCaller)
 {
     Runtime r;
-    Stage s1{"s2"}, s2{"s3"}, s3{nullptr};
-    auto p1 = params("s1", stage_body, &s1), p2 = params("s2", stage_body, &s2), p3 = params("s3", stage_body, &s3);
+    static char s2[] = "s2", s3[] = "s3", last[] = "";
+    auto p1 = params("s1", hop_body, s2), p2 = params("s2", hop_body, s3), p3 = params("s3", hop_body, last);
     ASSERT_EQ(rk_kernel_start(r.rt, &p1), RK_OK);
     ASSERT_EQ(rk_kernel_start(r.rt, &p2), RK_OK);
     ASSERT_EQ(rk_kernel_start(r.rt, &p3), RK_OK);
-    std::atomic<int> good{0};
-    std::vector<std::thread> ts;
-    for (int t = 0; t < 4; t++)
-        ts.emplace_back([&, t] {
-            for (int i = 0; i < 500; i++) {
-                TestNum *req = make_num(i, 128, t);
-                req->value = 10.0 * i;
-                rk_msg_t *rep = nullptr;
-                if (rk_call(r.rt, "s1", &req->hdr, 10000000, &rep) == RK_OK) {
-                    auto *n = reinterpret_cast<TestNum *>(rep);
-                    if (n->sender == t && n->seq == i && n->value == 10.0 * i + 3 &&
-                        rk_uuid_equal(&rep->correlation_id, &req->hdr.message_id))
-                        good++;
-                    rk_msg_free(rep);
-                }
-                rk_msg_free(&req->hdr);
-            }
-        });
-    for (auto &t : ts) t.join();
-    EXPECT_EQ(good.load(), 2000);
+    EXPECT_EQ(call_through_hops(r.rt, "s1", 4, 500, 3), 2000);
 }
 
 namespace {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "../test_types.h"
+#include "../unit_util.h"
 
 struct DistRuntime {
     rk_runtime_t *rt = nullptr;
@@ -29,15 +29,7 @@ struct DistRuntime {
     ~DistRuntime() { EXPECT_EQ(rk_runtime_destroy(rt), RK_OK); }
 };
 
-inline rk_kernel_params_t kparams(const char *id, rk_kernel_fn fn, void *arg = nullptr)
-{
-    rk_kernel_params_t p{};
-    p.kernel_id = id;
-    p.fn = fn;
-    p.arg = arg;
-    p.field_mask = RK_KERNEL_FIELD_ARG;
-    return p;
-}
+inline rk_kernel_params_t kparams(const char *id, rk_kernel_fn fn, void *arg = nullptr) { return params(id, fn, arg); }
 
 // A kernel that answers every TestNum with a TestNum of the same seq (rk_ctx_reply).
 inline void reply_same_seq(rk_ctx_t *ctx, void *)

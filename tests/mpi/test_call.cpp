@@ -134,24 +134,6 @@ TEST(Refusal, RemoteRejectAndDropOldestReachTheSender)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
-namespace {
-// Forwards a new message (value + 1) to `next`, or replies when next is empty.
-void hop_body(rk_ctx_t *ctx, void *arg)
-{
-    const char *next = static_cast<const char *>(arg);
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        auto *in = reinterpret_cast<TestNum *>(m);
-        TestNum *out = make_num(in->seq, m->priority, in->sender);
-        out->value = in->value + 1;
-        if (*next) EXPECT_EQ(rk_ctx_send_to(ctx, next, &out->hdr), RK_OK);
-        else EXPECT_EQ(rk_ctx_reply(ctx, m, &out->hdr), RK_OK);
-        rk_msg_free(&out->hdr);
-        rk_msg_free(m);
-    }
-}
-}  // namespace
 
 // Three stages on ranks 1..3 (rank 1 with 2 ranks); 4 caller threads on rank 0.
 TEST(Call, ReplyOfTheLastPipelineStageReachesTheCallerOnAnotherRank)
@@ -166,28 +148,7 @@ TEST(Call, ReplyOfTheLastPipelineStageReachesTheCallerOnAnotherRank)
         ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     }
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
-    if (d.rank == 0) {
-        std::atomic<int> good{0};
-        std::vector<std::thread> ts;
-        for (int t = 0; t < 4; t++)
-            ts.emplace_back([&, t] {
-                for (int i = 0; i < 1000; i++) {
-                    TestNum *req = make_num(i, 128, t);
-                    req->value = 10.0 * i;
-                    rk_msg_t *rep = nullptr;
-                    if (rk_call(d.rt, "hop1", &req->hdr, 30000000, &rep) == RK_OK) {
-                        auto *n = reinterpret_cast<TestNum *>(rep);
-                        if (n->sender == t && n->seq == i && n->value == 10.0 * i + 3 &&
-                            rk_uuid_equal(&rep->correlation_id, &req->hdr.message_id))
-                            good++;
-                        rk_msg_free(rep);
-                    }
-                    rk_msg_free(&req->hdr);
-                }
-            });
-        for (auto &t : ts) t.join();
-        EXPECT_EQ(good.load(), 4000);
-    }
+    if (d.rank == 0) EXPECT_EQ(call_through_hops(d.rt, "hop1", 4, 1000, 3), 4000);
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
