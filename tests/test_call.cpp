@@ -452,18 +452,6 @@ TEST(Directory, WaitKernel)
     EXPECT_EQ(rk_runtime_wait_kernel(r.rt, nullptr, 0), RK_ERR_INVALID);
 }
 
-namespace {
-void count_body(rk_ctx_t *ctx, void *arg)
-{
-    auto *n = static_cast<std::atomic<int> *>(arg);
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        n->fetch_add(1);
-        rk_msg_free(m);
-    }
-}
-}  // namespace
 
 TEST(Topics, UnsubscribeStopsDelivery)
 {

@@ -74,3 +74,14 @@ int call_through_hops(rk_runtime_t *rt, const char *first, int threads, int per,
     for (auto &t : ts) t.join();
     return good.load();
 }
+
+void count_body(rk_ctx_t *ctx, void *arg)
+{
+    auto *n = static_cast<std::atomic<int> *>(arg);
+    while (!rk_ctx_should_terminate(ctx)) {
+        rk_msg_t *m = nullptr;
+        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
+        n->fetch_add(1);
+        rk_msg_free(m);
+    }
+}

@@ -16,6 +16,9 @@ RK_MESSAGE_DECLARE(TestText, TEST_TEXT)
 // Make a TestNum with a priority; the test owns the result (rk_msg_free).
 TestNum *make_num(int64_t seq, int priority = RK_PRIORITY_DEFAULT, int64_t sender = 0);
 
+// A kernel that counts what it receives in the std::atomic<int> arg.
+void count_body(rk_ctx_t *ctx, void *arg);
+
 // A pipeline stage: for every TestNum, a new one (same seq, priority, sender;
 // value + 1) to the kernel named by arg, or, when arg is "" or NULL, the reply
 // (rk_ctx_reply) that answers the original caller.

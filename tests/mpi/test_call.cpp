@@ -234,25 +234,13 @@ TEST(Directory, WaitForAKernelStartedAfterSync)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
-namespace {
-void counting_body(rk_ctx_t *ctx, void *arg)
-{
-    auto *n = static_cast<std::atomic<int> *>(arg);
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        n->fetch_add(1);
-        rk_msg_free(m);
-    }
-}
-}  // namespace
 
 TEST(PubSub, UnsubscribedKernelGetsNoMorePublications)
 {
     DistRuntime d;
     std::atomic<int> got{0};
     std::string mine = kid("listener", d.rank);
-    auto p = kparams(mine.c_str(), counting_body, &got);
+    auto p = kparams(mine.c_str(), count_body, &got);
     ASSERT_EQ(rk_kernel_start(d.rt, &p), RK_OK);
     ASSERT_EQ(rk_subscribe(d.rt, "news", mine.c_str()), RK_OK);
     ASSERT_EQ(rk_runtime_sync(d.rt), RK_OK);
