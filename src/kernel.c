@@ -67,6 +67,27 @@ static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
         dst->restart = p->restart;
         dst->max_restarts = p->max_restarts;
     }
+    if (m & RK_KERNEL_FIELD_ON_MESSAGE) dst->on_message = p->on_message;
+}
+
+/*
+ * The body of a handler kernel: the receive loop every kernel would write,
+ * once. The message is freed after the handler returns; the loop ends when
+ * the kernel must stop (terminate, destroy, rk_ctx_fail).
+ */
+static void handler_loop(rk_ctx_t *ctx, void *arg)
+{
+    rk_message_fn fn = ctx->k->params.on_message;
+    for (;;) {
+        rk_msg_t *m = NULL;
+        rk_status_t st = rk_ctx_receive(ctx, RECEIVE_SLICE_US, &m);
+        if (st == RK_OK) {
+            fn(ctx, m, arg);
+            rk_msg_free(m);
+        } else if (st != RK_ERR_TIMEOUT || rk_ctx_should_terminate(ctx)) {
+            return; /* RK_ERR_TERMINATED: time to stop */
+        }
+    }
 }
 
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out)
@@ -101,6 +122,11 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
     if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_DEVICE)) {
         if (!k->params.device || !k->params.device->host_body) st = RK_ERR_INVALID;
         else k->params.fn = rk_device_pump;
+    }
+    if (st == RK_OK && (k->params.field_mask & RK_KERNEL_FIELD_ON_MESSAGE)) {
+        /* one body: a handler, not also a loop or a device body */
+        if (!k->params.on_message || p->fn || k->params.device) st = RK_ERR_INVALID;
+        else k->params.fn = handler_loop;
     }
     if (st == RK_OK && k->params.forward_to) {
         size_t n = strnlen(k->params.forward_to, RK_ID_MAX);

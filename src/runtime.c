@@ -329,7 +329,9 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     rk_status_t st;
 
     if (!rt || !params || !id_ok(params->kernel_id)) return RK_ERR_INVALID;
-    if (!params->fn && !((params->field_mask & RK_KERNEL_FIELD_DEVICE) && params->device)) return RK_ERR_INVALID;
+    if (!params->fn && !((params->field_mask & RK_KERNEL_FIELD_DEVICE) && params->device) &&
+        !((params->field_mask & RK_KERNEL_FIELD_ON_MESSAGE) && params->on_message))
+        return RK_ERR_INVALID;
     st = rk_kernel_alloc(rt, params, &k);
     if (st != RK_OK) return st;
     int other_home = -1;

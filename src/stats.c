@@ -30,9 +30,9 @@ static void print_kernel(FILE *f, int rank, rk_runtime_t *rt, kernel_t *k)
             s.inbox.wait_p99_ns / 1e3);
 }
 
-void rk_runtime_print_stats(rk_runtime_t *rt, void *out)
+void rk_runtime_print_stats(rk_runtime_t *rt, FILE *out)
 {
-    FILE *f = out ? (FILE *)out : stderr;
+    FILE *f = out ? out : stderr;
     if (!rt) return;
     fprintf(f, "[ringmesh %d] kernels on rank %d\n", rt->rank, rt->rank);
     kernel_t *local[256];
@@ -42,6 +42,12 @@ void rk_runtime_print_stats(rk_runtime_t *rt, void *out)
         if (rt->dir->slot[i] && rt->dir->slot[i]->local) local[n++] = rt->dir->slot[i];
     pthread_rwlock_unlock(&rt->dir_lock);
     for (uint32_t i = 0; i < n; i++) print_kernel(f, rt->rank, rt, local[i]);
+    rk_call_stats_t cs;
+    if (rk_runtime_get_call_stats(rt, &cs) == RK_OK && (cs.calls || cs.late_replies || cs.events))
+        fprintf(f, "[ringmesh %d] calls %llu, replies %llu, late replies dropped %llu, failed %llu, events %llu (lost %llu)\n",
+                rt->rank, (unsigned long long)cs.calls, (unsigned long long)cs.replies,
+                (unsigned long long)cs.late_replies, (unsigned long long)cs.failed, (unsigned long long)cs.events,
+                (unsigned long long)cs.events_lost);
     for (int p = 0; rt->router && p < rt->size; p++) {
         rk_peer_stats_t s;
         uint64_t batches = 0, batched = 0;

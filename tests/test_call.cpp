@@ -537,3 +537,70 @@ TEST(Outputs, UnreadOutputsFollowTheKernelsStrategy)
         rk_msg_free(o);
     }
 }
+
+namespace {
+// A handler: doubles the value and answers; a negative seq makes it fail.
+void doubler(rk_ctx_t *ctx, const rk_msg_t *msg, void *arg)
+{
+    auto *seen = static_cast<std::atomic<int> *>(arg);
+    const auto *req = reinterpret_cast<const TestNum *>(msg);
+    seen->fetch_add(1);
+    if (req->seq < 0) {
+        rk_ctx_fail(ctx, "negative seq");
+        return;
+    }
+    TestNum *rep = make_num(req->seq, msg->priority, req->sender);
+    rep->value = 2 * req->value;
+    rk_ctx_reply(ctx, msg, &rep->hdr);
+    rk_msg_free(&rep->hdr);
+}
+}  // namespace
+
+TEST(Handler, CalledOncePerMessageWithTheLoopLeftToTheRuntime)
+{
+    Runtime r;
+    std::atomic<int> seen{0};
+    rk_kernel_params_t p{};
+    p.field_mask = RK_KERNEL_FIELD_ON_MESSAGE | RK_KERNEL_FIELD_ARG | RK_KERNEL_FIELD_RESTART;
+    p.kernel_id = "doubler";
+    p.on_message = doubler;
+    p.arg = &seen;
+    p.restart = RK_RESTART_ON_FAILURE;
+    p.max_restarts = 1;
+    ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
+    for (int i = 0; i < 1000; i++) {
+        TestNum *req = make_num(i);
+        req->value = i;
+        rk_msg_t *rep = nullptr;
+        ASSERT_EQ(rk_call(r.rt, "doubler", &req->hdr, 5000000, &rep), RK_OK);
+        EXPECT_EQ(reinterpret_cast<TestNum *>(rep)->value, 2.0 * i);
+        rk_msg_free(rep);
+        rk_msg_free(&req->hdr);
+    }
+    EXPECT_EQ(seen.load(), 1000);
+    // rk_ctx_fail from a handler: restarted once, then FAILED.
+    for (int k = 0; k < 2; k++) {
+        TestNum *bad = make_num(-1);
+        ASSERT_EQ(rk_send(r.rt, "doubler", &bad->hdr), RK_OK);
+        rk_msg_free(&bad->hdr);
+        for (int i = 0; i < 2000 && seen.load() < 1001 + k; i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    rk_kernel_state_t s = RK_STATE_ACTIVE;
+    for (int i = 0; i < 2000 && s != RK_STATE_FAILED; i++) {
+        rk_kernel_state(r.rt, "doubler", &s);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(s, RK_STATE_FAILED);
+    char why[64];
+    ASSERT_EQ(rk_kernel_failure(r.rt, "doubler", why, sizeof why), RK_OK);
+    EXPECT_STREQ(why, "negative seq");
+    // One body only, and a handler that is there.
+    rk_kernel_params_t both = p;
+    both.kernel_id = "both";
+    both.fn = count_body;
+    EXPECT_EQ(rk_kernel_create(r.rt, &both), RK_ERR_INVALID);
+    rk_kernel_params_t none = p;
+    none.kernel_id = "none";
+    none.on_message = nullptr;
+    EXPECT_EQ(rk_kernel_create(r.rt, &none), RK_ERR_INVALID);
+}

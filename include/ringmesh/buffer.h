@@ -34,7 +34,8 @@
 extern "C" {
 #endif
 
-struct rk_runtime;
+/** A runtime (opaque; see ringmesh.h). */
+typedef struct rk_runtime rk_runtime_t;
 /** A unified buffer (opaque); owned by the runtime's buffer table until rk_buffer_release. */
 typedef struct rk_buffer rk_buffer_t;
 /** Job-wide unique id: ((owner rank + 1) << 40) | serial; 0 is never an id. */
@@ -48,7 +49,7 @@ typedef enum rk_buffer_state {
 } rk_buffer_state_t;
 
 /** Create (or reuse from the runtime's pool) a zeroed buffer of @p size bytes. Release with rk_buffer_release. */
-rk_status_t rk_buffer_create(struct rk_runtime *rt, size_t size, rk_buffer_t **out);
+rk_status_t rk_buffer_create(rk_runtime_t *rt, size_t size, rk_buffer_t **out);
 /** Return the buffer to the pool; its id stops resolving. */
 rk_status_t rk_buffer_release(rk_buffer_t *b);
 /** The buffer's job-wide id (0 for NULL); put it in messages. */
@@ -70,16 +71,16 @@ rk_status_t rk_buffer_mark_device_dirty(rk_buffer_t *b);
 /** Copy the newer copy over the older one; the buffer becomes CLEAN. */
 rk_status_t rk_buffer_sync(rk_buffer_t *b);
 /** A local buffer by id (RK_ERR_NOT_FOUND when unknown or released). */
-rk_status_t rk_buffer_find(struct rk_runtime *rt, rk_buffer_id_t id, rk_buffer_t **out);
+rk_status_t rk_buffer_find(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_t **out);
 /**
  * Copy the newest bytes of buffer @p id (any rank) into @p dst. *len gets
  * the buffer's size; RK_ERR_TOO_LARGE (nothing copied) when it exceeds @p cap.
  * Errors: RK_ERR_NOT_FOUND, RK_ERR_TIMEOUT, RK_ERR_PEER.
  */
-rk_status_t rk_buffer_fetch(struct rk_runtime *rt, rk_buffer_id_t id, void *dst, size_t cap, size_t *len,
+rk_status_t rk_buffer_fetch(rk_runtime_t *rt, rk_buffer_id_t id, void *dst, size_t cap, size_t *len,
                             int64_t timeout_us);
 /** How remote fetches move device data here, decided at run time (one line). */
-const char *rk_buffer_remote_path(struct rk_runtime *rt);
+const char *rk_buffer_remote_path(rk_runtime_t *rt);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,8 @@
 #include "ringmesh/message.h"
 #include "ringmesh/status.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -200,8 +202,18 @@ enum {
     RK_KERNEL_FIELD_DEDUP = 1u << 5,        /**< rk_kernel_params_t::dedup_window */
     RK_KERNEL_FIELD_DEVICE = 1u << 6,       /**< rk_kernel_params_t::device */
     RK_KERNEL_FIELD_FORWARD = 1u << 7,      /**< rk_kernel_params_t::forward_to */
-    RK_KERNEL_FIELD_RESTART = 1u << 8       /**< rk_kernel_params_t::restart and rk_kernel_params_t::max_restarts */
+    RK_KERNEL_FIELD_RESTART = 1u << 8,      /**< rk_kernel_params_t::restart and rk_kernel_params_t::max_restarts */
+    RK_KERNEL_FIELD_ON_MESSAGE = 1u << 9    /**< rk_kernel_params_t::on_message */
 };
+
+/**
+ * A handler kernel's body: called once per message, on the kernel's thread.
+ * @p msg is freed by the runtime when the handler returns (copy what you
+ * keep); answer with rk_ctx_reply, forward with rk_ctx_send_to, report a
+ * failure with rk_ctx_fail. Receiving, termination and errors are the
+ * runtime's business.
+ */
+typedef void (*rk_message_fn)(rk_ctx_t *ctx, const rk_msg_t *msg, void *arg);
 
 /** What happens when a kernel's body returns on its own or calls rk_ctx_fail. */
 typedef enum rk_restart {
@@ -209,7 +221,11 @@ typedef enum rk_restart {
     RK_RESTART_ON_FAILURE     /**< the body is called again, up to max_restarts times, then FAILED */
 } rk_restart_t;
 
-/** Kernel parameters; kernel_id and fn are required, the rest by field_mask. */
+/**
+ * Kernel parameters; kernel_id and a body are required (fn, a loop on the
+ * context; or on_message, a handler per message; or device), the rest by
+ * field_mask.
+ */
 typedef struct rk_kernel_params {
     uint64_t field_mask;            /**< RK_KERNEL_FIELD_* bits of the optional fields set */
     const char *kernel_id;          /**< unique in the job, <= 63 bytes */
@@ -230,6 +246,8 @@ typedef struct rk_kernel_params {
     const char *forward_to;
     rk_restart_t restart;           /**< default RK_RESTART_NEVER */
     uint32_t max_restarts;          /**< restarts allowed under RK_RESTART_ON_FAILURE (0 = none) */
+    /** A handler kernel: called once per message instead of a loop body (fn may then be NULL). */
+    rk_message_fn on_message;
 } rk_kernel_params_t;
 
 /**
@@ -322,10 +340,10 @@ rk_status_t rk_runtime_get_call_stats(rk_runtime_t *rt, rk_call_stats_t *out);
 
 /**
  * Print this rank's per-kernel and per-peer table (in/out, depth, high-water,
- * drops, rejects, wait p50/p99, bytes per peer) to @p out (a FILE *), each
+ * drops, rejects, wait p50/p99, bytes per peer) to @p out, each
  * line prefixed with the rank. rk_runtime_destroy does it when RINGMESH_STATS=1.
  */
-void rk_runtime_print_stats(rk_runtime_t *rt, void *out);
+void rk_runtime_print_stats(rk_runtime_t *rt, FILE *out);
 
 /* ---- application side ------------------------------------------------- */
 
