@@ -64,10 +64,10 @@ rm_srun_args() {
 rm_mpirun_args() {
   RM_MPIRUN=(mpirun -n "${SLURM_NTASKS:?not inside a Slurm allocation}")
   if rm_oversubscribed; then RM_MPIRUN+=(--oversubscribe --bind-to none); fi
-  # Forward the runtime's settings to every rank (mpirun does not by default).
+  # Forward every RINGMESH_* and UCX_* setting to every rank (mpirun does not by default).
   local v
-  for v in RINGMESH_TRANSPORT RINGMESH_LOG UCX_TLS UCX_NET_DEVICES RINGMESH_GPU_BIND; do
-    if [ -n "${!v:-}" ]; then RM_MPIRUN+=(-x "$v"); fi
+  for v in $(compgen -e | grep -E '^(RINGMESH_|UCX_)' || true); do
+    RM_MPIRUN+=(-x "$v")
   done
   # shellcheck disable=SC2206
   if [ -n "${RINGMESH_MPIRUN_ARGS:-}" ]; then RM_MPIRUN+=($RINGMESH_MPIRUN_ARGS); fi

@@ -258,3 +258,22 @@ const char *app_transport_name(void)
     const char *env = getenv("RINGMESH_TRANSPORT");
     return env && *env ? env : "ucx";
 }
+
+bool app_node_order(int size, int *order, char (*hosts)[APP_HOST_MAX])
+{
+    char mine[APP_HOST_MAX] = {0};
+    int len = 0;
+    char name[MPI_MAX_PROCESSOR_NAME];
+    bool ok = MPI_Get_processor_name(name, &len) == MPI_SUCCESS;
+    if (ok) snprintf(mine, sizeof mine, "%.*s", len, name);
+    ok = ok && MPI_Allgather(mine, APP_HOST_MAX, MPI_CHAR, hosts, APP_HOST_MAX, MPI_CHAR, MPI_COMM_WORLD) == MPI_SUCCESS;
+    if (!ok) {
+        for (int r = 0; r < size; r++) {
+            order[r] = r;
+            hosts[r][0] = '\0';
+        }
+        return false;
+    }
+    app_order_by_node(size, (const char(*)[APP_HOST_MAX])hosts, order);
+    return true;
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "placement.h"
 #include "ringmesh/ringmesh.h"
 
 #ifdef __cplusplus
@@ -89,6 +90,12 @@ void app_wait_request(MPI_Request *req);
 /** Non-busy MPI_Barrier / MPI_Bcast / MPI_Allreduce(LOR/MAX/SUM) on MPI_COMM_WORLD. */
 void app_barrier(void);
 void app_bcast(void *buf, int bytes, int root);
+/**
+ * Collective: every rank's node name (MPI_Get_processor_name) into
+ * @p hosts[size] and the ranks ordered by node, then by rank, into
+ * @p order[size] (placement.h). False when MPI fails (then rank order).
+ */
+bool app_node_order(int size, int *order, char (*hosts)[APP_HOST_MAX]);
 long long app_allreduce_max(long long v);
 
 /** True when @p a and @p b agree to a relative @p rel (absolute floor 1e-300). */

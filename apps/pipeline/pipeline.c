@@ -57,6 +57,7 @@ typedef struct config {
     const char *input, *place_arg;
     bool verify;
     int place[NSTAGES];
+    char host[NSTAGES][APP_HOST_MAX]; /* the node of each stage's rank */
     sig_data_t data; /* --input, loaded where needed */
 } config_t;
 
@@ -116,8 +117,9 @@ static const char usage_text[] =
     "  --window W        rolling window length in samples (default 64, 1..1000000)\n"
     "  --threshold K     anomaly threshold in standard deviations (default 4, > 0)\n"
     "  --place S,W,F,K   rank of source, window, filter and sink (default: stage i\n"
-    "                    on rank i % N: one stage per rank with 4 ranks, all on\n"
-    "                    rank 0 with 1)\n"
+    "                    on the i-th rank ordered by node, then by rank, so the\n"
+    "                    stages spread over the job's nodes; on one node rank\n"
+    "                    i % N; printed as 'placement')\n"
     "  --queue Q         mailbox capacity of each stage in messages (default 64,\n"
     "                    1..65536)\n"
     "  --progress S      the sink prints a progress line every S seconds (default\n"
@@ -201,11 +203,21 @@ static int parse_options(int argc, char **argv, config_t *c)
     return -1;
 }
 
-/* Default placement and the range check; every rank decides the same. */
+/*
+ * Default placement and the range check; every rank decides the same. Stage i
+ * goes to the i-th rank of the job's ranks ordered by node, then by rank, so
+ * a job spanning several nodes uses them (-N 2 -n 8: nodes A, B, A, B); on
+ * one node that is rank i % size.
+ */
 static bool resolve_place(config_t *c, int size, int rank)
 {
+    int order[1024];
+    static char hosts[1024][APP_HOST_MAX];
+    bool spread = size <= 1024 && app_node_order(size, order, hosts);
     for (int i = 0; i < NSTAGES; i++) {
-        if (c->place[i] < 0) c->place[i] = i % size;
+        if (c->place[i] < 0) c->place[i] = spread ? order[i % size] : i % size;
+        if (spread && c->place[i] >= 0 && c->place[i] < size)
+            snprintf(c->host[i], sizeof c->host[i], "%s", hosts[c->place[i]]);
         if (c->place[i] >= size) {
             if (rank == 0)
                 app_usage_error("ringmesh-pipeline", "--place %s: rank %d of stage '%s' does not exist (job of %d)",
@@ -617,8 +629,8 @@ static void print_header(const config_t *c, int size)
 {
     printf("ringmesh-pipeline: source -> window -> filter -> sink on %d rank(s), transport %s\n", size,
            app_transport_name());
-    printf("  placement      source@%d window@%d filter@%d sink@%d\n", c->place[0], c->place[1], c->place[2],
-           c->place[3]);
+    printf("  placement      source@%d (%s) window@%d (%s) filter@%d (%s) sink@%d (%s)\n", c->place[0], c->host[0],
+           c->place[1], c->host[1], c->place[2], c->host[2], c->place[3], c->host[3]);
     if (c->input) {
         printf("  data           %s, %lld records\n", c->input, c->records);
     } else {
