@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Check a finished Slurm job of ringmesh: exit code 0, at least one
-# "VERIFY OK" in its output and no "VERIFY FAIL". Prints one PASS/FAIL line;
+# "VERIFY OK" in its output and no "VERIFY FAIL" (and, for the pipeline, its
+# stages on min(4, nodes) nodes per its placement line). Prints one PASS/FAIL line;
 # on FAIL also the job's output. Exit status 0 = PASS, 1 = FAIL, 2 = usage.
 #
 #   scripts/slurm-check.sh [options] JOBID [OUTFILE]
@@ -68,6 +69,18 @@ else
   if grep -q 'VERIFY FAIL' "$out"; then reasons+=("VERIFY FAIL in output"); fi
 fi
 
+# The pipeline's placement line ("source@R (node) ..."): its 4 stages must use
+# min(4, nodes of the job) different nodes, so a multi-node job really spans them.
+placed=""
+if [ -r "$out" ] && grep -q '^ *placement ' "$out"; then
+  placed=$(grep -m1 '^ *placement ' "$out" | grep -o '([^)]*)' | sort -u | wc -l)
+  nodes=$(field NumNodes); nodes=${nodes%%-*}
+  if [ -n "$nodes" ] && [ "$nodes" -gt 0 ] 2>/dev/null; then
+    want=$(( nodes < 4 ? nodes : 4 ))
+    [ "$placed" -ge "$want" ] || reasons+=("pipeline stages on $placed node(s), want $want of the job's $nodes")
+  fi
+fi
+
 # App time as printed by slurm/lib.sh's rm_run ("exit 0 after 1.23s").
 apptime=""
 if [ -r "$out" ]; then
@@ -77,6 +90,7 @@ detail="job $job, exit ${rc:-?}, state ${state:-?}, runtime ${runtime:-?}"
 [ -z "$wall" ] || detail+=", wall ${wall}s"
 [ -z "$apptime" ] || detail+=", steps $apptime"
 detail+=", $n x '$expect'"
+[ -z "$placed" ] || detail+=", stages on $placed node(s)"
 
 if [ "${#reasons[@]}" -eq 0 ]; then
   echo "PASS $name ($detail)"
