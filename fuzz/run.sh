@@ -71,20 +71,21 @@ cp fuzz/corpus/decode/* "$OUT/corpus/"
 "$OUT/fuzz_decode" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     -dict="$OUT/decode.dict" -artifact_prefix="$OUT/" -print_final_stats=1 "$OUT/corpus"
 
-# The router's frame parser (single frames and batches): fuzz_frame.c, same time budget.
-$CC $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    fuzz/fuzz_frame.c src/frame.c -o "$OUT/fuzz_frame"
-rm -rf "$OUT/corpus-frame"
-mkdir -p "$OUT/corpus-frame"
-cp fuzz/corpus/frame/* "$OUT/corpus-frame/"
-"$OUT/fuzz_frame" -max_total_time="$SECS" -max_len=1024 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$OUT/frame-" -print_final_stats=1 "$OUT/corpus-frame"
+# run_target NAME MAX_LEN SOURCES...: build fuzz/fuzz_NAME.c with SOURCES and fuzz a copy of
+# fuzz/corpus/NAME for the same time budget; crashes land in build-fuzz/NAME-*.
+run_target() {
+    local name=$1 max_len=$2
+    shift 2
+    $CC $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        "fuzz/fuzz_$name.c" "$@" -o "$OUT/fuzz_$name"
+    rm -rf "$OUT/corpus-$name"
+    mkdir -p "$OUT/corpus-$name"
+    cp "fuzz/corpus/$name"/* "$OUT/corpus-$name/"
+    "$OUT/fuzz_$name" -max_total_time="$SECS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$OUT/$name-" -print_final_stats=1 "$OUT/corpus-$name"
+}
 
-# The type-layout decoder compared at rk_runtime_sync: fuzz_schema.c, same time budget.
-$CC $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    fuzz/fuzz_schema.c src/schema.c -o "$OUT/fuzz_schema"
-rm -rf "$OUT/corpus-schema"
-mkdir -p "$OUT/corpus-schema"
-cp fuzz/corpus/schema/* "$OUT/corpus-schema/"
-"$OUT/fuzz_schema" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$OUT/schema-" -print_final_stats=1 "$OUT/corpus-schema"
+# The router's frame parser (single frames and batches).
+run_target frame 1024 src/frame.c
+# The type-layout decoder compared at rk_runtime_sync.
+run_target schema 4096 src/schema.c

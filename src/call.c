@@ -249,12 +249,7 @@ static rk_status_t ask_into(rk_runtime_t *rt, const char *kernel_id, const rk_ms
     pthread_mutex_unlock(&s->lock);
     if (st == RK_OK) st = rk_send_marked(rt, k, request, RK_MSGF_CALL, rt->rank, NULL, rt->params.send_timeout_us);
     if (st != RK_OK) {
-        if (f->linked) {
-            pthread_mutex_lock(&s->lock);
-            if (f->linked) unlink_future(bucket, f);
-            pthread_mutex_unlock(&s->lock);
-        }
-        pthread_cond_destroy(&f->cv);
+        future_release(f); /* out of the table again */
         return st;
     }
     __atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
@@ -288,20 +283,6 @@ static rk_status_t outcome(rk_future_t *f, rk_msg_t **reply)
     return f->st;
 }
 
-/* The waiter gives up on a failed peer: the future fails with RK_ERR_PEER unless it completed meanwhile. */
-static void fail_if_pending(rk_future_t *f, rk_status_t st)
-{
-    rk_future_t **bucket;
-    shard_t *s = shard_of(f->rt->calls, &f->id, &bucket);
-    pthread_mutex_lock(&s->lock);
-    if (f->linked) {
-        unlink_future(bucket, f);
-        __atomic_fetch_add(&f->rt->calls->failed, 1, __ATOMIC_RELAXED);
-        settle(f, st, NULL);
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
 rk_status_t rk_future_wait(rk_future_t *f, int64_t timeout_us, rk_msg_t **reply)
 {
     if (!f || !reply) return RK_ERR_INVALID;
@@ -330,7 +311,7 @@ rk_status_t rk_future_wait(rk_future_t *f, int64_t timeout_us, rk_msg_t **reply)
     shard_t *s = shard_of(rt->calls, &f->id, &bucket);
     while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE)) {
         if (remote_home && router_peer_failed(r, f->home)) {
-            fail_if_pending(f, RK_ERR_PEER);
+            rk_call_fail(rt, &f->id, RK_ERR_PEER); /* unless it completed meanwhile */
             break;
         }
         int64_t now = rk_mono_ns();
@@ -437,11 +418,12 @@ void rk_evictions_watch(kernel_t *k, rk_mailbox_t *mb, int outbox)
     rk_mailbox_set_evict_hook(mb, outbox ? on_evict_outbox : on_evict_inbox, k);
 }
 
-int rk_evictions_take(rk_refusal_t *out, int max)
+void rk_evictions_each(void (*report)(void *arg, const rk_refusal_t *r), void *arg)
 {
-    int n = evicted.n < max ? evicted.n : max;
-    memcpy(out, evicted.r, (size_t)n * sizeof *out);
-    memmove(evicted.r, evicted.r + n, (size_t)(evicted.n - n) * sizeof *out);
-    evicted.n -= n;
-    return n;
+    rk_refusal_t one;
+    while (evicted.n > 0) { /* a report may not put again, but take each out before it runs */
+        one = evicted.r[0];
+        memmove(evicted.r, evicted.r + 1, (size_t)(--evicted.n) * sizeof one);
+        report(arg, &one);
+    }
 }

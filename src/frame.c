@@ -6,30 +6,17 @@
 
 #include <string.h>
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 void frame_write_hdr(uint8_t *out, const frame_t *f)
 {
-    put32(out, RK_FRAME_MAGIC);
+    frame_put32(out, RK_FRAME_MAGIC);
     out[4] = f->kind;
     out[5] = f->priority;
     out[6] = (uint8_t)f->name_len;
     out[7] = (uint8_t)(f->name_len >> 8);
-    put32(out + 8, f->seq);
-    put32(out + 12, f->src_rank);
-    put32(out + 16, f->aux);
-    put32(out + 20, f->payload_len);
+    frame_put32(out + 8, f->seq);
+    frame_put32(out + 12, f->src_rank);
+    frame_put32(out + 16, f->aux);
+    frame_put32(out + 20, f->payload_len);
 }
 
 void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *payload)
@@ -39,7 +26,7 @@ void frame_write(uint8_t *out, const frame_t *f, const void *name, const void *p
     if (f->payload_len) memcpy(out + RK_FRAME_HDR + f->name_len, payload, f->payload_len);
 }
 
-void frame_set_seq(uint8_t *frame, uint32_t seq) { put32(frame + 8, seq); }
+void frame_set_seq(uint8_t *frame, uint32_t seq) { frame_put32(frame + 8, seq); }
 
 static rk_status_t parse_one(const void *data, size_t len, frame_t *out);
 
@@ -55,7 +42,7 @@ rk_status_t frame_batch_next(const frame_t *batch, size_t *off, frame_t *sub, co
     if (left == 0) return RK_ERR_NOT_FOUND;
     if (left < RK_FRAME_HDR) return RK_ERR_TRUNCATED;
     p = batch->payload + *off;
-    span = (uint64_t)RK_FRAME_HDR + (uint16_t)(p[6] | p[7] << 8) + get32(p + 20);
+    span = frame_span(p);
     if (span > left) return RK_ERR_TRUNCATED;
     st = parse_one(p, (size_t)span, sub);
     if (st != RK_OK) return st;
@@ -94,14 +81,14 @@ static rk_status_t parse_one(const void *data, size_t len, frame_t *out)
 
     if (!data || !out) return RK_ERR_INVALID;
     if (len < RK_FRAME_HDR) return RK_ERR_TRUNCATED;
-    if (get32(p) != RK_FRAME_MAGIC) return RK_ERR_DECODE;
+    if (frame_get32(p) != RK_FRAME_MAGIC) return RK_ERR_DECODE;
     out->kind = p[4];
     out->priority = p[5];
     out->name_len = (uint16_t)(p[6] | p[7] << 8);
-    out->seq = get32(p + 8);
-    out->src_rank = get32(p + 12);
-    out->aux = get32(p + 16);
-    out->payload_len = get32(p + 20);
+    out->seq = frame_get32(p + 8);
+    out->src_rank = frame_get32(p + 12);
+    out->aux = frame_get32(p + 16);
+    out->payload_len = frame_get32(p + 20);
     if (out->kind == 0 || out->kind >= FRAME_KIND_MAX_) return RK_ERR_DECODE;
     if (out->name_len > RK_FRAME_NAME_MAX) return RK_ERR_DECODE;
     if ((uint64_t)RK_FRAME_HDR + out->name_len + out->payload_len != len)

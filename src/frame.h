@@ -61,6 +61,30 @@ typedef struct frame {
     const uint8_t *payload; /* points into the parsed bytes */
 } frame_t;
 
+/* Little-endian fields of frames and their payloads. */
+static inline void frame_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+static inline uint32_t frame_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void frame_put64(uint8_t *p, uint64_t v)
+{
+    frame_put32(p, (uint32_t)v);
+    frame_put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint64_t frame_get64(const uint8_t *p) { return frame_get32(p) | (uint64_t)frame_get32(p + 4) << 32; }
+/** Bytes of the whole frame whose header (RK_FRAME_HDR bytes) starts at @p hdr, as its lengths say. */
+static inline uint64_t frame_span(const uint8_t *hdr)
+{
+    return (uint64_t)RK_FRAME_HDR + (uint16_t)(hdr[6] | hdr[7] << 8) + frame_get32(hdr + 20);
+}
+
 /** Frames that carry a message and spend a flow credit. */
 static inline int frame_is_data(uint8_t kind)
 {

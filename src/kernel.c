@@ -639,6 +639,21 @@ static int output_rank(kernel_t *k, const rk_msg_t *msg)
     return idset_remove_get(&k->origins, &msg->correlation_id, &rank) ? rank : k->rt->rank;
 }
 
+/*
+ * Count an output's outcome: sent, or (refused, timed out, peer gone) counted
+ * in out_dropped and raised as an event, never dropped silently. Returns @p st.
+ */
+static rk_status_t output_done(kernel_t *k, const rk_msg_t *msg, int rank, rk_status_t st)
+{
+    if (st == RK_OK) {
+        __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+    } else if (st != RK_ERR_NOMEM && st != RK_ERR_TOO_LARGE) {
+        __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
+        rk_event_raise(k->rt, RK_EVENT_OUTPUT_DROPPED, k->id, rank, &msg->message_id, st, NULL);
+    }
+    return st;
+}
+
 /* Answer a call: a copy marked REPLY with correlation_id @p call goes to the caller's future on @p rank. */
 static rk_status_t emit_reply(kernel_t *k, const rk_msg_t *msg, const rk_uuid_t *call, int rank)
 {
@@ -649,19 +664,15 @@ static rk_status_t emit_reply(kernel_t *k, const rk_msg_t *msg, const rk_uuid_t 
     if (st != RK_OK) return st;
     if (rank < 0 || rank >= rt->size) return RK_ERR_INVALID;
     RK_TRACE(rt, TRACE_REPLY, k, msg);
-    st = rk_msg_copy(msg, &copy);
+    st = rk_msg_copy_marked(msg, rt->rank, RK_MSGF_REPLY, 0, call, &copy);
     if (st != RK_OK) return st;
-    copy->src_rank = rt->rank;
-    copy->correlation_id = *call;
-    rk_msg_mark(copy, RK_MSGF_REPLY, 0);
     if (rank == rt->rank) {
         rk_call_complete(rt, copy); /* takes it */
     } else {
         st = router_send_output(rt->router, k, rank, copy, rt->params.send_timeout_us);
         rk_msg_free(copy);
     }
-    if (st == RK_OK) __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
-    return st;
+    return output_done(k, msg, rank, st);
 }
 
 static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
@@ -686,13 +697,7 @@ static rk_status_t emit(kernel_t *k, const rk_msg_t *msg, int rank)
         if (st == RK_ERR_TIMEOUT && closing) st = RK_ERR_FULL;
         if (st != RK_OK) rk_msg_free(copy);
     }
-    if (st == RK_OK) {
-        __atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
-    } else if (st != RK_ERR_NOMEM && st != RK_ERR_TOO_LARGE) { /* refused, timed out, peer gone: never silently */
-        __atomic_fetch_add(&k->out_dropped, 1, __ATOMIC_RELAXED);
-        rk_event_raise(rt, RK_EVENT_OUTPUT_DROPPED, k->id, rank, &msg->message_id, st, NULL);
-    }
-    return st;
+    return output_done(k, msg, rank, st);
 }
 
 rk_status_t rk_ctx_send(rk_ctx_t *ctx, const rk_msg_t *msg)

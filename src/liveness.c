@@ -29,7 +29,7 @@ typedef struct ident { /* what each rank tells the others about itself */
     int64_t pid;
     uint64_t start;      /* start time in clock ticks after boot (/proc/self/stat field 22) */
     uint64_t pidns;      /* inode of /proc/self/ns/pid */
-    char boot_id[40];
+    char boot_id[RK_MACHINE_ID_LEN];
 } ident_t;
 
 typedef struct lpeer {
@@ -77,11 +77,7 @@ static void self_ident(ident_t *me)
     me->pid = getpid();
     if (!read_stat(me->pid, &state, &me->start)) me->start = 0;
     if (stat("/proc/self/ns/pid", &st) == 0) me->pidns = (uint64_t)st.st_ino;
-    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-    if (f) {
-        if (!fgets(me->boot_id, sizeof me->boot_id, f)) me->boot_id[0] = '\0';
-        fclose(f);
-    }
+    rk_boot_machine_id(me->boot_id);
 }
 
 rk_status_t liveness_create(const rk_boot_t *boot, liveness_t **out)

@@ -45,6 +45,18 @@ static inline void rk_wire_aux_apply(rk_msg_t *m, uint32_t aux)
     rk_msg_mark(m, (uint8_t)((aux >> 24) & RK_MSGF_MASK), (int32_t)(aux & RK_WIRE_RANK_MAX));
 }
 
+/** A copy of @p msg made at rank @p src_rank carrying the marks @p flags / @p reply_rank and, unless NULL, @p corr. */
+static inline rk_status_t rk_msg_copy_marked(const rk_msg_t *msg, int32_t src_rank, uint8_t flags, int32_t reply_rank,
+                                             const rk_uuid_t *corr, rk_msg_t **out)
+{
+    rk_status_t st = rk_msg_copy(msg, out);
+    if (st != RK_OK) return st;
+    (*out)->src_rank = src_rank;
+    rk_msg_mark(*out, flags, flags ? reply_rank : 0);
+    if (corr) (*out)->correlation_id = *corr;
+    return RK_OK;
+}
+
 #define RK_MSG_MAX_DEPTH 8     /* nesting of messages inside messages */
 #define RK_ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 

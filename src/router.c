@@ -646,10 +646,8 @@ static void nack_to(router_t *r, int dest, const rk_refusal_t *ref)
     memcpy(pl, ref->message_id.bytes, 16);
     memcpy(pl + 16, ref->call_id.bytes, 16);
     pl[32] = ref->flags;
-    for (int i = 0; i < 4; i++) {
-        pl[36 + i] = (uint8_t)((uint32_t)ref->reply_rank >> (8 * i));
-        pl[40 + i] = (uint8_t)((uint32_t)ref->src_rank >> (8 * i));
-    }
+    frame_put32(pl + 36, (uint32_t)ref->reply_rank);
+    frame_put32(pl + 40, (uint32_t)ref->src_rank);
     f.kind = FRAME_NACK;
     f.name_len = (uint16_t)nl;
     f.src_rank = (uint32_t)r->boot.rank;
@@ -679,14 +677,10 @@ static void refuse_locked(router_t *r, const rk_refusal_t *ref)
     if (rk_refusal_local(r->rt, ref)) nack_locked(r, ref);
 }
 
+static void refuse_one_locked(void *r, const rk_refusal_t *ref) { refuse_locked(r, ref); }
+
 /* Evictions the last put on this thread caused (DROP_OLDEST). Caller holds r->lock. */
-static void report_evictions_locked(router_t *r)
-{
-    rk_refusal_t ev[4];
-    int n;
-    while ((n = rk_evictions_take(ev, 4)) > 0)
-        for (int i = 0; i < n; i++) refuse_locked(r, &ev[i]);
-}
+static void report_evictions_locked(router_t *r) { rk_evictions_each(refuse_one_locked, r); }
 
 rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t len, int sequenced)
 {
@@ -1074,9 +1068,7 @@ static void add_type_frame(void *arg, const rk_msg_type_t *t)
 static void send_type_frames(router_t *r, const type_frames_t *tf)
 {
     for (size_t at = 0; at < tf->len;) {
-        size_t len = frame_size((uint16_t)(tf->buf[at + 6] | tf->buf[at + 7] << 8),
-                                (uint32_t)tf->buf[at + 20] | (uint32_t)tf->buf[at + 21] << 8 |
-                                    (uint32_t)tf->buf[at + 22] << 16 | (uint32_t)tf->buf[at + 23] << 24);
+        size_t len = (size_t)frame_span(tf->buf + at);
         for (int i = 0; i < r->boot.size; i++)
             if (i != r->boot.rank && i != failed_rank(r)) tp_send_frame(r, i, tf->buf + at, len);
         at += len;
@@ -1145,10 +1137,8 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         memcpy(ref.message_id.bytes, pl, 16);
         memcpy(ref.call_id.bytes, pl + 16, 16);
         ref.flags = pl[32] & RK_MSGF_MASK;
-        for (int i = 0; i < 4; i++) {
-            ref.reply_rank |= (int32_t)((uint32_t)pl[36 + i] << (8 * i));
-            ref.src_rank |= (int32_t)((uint32_t)pl[40 + i] << (8 * i));
-        }
+        ref.reply_rank = (int32_t)frame_get32(pl + 36);
+        ref.src_rank = (int32_t)frame_get32(pl + 40);
         ref.st = (rk_status_t)(-(int32_t)f->aux);
         k = rk_dir_find(r->rt, name);
         if (k && ref.src_rank == r->boot.rank) {
@@ -1190,17 +1180,12 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
     }
     case FRAME_ROUND: {
         const uint8_t *pl = f->payload;
-        uint64_t sent = 0, recv = 0;
         if (f->payload_len != ROUND_PAYLOAD || f->aux == 0) {
             bad_frame(r, src, "shutdown round", RK_ERR_DECODE);
             break;
         }
-        for (int i = 0; i < 8; i++) {
-            sent |= (uint64_t)pl[i] << (8 * i);
-            recv |= (uint64_t)pl[8 + i] << (8 * i);
-        }
-        p->round_sent[f->aux & 1] = sent;
-        p->round_recv[f->aux & 1] = recv;
+        p->round_sent[f->aux & 1] = frame_get64(pl);
+        p->round_recv[f->aux & 1] = frame_get64(pl + 8);
         p->round_quiet[f->aux & 1] = pl[16];
         if (f->aux > p->round_seen) p->round_seen = f->aux;
         break;
@@ -1416,13 +1401,18 @@ static int all_fin(router_t *r, uint32_t phase)
     return 1;
 }
 
-static int outqs_empty(router_t *r, uint32_t unused)
+/*
+ * Nothing queued for credits towards a live peer (flushed first) and, with
+ * @p with_pending, no delivery from one waiting for mailbox room. Caller
+ * holds r->lock.
+ */
+static int flows_idle(router_t *r, uint32_t with_pending)
 {
     for (int i = 0; i < r->boot.size; i++) {
         if (i == r->boot.rank || i == failed_rank(r)) continue;
         flush_peer(r, i);
         for (flow_t *f = r->peers[i].flows; f; f = f->peer_next)
-            if (rk_mailbox_size(f->outq)) return 0;
+            if (rk_mailbox_size(f->outq) || (with_pending && f->pend_head)) return 0;
     }
     return 1;
 }
@@ -1609,26 +1599,12 @@ rk_status_t router_quiesce(router_t *r)
     return st == RK_OK ? wait_for(r, all_fin, 1, "shutdown (waiting for every rank)") : st;
 }
 
-/* Outgoing queues empty and no delivery waiting for room (towards / from live peers). Caller holds r->lock. */
-static int router_quiet_locked(router_t *r)
-{
-    for (int i = 0; i < r->boot.size; i++) {
-        if (i == r->boot.rank || i == failed_rank(r)) continue;
-        flush_peer(r, i);
-        for (flow_t *f = r->peers[i].flows; f; f = f->peer_next)
-            if (rk_mailbox_size(f->outq) || f->pend_head) return 0;
-    }
-    return 1;
-}
-
 static void send_round(router_t *r, uint32_t round, uint64_t sent, uint64_t recv, int quiet)
 {
     uint8_t pl[ROUND_PAYLOAD], buf[RK_FRAME_HDR + ROUND_PAYLOAD];
     frame_t f = {0};
-    for (int i = 0; i < 8; i++) {
-        pl[i] = (uint8_t)(sent >> (8 * i));
-        pl[8 + i] = (uint8_t)(recv >> (8 * i));
-    }
+    frame_put64(pl, sent);
+    frame_put64(pl + 8, recv);
     pl[16] = (uint8_t)quiet;
     f.kind = FRAME_ROUND;
     f.src_rank = (uint32_t)r->boot.rank;
@@ -1659,7 +1635,7 @@ rk_status_t router_drain(router_t *r, int (*local_quiet)(rk_runtime_t *), int64_
             pthread_mutex_lock(&r->lock);
             r->draining = 1;
             progress_locked(r);
-            quiet = router_quiet_locked(r) && local_quiet(r->rt);
+            quiet = flows_idle(r, 1) && local_quiet(r->rt);
             if (quiet || rk_mono_ns() >= deadline_ns) { /* 2. report, ordered after all data sent */
                 for (int i = 0; i < r->boot.size; i++)
                     if (i != r->boot.rank && i != failed_rank(r)) {
@@ -1735,7 +1711,7 @@ rk_status_t router_destroy(router_t *r, int64_t deadline_ns)
     rk_status_t st, st2;
     int64_t grace = rk_mono_ns() + 2000000000LL; /* the final handshake gets 2 s even after the deadline */
 
-    st = wait_until(r, outqs_empty, 0, "shutdown (flushing outgoing messages)", deadline_ns);
+    st = wait_until(r, flows_idle, 0, "shutdown (flushing outgoing messages)", deadline_ns);
     pthread_mutex_lock(&r->lock);
     st2 = ctrl_all_locked(r, FRAME_FIN, NULL, 0, 2); /* our last frame to every peer */
     r->closing = 1;

@@ -152,8 +152,9 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
     if (rt->router) {
         dst = router_drain(rt->router, rk_local_quiet, deadline, &rounds);
     } else {
-        while (!rk_local_quiet(rt) && rk_mono_ns() < deadline) usleep(50);
-        if (!rk_local_quiet(rt)) dst = RK_ERR_TIMEOUT;
+        int quiet;
+        while (!(quiet = rk_local_quiet(rt)) && rk_mono_ns() < deadline) usleep(50);
+        if (!quiet) dst = RK_ERR_TIMEOUT;
     }
     if (dst != RK_OK) {
         RK_ERROR("runtime destroy: messages still in flight after %.1f s (RINGMESH_DESTROY_TIMEOUT_S): %s",
@@ -402,23 +403,16 @@ rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us)
     return st;
 }
 
-void rk_evictions_report(rk_runtime_t *rt)
-{
-    rk_refusal_t ev[4];
-    int n;
-    while ((n = rk_evictions_take(ev, 4)) > 0)
-        for (int i = 0; i < n; i++) rk_refusal_report(rt, &ev[i]);
-}
+static void report_one(void *rt, const rk_refusal_t *r) { rk_refusal_report(rt, r); }
+
+void rk_evictions_report(rk_runtime_t *rt) { rk_evictions_each(report_one, rt); }
 
 static rk_status_t send_copy_local(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, uint8_t flags,
                                    int32_t reply_rank, const rk_uuid_t *corr, int64_t timeout_us)
 {
     rk_msg_t *copy;
-    rk_status_t st = rk_msg_copy(msg, &copy);
+    rk_status_t st = rk_msg_copy_marked(msg, rt->rank, flags, reply_rank, corr, &copy);
     if (st != RK_OK) return st;
-    copy->src_rank = rt->rank;
-    rk_msg_mark(copy, flags, reply_rank);
-    if (corr) copy->correlation_id = *corr;
     st = rk_deliver_local(k, copy, timeout_us);
     if (st != RK_OK) rk_msg_free(copy);
     if (k->params.strategy == RK_BP_DROP_OLDEST) rk_evictions_report(rt);
@@ -434,10 +428,8 @@ rk_status_t rk_send_marked(rk_runtime_t *rt, kernel_t *k, const rk_msg_t *msg, u
     if ((msg->flags & RK_MSGF_MASK) == flags && rk_msg_reply_rank(msg) == (flags ? reply_rank : 0) &&
         (!corr || rk_uuid_equal(corr, &msg->correlation_id)))
         return router_send(rt->router, k, msg, timeout_us); /* the marks travel in the frame */
-    st = rk_msg_copy(msg, &tmp); /* other marks than the caller's message has: send a marked copy */
+    st = rk_msg_copy_marked(msg, rt->rank, flags, reply_rank, corr, &tmp); /* other marks than msg has */
     if (st != RK_OK) return st;
-    rk_msg_mark(tmp, flags, flags ? reply_rank : 0);
-    if (corr) tmp->correlation_id = *corr;
     st = router_send(rt->router, k, tmp, timeout_us);
     rk_msg_free(tmp);
     return st;

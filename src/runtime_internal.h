@@ -141,7 +141,7 @@ rk_status_t rk_put_traced(rk_runtime_t *rt, const kernel_t *k, rk_mailbox_t *mb,
 /**
  * Deliver an owned message into a local kernel's inbox (timeout for BLOCK).
  * A DROP_OLDEST inbox may evict another message: the caller then reports it
- * (rk_evictions_report, or rk_evictions_take under the router lock).
+ * (rk_evictions_report, or rk_evictions_each under the router lock).
  */
 rk_status_t rk_deliver_local(kernel_t *k, rk_msg_t *msg, int64_t timeout_us);
 /** The checks of rk_send: runtime live, message valid and within the limit, kernel known and accepting. */
@@ -192,9 +192,10 @@ int rk_refusal_local(rk_runtime_t *rt, const rk_refusal_t *r);
 void rk_refusal_report(rk_runtime_t *rt, const rk_refusal_t *r);
 /**
  * Evictions by DROP_OLDEST mailboxes of kernels, recorded on the thread that
- * put (the mailbox hook): take up to @p max of them into @p out.
+ * put (the mailbox hook): hand each to @p report(arg, refusal), oldest first,
+ * and forget them.
  */
-int rk_evictions_take(rk_refusal_t *out, int max);
+void rk_evictions_each(void (*report)(void *arg, const rk_refusal_t *r), void *arg);
 /** Install the eviction hook on a kernel's DROP_OLDEST mailbox (inbox or outbox). */
 void rk_evictions_watch(kernel_t *k, rk_mailbox_t *mb, int outbox);
 

@@ -14,19 +14,6 @@
 
 namespace {
 
-
-// Counts what it processes; never replies.
-void sink_body(rk_ctx_t *ctx, void *arg)
-{
-    auto *count = static_cast<std::atomic<int> *>(arg);
-    while (!rk_ctx_should_terminate(ctx)) {
-        rk_msg_t *m = nullptr;
-        if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        count->fetch_add(1);
-        rk_msg_free(m);
-    }
-}
-
 rk_kernel_state_t state_of(rk_runtime_t *rt, const char *id)
 {
     rk_kernel_state_t s = RK_STATE_CREATED;
@@ -132,7 +119,7 @@ TEST(Kernels, MalformedMessageIsRefusedNotStored)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     TestText *t = nullptr;
     ASSERT_EQ(rk_msg_create(TestText_type(), 0, reinterpret_cast<rk_msg_t **>(&t)), RK_OK);
@@ -211,7 +198,7 @@ TEST(Kernels, DeactivatedKernelKeepsMessagesAndProcessesThemAfterActivation)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     ASSERT_EQ(rk_kernel_deactivate(r.rt, "sink"), RK_OK);
     TestNum *n = make_num(1);
@@ -231,7 +218,7 @@ TEST(Kernels, TerminateDrainsQueuedMessages)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     p.field_mask |= RK_KERNEL_FIELD_CAPACITY;
     p.capacity = 4096;
     ASSERT_EQ(rk_kernel_create(r.rt, &p), RK_OK);
@@ -253,7 +240,7 @@ TEST(Kernels, DedupProcessesARepeatedMessageIdOnce)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     p.field_mask |= RK_KERNEL_FIELD_DEDUP;
     p.dedup_window = 64;
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
@@ -275,7 +262,7 @@ TEST(Kernels, RequestWithoutReplyTimesOut)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     ASSERT_EQ(rk_kernel_start(r.rt, &p), RK_OK);
     TestNum *n = make_num(1);
     ASSERT_EQ(rk_send(r.rt, "sink", &n->hdr), RK_OK);
@@ -288,7 +275,7 @@ TEST(Kernels, RejectStrategyReachesTheSender)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     p.field_mask |= RK_KERNEL_FIELD_CAPACITY | RK_KERNEL_FIELD_STRATEGY;
     p.capacity = 2;
     p.strategy = RK_BP_REJECT;
@@ -304,7 +291,7 @@ TEST(Kernels, BlockingSendTimesOutWithClearStatus)
 {
     Runtime r;
     std::atomic<int> count{0};
-    auto p = params("sink", sink_body, &count);
+    auto p = params("sink", count_body, &count);
     p.field_mask |= RK_KERNEL_FIELD_CAPACITY;
     p.capacity = 1;
     ASSERT_EQ(rk_kernel_create(r.rt, &p), RK_OK);

@@ -10,6 +10,7 @@
 
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,13 @@ uint64_t rk_boot_sum_to_root(const rk_boot_t *b, uint64_t v)
     unsigned long long in = v, out = 0;
     MPI_Reduce(&in, &out, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, *(MPI_Comm *)b->comm);
     return out;
+}
+
+void rk_boot_machine_id(char out[RK_MACHINE_ID_LEN])
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    memset(out, 0, RK_MACHINE_ID_LEN);
+    if (!f) return;
+    if (!fgets(out, RK_MACHINE_ID_LEN, f)) out[0] = '\0';
+    fclose(f);
 }

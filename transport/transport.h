@@ -32,6 +32,11 @@ void rk_boot_barrier(const rk_boot_t *b);
 rk_status_t rk_boot_allgatherv(const rk_boot_t *b, const void *mine, size_t len, void **all,
                                size_t *offs, size_t *lens);
 
+/** Length of a machine id (rk_boot_machine_id), NUL-padded. */
+#define RK_MACHINE_ID_LEN 40
+/** This machine's boot id (/proc/sys/kernel/random/boot_id) into @p out; "" when it cannot be read. */
+void rk_boot_machine_id(char out[RK_MACHINE_ID_LEN]);
+
 /** Gather @p len bytes from every rank to rank 0 (*all malloc'd there, NULL elsewhere). */
 rk_status_t rk_boot_gatherv(const rk_boot_t *b, const void *mine, size_t len, void **all, size_t *total);
 /** Sum a counter over ranks onto rank 0. */

@@ -30,7 +30,7 @@
 #include <ucp/api/ucp.h>
 
 #define AM_ID 7
-#define BOOT_ID_LEN 40 /* /proc/sys/kernel/random/boot_id, NUL-padded */
+#define BOOT_ID_LEN RK_MACHINE_ID_LEN
 #define RNDV_MIN (64 * 1024)
 
 typedef struct rndv_recv {
@@ -204,12 +204,8 @@ static rk_status_t connect_peers(rk_transport_t *t, const rk_boot_t *boot)
     void *all = NULL;
     rk_status_t st;
 
-    char boot_id[BOOT_ID_LEN] = {0};
-    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-    if (f) {
-        if (!fgets(boot_id, sizeof boot_id, f)) boot_id[0] = '\0';
-        fclose(f);
-    }
+    char boot_id[BOOT_ID_LEN];
+    rk_boot_machine_id(boot_id);
     if (ucp_worker_get_address(t->worker, &addr, &alen) != UCS_OK) return RK_ERR_TRANSPORT;
     uint8_t *mine = malloc(BOOT_ID_LEN + alen); /* the machine's boot id, then the worker address */
     offs = calloc((size_t)t->size, sizeof *offs);
