@@ -107,11 +107,14 @@ TEST(Priority, UrgentMessagesOvertakeBulkThatIsStillWaiting)
         printf("[priority under pressure] %d ranks: bulk messages each urgent one waited behind: mean %.1f, "
                "median %d, p95 %d, max %d\n",
                d.size, mean, median, p95, sorted.back());
-        // The bound is what the kernel takes while the admitted urgent message's thread gets a CPU: a
-        // few messages; the rare outlier is a scheduling delay (here 2 cores run 8+ busy threads).
+        // In arrival order an urgent message would wait behind the whole backlog: a full mailbox
+        // (1,024) plus the credit window. With priority it waits behind what the kernel takes until
+        // its sender's thread gets a CPU and admits it: typically 1-4 messages, and on a 2-core
+        // machine running 8+ busy threads (MPICH polls hard) a scheduling delay of a few hundred
+        // microseconds is 10-30 more. The bounds sit far below the backlog and clear of that noise.
 #if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__) /* sanitized runs: figures only */
-        EXPECT_LE(median, 4) << "urgent messages wait behind bulk that was still queued";
-        EXPECT_LE(p95, 16) << "urgent messages wait behind bulk that was still queued";
+        EXPECT_LE(median, 8) << "urgent messages wait behind bulk that was still queued";
+        EXPECT_LE(p95, 64) << "urgent messages wait behind bulk that was still queued";
 #endif
     }
     MPI_Barrier(MPI_COMM_WORLD);
