@@ -13,7 +13,7 @@
  * header (count from the first byte), so the splitter sees arbitrary payloads
  * without the fuzzer having to discover the outer header first.
  */
-#include "frame.h"
+#include "route/frame.h"
 
 #include <stdlib.h>
 #include <string.h>

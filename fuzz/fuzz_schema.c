@@ -1,6 +1,6 @@
 /*
  * fuzz_schema.c - libFuzzer target for the type-layout decoder that compares
- * a peer's message layout with ours at rk_runtime_sync (src/schema.c).
+ * a peer's message layout with ours at rk_runtime_sync (src/msg/schema.c).
  *
  * Any byte string is compared with a few types (scalars, containers, a
  * nested message): the result is one of the four verdicts, the account of
@@ -8,7 +8,7 @@
  * outside the input is read (ASan). A type's own encoding always compares
  * SAME with it, and the input encoded as a type name never matters.
  */
-#include "schema.h"
+#include "msg/schema.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <vector>
 
 extern "C" {
-#include "frame.h"
+#include "route/frame.h"
 }
 
 namespace {

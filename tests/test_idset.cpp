@@ -4,7 +4,7 @@
 #include <vector>
 
 extern "C" {
-#include "idset.h"
+#include "util/idset.h"
 }
 
 TEST(IdSet, KeepsEveryEntryUpToTheWindowDespiteCollisions)

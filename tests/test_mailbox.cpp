@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "mailbox_hook.h"
-#include "pool.h"
-#include "spin.h"
+#include "queue/mailbox_hook.h"
+#include "msg/pool.h"
+#include "util/spin.h"
 #include "test_types.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "pool.h"
+#include "msg/pool.h"
 #include "unit_util.h"
 
 namespace {

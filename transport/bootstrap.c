@@ -6,7 +6,7 @@
  * MPI_THREAD_SERIALIZED is enough; MULTIPLE is taken when offered.
  */
 #include "transport.h"
-#include "../src/log.h"
+#include "util/log.h"
 
 #include <mpi.h>
 #include <stdint.h>

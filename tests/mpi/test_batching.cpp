@@ -10,7 +10,7 @@
 
 #include "mpi_util.h"
 extern "C" {
-#include "../../src/router.h"
+#include "route/router.h"
 }
 
 namespace {

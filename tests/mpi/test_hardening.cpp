@@ -7,8 +7,8 @@
 
 #include "mpi_util.h"
 extern "C" {
-#include "../../src/frame.h"
-#include "../../src/router.h"
+#include "route/frame.h"
+#include "route/router.h"
 }
 
 #define TEST_SECRET(F) F(TestSecret, code, INT, _)

@@ -11,7 +11,7 @@
 
 #include "mpi_util.h"
 extern "C" {
-#include "../../src/router.h"
+#include "route/router.h"
 }
 
 namespace {

@@ -7,7 +7,7 @@
  * a dead rank there surfaces as RK_ERR_PEER; endpoints to ranks on this
  * machine do not, because UCX then leaves out the shared-memory lanes (it
  * cannot report a dead peer over them): a dead rank on this machine is found
- * by the router's liveness check of its process (src/liveness.c) instead.
+ * by the router's liveness check of its process (src/route/liveness.c) instead.
  * RINGMESH_PEER_ERRORS=1 asks for peer error handling on every endpoint, 0
  * on none.
  * Send: small frames first try an immediate-completion eager send straight
@@ -21,7 +21,7 @@
  * order.
  */
 #include "../transport.h"
-#include "../../src/log.h"
+#include "util/log.h"
 
 #include <poll.h>
 #include <stdio.h>

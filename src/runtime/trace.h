@@ -11,7 +11,7 @@
 #ifndef RK_TRACE_H
 #define RK_TRACE_H
 
-#include "runtime_internal.h"
+#include "runtime/runtime_internal.h"
 
 typedef enum trace_kind { TRACE_SEND = 0, TRACE_ENQUEUE, TRACE_DEQUEUE, TRACE_REPLY } trace_kind_t;
 

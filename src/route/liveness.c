@@ -10,10 +10,10 @@
  * PING_EVERY_MS, and is declared dead when nothing at all came from it for $RINGMESH_HEARTBEAT_TIMEOUT_S (default 10 s: longer
  * than any pause a healthy, oversubscribed rank takes).
  */
-#include "liveness.h"
+#include "route/liveness.h"
 
-#include "log.h"
-#include "timeutil.h"
+#include "util/log.h"
+#include "util/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,10 +7,10 @@
  * id. The table lock is held while a peer's fetch reads the bytes, so a
  * buffer cannot be released under a reader.
  */
-#include "../cuda/backend.h"
-#include "log.h"
-#include "router.h"
-#include "runtime_internal.h"
+#include "cuda/backend.h"
+#include "util/log.h"
+#include "route/router.h"
+#include "runtime/runtime_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,9 +9,9 @@
  * the runtime. The thread starts with the first callback registered; without
  * one, events are only counted. A full queue counts the event as lost.
  */
-#include "log.h"
-#include "runtime_internal.h"
-#include "timeutil.h"
+#include "util/log.h"
+#include "runtime/runtime_internal.h"
+#include "util/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * decoder addresses the block only by offset, re-deriving pointers after each
  * append, because appending may move the block.
  */
-#include "msg_internal.h"
+#include "msg/msg_internal.h"
 #include "ringmesh/codec.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #ifndef RK_ROUTER_H
 #define RK_ROUTER_H
 
-#include "runtime_internal.h"
+#include "runtime/runtime_internal.h"
 
 typedef struct router router_t;
 

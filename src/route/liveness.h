@@ -6,7 +6,7 @@
 #ifndef RK_LIVENESS_H
 #define RK_LIVENESS_H
 
-#include "../transport/transport.h"
+#include "transport/transport.h"
 
 typedef struct liveness liveness_t;
 

@@ -2,10 +2,10 @@
  * trace.c - bounded per-rank event buffers, merged into one Chrome/Perfetto
  * trace file on rank 0 at shutdown (see trace.h).
  */
-#include "trace.h"
+#include "runtime/trace.h"
 
-#include "log.h"
-#include "router.h"
+#include "util/log.h"
+#include "route/router.h"
 
 #include <stdarg.h>
 #include <stdio.h>

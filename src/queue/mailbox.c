@@ -61,9 +61,9 @@
  * evicts (DROP_OLDEST) under the lock; takers signal not_full under the lock.
  */
 #include "ringmesh/mailbox.h"
-#include "mailbox_hook.h"
-#include "spin.h"
-#include "timeutil.h"
+#include "queue/mailbox_hook.h"
+#include "util/spin.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <pthread.h>

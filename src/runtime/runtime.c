@@ -7,13 +7,13 @@
  * before rk_runtime_destroy (see runtime_internal.h), so send paths may use an
  * entry after dropping the lock.
  */
-#include "log.h"
-#include "msg_internal.h"
-#include "router.h"
-#include "runtime_internal.h"
-#include "spin.h"
-#include "timeutil.h"
-#include "trace.h"
+#include "util/log.h"
+#include "msg/msg_internal.h"
+#include "route/router.h"
+#include "runtime/runtime_internal.h"
+#include "util/spin.h"
+#include "util/timeutil.h"
+#include "runtime/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -38,17 +38,17 @@
  * Locking: r->lock serializes the transport and all peer state. Messages are
  * encoded and decoded outside the lock where possible.
  */
-#include "router.h"
+#include "route/router.h"
 
-#include "frame.h"
-#include "liveness.h"
-#include "log.h"
-#include "mailbox_hook.h"
-#include "schema.h"
-#include "msg_internal.h"
-#include "spin.h"
-#include "timeutil.h"
-#include "../transport/transport.h"
+#include "route/frame.h"
+#include "route/liveness.h"
+#include "util/log.h"
+#include "queue/mailbox_hook.h"
+#include "msg/schema.h"
+#include "msg/msg_internal.h"
+#include "util/spin.h"
+#include "util/timeutil.h"
+#include "transport/transport.h"
 
 #include <sched.h>
 #include <sys/prctl.h>

@@ -7,7 +7,7 @@
  * depot (one mutex per class), so the depot lock is taken once per BATCH
  * operations at most. A thread's cache is returned to the depot when it exits.
  */
-#include "pool.h"
+#include "msg/pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>

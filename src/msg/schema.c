@@ -6,7 +6,7 @@
  * kind (u8), the nested type's name (MSG fields, else empty), NUL. The
  * decoder never trusts it: every name must end inside the bytes.
  */
-#include "schema.h"
+#include "msg/schema.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
  * spin.c - the spin-wait policy's state (spin.h).
  */
-#include "spin.h"
-#include "log.h"
+#include "util/spin.h"
+#include "util/log.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -10,7 +10,7 @@
 #ifndef RK_RUNTIME_INTERNAL_H
 #define RK_RUNTIME_INTERNAL_H
 
-#include "idset.h"
+#include "util/idset.h"
 #include "ringmesh/ringmesh.h"
 
 #include <pthread.h>

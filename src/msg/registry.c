@@ -6,7 +6,7 @@
  * number of threads may call rk_registry_find concurrently as long as no
  * rk_registry_add runs at the same time (types are registered at start-up).
  */
-#include "msg_internal.h"
+#include "msg/msg_internal.h"
 #include "ringmesh/codec.h"
 
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * every full slot's id is also somewhere in the ring; the table is rebuilt
  * without tombstones once they reach half the window, so probes stay short.
  */
-#include "idset.h"
+#include "util/idset.h"
 
 #include <stdlib.h>
 #include <string.h>

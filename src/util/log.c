@@ -3,7 +3,7 @@
  * a whole line is formatted first and written with one fputs so lines of
  * concurrent threads never interleave mid-line.
  */
-#include "log.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -16,16 +16,16 @@
  * are refused with RK_ERR_FAILED, queued requests and waiting futures fail,
  * an event is raised and the other ranks are told.
  */
-#include "../cuda/backend.h"
-#include "idset.h"
-#include "log.h"
-#include "mailbox_hook.h"
-#include "msg_internal.h"
-#include "router.h"
-#include "runtime_internal.h"
-#include "spin.h"
-#include "timeutil.h"
-#include "trace.h"
+#include "cuda/backend.h"
+#include "util/idset.h"
+#include "util/log.h"
+#include "queue/mailbox_hook.h"
+#include "msg/msg_internal.h"
+#include "route/router.h"
+#include "runtime/runtime_internal.h"
+#include "util/spin.h"
+#include "util/timeutil.h"
+#include "runtime/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,8 +6,8 @@
  * block never holds a raw pointer and stays relocatable. Growing reallocates
  * through the pool and updates the caller's pointer (the setters take T **).
  */
-#include "msg_internal.h"
-#include "pool.h"
+#include "msg/msg_internal.h"
+#include "msg/pool.h"
 
 #include <stdlib.h>
 #include <string.h>

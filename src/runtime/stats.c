@@ -3,8 +3,8 @@
  * or rk_runtime_print_stats at any time). Every figure is a snapshot read from
  * counters the hot paths keep anyway; printing costs nothing until asked.
  */
-#include "router.h"
-#include "runtime_internal.h"
+#include "route/router.h"
+#include "runtime/runtime_internal.h"
 
 #include <stdio.h>
 #include <string.h>

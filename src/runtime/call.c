@@ -18,13 +18,13 @@
  * variable; with a transport it wakes every 50 us to drive it and to notice a
  * failed peer.
  */
-#include "log.h"
-#include "mailbox_hook.h"
-#include "msg_internal.h"
-#include "router.h"
-#include "runtime_internal.h"
-#include "spin.h"
-#include "timeutil.h"
+#include "util/log.h"
+#include "queue/mailbox_hook.h"
+#include "msg/msg_internal.h"
+#include "route/router.h"
+#include "runtime/runtime_internal.h"
+#include "util/spin.h"
+#include "util/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * frame.c - encode and parse router frames (see frame.h for the layout).
  * Explicit little-endian byte order, so frames are portable between hosts.
  */
-#include "frame.h"
+#include "route/frame.h"
 
 #include <string.h>
 

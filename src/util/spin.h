@@ -14,7 +14,7 @@
 
 #include <sched.h>
 
-#include "timeutil.h"
+#include "util/timeutil.h"
 
 #ifdef __cplusplus
 extern "C" {

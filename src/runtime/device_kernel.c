@@ -10,11 +10,11 @@
  * Output blocks are checked before they reach the runtime: size, a known
  * type descriptor, rk_msg_validate. A bad block is logged and counted.
  */
-#include "../cuda/backend.h"
-#include "../cuda/ring.h"
-#include "log.h"
-#include "runtime_internal.h"
-#include "timeutil.h"
+#include "cuda/backend.h"
+#include "cuda/ring.h"
+#include "util/log.h"
+#include "runtime/runtime_internal.h"
+#include "util/timeutil.h"
 
 #include <sched.h>
 #include <stdlib.h>
