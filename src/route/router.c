@@ -77,7 +77,7 @@ typedef struct held_frame { /* arrived ahead of sequence */
 
 typedef struct delivery { /* a decoded message waiting for mailbox room */
     struct delivery *next;
-    kernel_t *k;
+    struct kernel *k;
     rk_msg_t *msg;
     int to_outbox;
     int credit; /* return a credit when this one is done */
@@ -151,6 +151,7 @@ typedef struct fetch { /* a buffer fetch waiting for its reply */
 
 struct router {
     rk_runtime_t *rt;
+    router_config_t cfg;
     rk_boot_t boot;
     const rk_transport_ops_t *ops;
     rk_transport_t *tp;
@@ -218,7 +219,7 @@ static void mark_failed(router_t *r, int rank)
     if (failed_rank(r) >= 0 || r->peers[rank].fin_seen >= 2) return; /* a rank that said goodbye has not failed */
     __atomic_store_n(&r->failed_peer, rank, __ATOMIC_RELAXED);
     for (flow_t *f = r->peers[rank].flows; f; f = f->peer_next) rk_mailbox_close(f->outq);
-    rk_event_raise(r->rt, RK_EVENT_PEER_FAILED, "", rank, NULL, RK_ERR_PEER, "rank failed");
+    rk_host_peer_failed(r->rt, rank);
 }
 int router_busy(router_t *r) { return __atomic_load_n(&r->busy, __ATOMIC_RELAXED); }
 
@@ -497,7 +498,7 @@ static rk_status_t encode_frame(router_t *r, uint8_t kind, const char *name, siz
     rk_status_t st = pb ? rk_msg_encode_after(msg, pb, head) : RK_ERR_NOMEM;
 
     if (st != RK_OK) return st;
-    if (pb->len - head > r->rt->params.max_message) return RK_ERR_TOO_LARGE;
+    if (pb->len - head > r->cfg.max_message) return RK_ERR_TOO_LARGE;
     f.kind = kind;
     f.priority = msg->priority;
     f.name_len = (uint16_t)name_len;
@@ -570,10 +571,10 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     st = frame_block(pb, msg->priority, &m);
     if (st != RK_OK) return st;
     st = rk_mailbox_put(f->outq, m, 0);
-    if (st == RK_ERR_TIMEOUT && timeout_us != 0 && r->rt->poll_ns > 0) {
+    if (st == RK_ERR_TIMEOUT && timeout_us != 0 && r->cfg.poll_ns > 0) {
         /* The queue is full: drive the transport for a while (returned credits flush the
          * queue from here) instead of sleeping at once and waiting for the progress thread. */
-        int64_t until = rk_mono_ns() + r->rt->poll_ns;
+        int64_t until = rk_mono_ns() + r->cfg.poll_ns;
         rk_spin_begin();
         for (unsigned i = 1; st == RK_ERR_TIMEOUT; i++) {
             router_poll_round(r, i);
@@ -595,14 +596,14 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     return RK_OK;
 }
 
-rk_status_t router_send(router_t *r, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us)
+rk_status_t router_send(router_t *r, struct kernel *k, const rk_msg_t *msg, int64_t timeout_us)
 {
-    return send_data(r, k->home_rank, FRAME_MSG, k->id, strlen(k->id), msg, timeout_us);
+    return send_data(r, rk_host_kernel_home(k), FRAME_MSG, rk_host_kernel_id(k), strlen(rk_host_kernel_id(k)), msg, timeout_us);
 }
 
-rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_t *msg, int64_t timeout_us)
+rk_status_t router_send_output(router_t *r, struct kernel *k, int rank, const rk_msg_t *msg, int64_t timeout_us)
 {
-    return send_data(r, rank, FRAME_OUTPUT, k->id, strlen(k->id), msg, timeout_us);
+    return send_data(r, rank, FRAME_OUTPUT, rk_host_kernel_id(k), strlen(rk_host_kernel_id(k)), msg, timeout_us);
 }
 
 rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg, int64_t timeout_us)
@@ -629,9 +630,9 @@ static rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t 
     return st;
 }
 
-void router_announce_gone(router_t *r, const kernel_t *k, int failed)
+void router_announce_gone(router_t *r, const struct kernel *k, int failed)
 {
-    ctrl_all(r, FRAME_GONE, k->id, strlen(k->id), failed ? 1 : 0);
+    ctrl_all(r, FRAME_GONE, rk_host_kernel_id(k), strlen(rk_host_kernel_id(k)), failed ? 1 : 0);
 }
 
 /* NACK payload: message_id, call_id, flags, 3 zero bytes, reply_rank, src_rank (little-endian). */
@@ -704,28 +705,28 @@ void router_report_dup(router_t *r, const char *id, int rank)
     pthread_mutex_unlock(&r->lock);
 }
 
-rk_status_t router_announce_kernel(router_t *r, const kernel_t *k)
+rk_status_t router_announce_kernel(router_t *r, const struct kernel *k)
 {
-    return ctrl_all(r, FRAME_KERNEL, k->id, strlen(k->id), (uint32_t)k->out_strategy);
+    return ctrl_all(r, FRAME_KERNEL, rk_host_kernel_id(k), strlen(rk_host_kernel_id(k)), (uint32_t)rk_host_kernel_out_strategy(k));
 }
 
 /* FRAME_SUB / FRAME_UNSUB to every peer: name = "topic\0kernel", aux = the kernel's home. */
-static rk_status_t announce_topic(router_t *r, uint8_t kind, const char *topic, const kernel_t *k)
+static rk_status_t announce_topic(router_t *r, uint8_t kind, const char *topic, const struct kernel *k)
 {
     char name[2 * RK_ID_MAX];
-    size_t tl = strlen(topic), kl = strlen(k->id);
+    size_t tl = strlen(topic), kl = strlen(rk_host_kernel_id(k));
     memcpy(name, topic, tl);
     name[tl] = '\0';
-    memcpy(name + tl + 1, k->id, kl);
-    return ctrl_all(r, kind, name, tl + 1 + kl, (uint32_t)k->home_rank);
+    memcpy(name + tl + 1, rk_host_kernel_id(k), kl);
+    return ctrl_all(r, kind, name, tl + 1 + kl, (uint32_t)rk_host_kernel_home(k));
 }
 
-rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k)
+rk_status_t router_announce_unsub(router_t *r, const char *topic, const struct kernel *k)
 {
     return announce_topic(r, FRAME_UNSUB, topic, k);
 }
 
-rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k)
+rk_status_t router_announce_sub(router_t *r, const char *topic, const struct kernel *k)
 {
     return announce_topic(r, FRAME_SUB, topic, k);
 }
@@ -754,18 +755,16 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
     rk_status_t st;
 
     if (d->to_outbox) {
-        rk_mailbox_t *mb = rk_kernel_outbox(r->rt, d->k);
-        st = mb ? rk_put_traced(r->rt, d->k, mb, d->msg, 0) : RK_ERR_NOMEM;
+        st = rk_host_put_output(r->rt, d->k, d->msg);
         if (st == RK_ERR_TIMEOUT && r->draining) st = RK_ERR_FULL; /* in destroy: nobody reads outputs any more */
         if (st == RK_ERR_FULL || st == RK_ERR_DROPPED) { /* the output queue's own strategy refused it */
-            __atomic_fetch_add(&d->k->out_dropped, 1, __ATOMIC_RELAXED);
-            rk_event_raise(r->rt, RK_EVENT_OUTPUT_DROPPED, d->k->id, r->boot.rank, &d->msg->message_id, st, NULL);
+            rk_host_output_dropped(r->rt, d->k, d->msg, st);
             rk_msg_free(d->msg);
             if (d->credit) owe_credit(r, f);
             return RK_OK;
         }
     } else {
-        st = rk_deliver_local(d->k, d->msg, 0);
+        st = rk_host_deliver(d->k, d->msg);
         report_evictions_locked(r); /* a DROP_OLDEST inbox may have evicted a queued message */
     }
     if (st == RK_ERR_TIMEOUT) return st;
@@ -778,7 +777,7 @@ static rk_status_t try_deliver(router_t *r, flow_t *f, delivery_t *d)
         if (st != RK_ERR_FULL && st != RK_ERR_DROPPED) {
             r->undeliverable++;
             r->peers[src].stats.undeliverable++;
-            RK_WARN("message from rank %d for kernel '%s' not delivered: %s", src, d->k->id, rk_status_str(st));
+            RK_WARN("message from rank %d for kernel '%s' not delivered: %s", src, rk_host_kernel_id(d->k), rk_status_str(st));
         }
         rk_msg_free(d->msg);
     }
@@ -804,7 +803,7 @@ static void pend_push(flow_t *p, delivery_t *d)
 }
 
 /* Deliver now if nothing from this source waits, else queue behind it. */
-static void deliver_or_queue(router_t *r, flow_t *f, kernel_t *k, rk_msg_t *msg, int to_outbox, int credit)
+static void deliver_or_queue(router_t *r, flow_t *f, struct kernel *k, rk_msg_t *msg, int to_outbox, int credit)
 {
     delivery_t d = {NULL, k, msg, to_outbox, credit, NULL, msg->priority}, *q;
 
@@ -812,17 +811,15 @@ static void deliver_or_queue(router_t *r, flow_t *f, kernel_t *k, rk_msg_t *msg,
     if ((!f->pend_head || msg->priority > f->pend_head->msg->priority) && try_deliver(r, f, &d) == RK_OK) return;
     q = malloc(sizeof *q);
     if (!q) {
-        RK_ERROR("no memory to queue a message for '%s'; dropped", k->id);
+        RK_ERROR("no memory to queue a message for '%s'; dropped", rk_host_kernel_id(k));
         r->undeliverable++;
         rk_msg_free(msg);
         if (credit) owe_credit(r, f);
         return;
     }
     *q = d;
-    if (!to_outbox && k->params.strategy == RK_BP_BLOCK) { /* lower puts leave the room to it */
-        q->waits_on = __atomic_load_n(&k->inbox, __ATOMIC_ACQUIRE);
+    if (!to_outbox && (q->waits_on = rk_host_kernel_wait_box(k))) /* lower puts leave the room to it */
         rk_mailbox_waiter(q->waits_on, q->prio, 1);
-    }
     pend_push(f, q);
 }
 
@@ -847,14 +844,14 @@ static int retry_pending(router_t *r)
 /* One copy per local subscriber, each queued like any message; one credit for the frame. */
 static void deliver_publication(router_t *r, flow_t *f, const char *topic, rk_msg_t *msg)
 {
-    kernel_t **subs = NULL;
+    struct kernel **subs = NULL;
     uint32_t n = 0, local = 0, done = 0;
 
     if (rk_topic_snapshot(r->rt, topic, &subs, &n) != RK_OK) n = 0;
-    for (uint32_t i = 0; i < n; i++) local += subs[i]->local ? 1 : 0;
+    for (uint32_t i = 0; i < n; i++) local += rk_host_kernel_local(subs[i]) ? 1 : 0;
     for (uint32_t i = 0; i < n; i++) {
         rk_msg_t *copy;
-        if (!subs[i]->local) continue;
+        if (!rk_host_kernel_local(subs[i])) continue;
         if (rk_msg_copy(msg, &copy) != RK_OK) {
             r->undeliverable++;
             RK_ERROR("no memory for a publication copy on topic '%s'", topic);
@@ -880,7 +877,7 @@ static void handle_data(router_t *r, int src, const frame_t *f)
 {
     char name[RK_FRAME_NAME_MAX + 1];
     rk_msg_t *msg;
-    kernel_t *k;
+    struct kernel *k;
     rk_status_t st;
 
     flow_t *fl = get_flow(r, src, f->kind, f->name, f->name_len);
@@ -888,7 +885,7 @@ static void handle_data(router_t *r, int src, const frame_t *f)
     r->peers[src].data_recv++;
     memcpy(name, f->name, f->name_len);
     name[f->name_len] = '\0';
-    st = rk_msg_deserialize(r->rt->reg, f->payload, f->payload_len, r->rt->params.max_message, &msg);
+    st = rk_msg_deserialize(r->cfg.reg, f->payload, f->payload_len, r->cfg.max_message, &msg);
     if (st != RK_OK) {
         rk_refusal_t ref = {0}; /* the sender hears of it (an event there); its id is inside what failed */
         bad_frame(r, src, "message payload", st);
@@ -923,8 +920,8 @@ static void handle_data(router_t *r, int src, const frame_t *f)
         owe_credit(r, fl);
         return;
     }
-    k = rk_dir_find(r->rt, name);
-    if (!k || (f->kind == FRAME_MSG && !k->local)) {
+    k = rk_host_find(r->rt, name);
+    if (!k || (f->kind == FRAME_MSG && !rk_host_kernel_local(k))) {
         r->undeliverable++;
         r->peers[src].stats.undeliverable++;
         RK_WARN("message from rank %d for unknown kernel '%s' dropped", src, name);
@@ -1015,7 +1012,7 @@ static int reported_before(router_t *r, const char *name)
 static void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len)
 {
     char why[160];
-    const rk_msg_type_t *ours = rk_registry_find(r->rt->reg, name, strlen(name));
+    const rk_msg_type_t *ours = rk_registry_find(r->cfg.reg, name, strlen(name));
     if (!ours) return; /* not a type this rank receives */
     schema_diff_t d = schema_compare(ours, layout, len, why, sizeof why);
     if (d == SCHEMA_BAD) {
@@ -1079,18 +1076,15 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
 {
     char name[RK_FRAME_NAME_MAX + 1];
     peer_t *p = &r->peers[src];
-    kernel_t *k;
 
     memcpy(name, f->name, f->name_len);
     name[f->name_len] = '\0';
     switch (f->kind) {
     case FRAME_KERNEL:
-        if (rk_dir_add_remote(r->rt, name, src, &k) == RK_ERR_EXISTS) {
+        if (rk_host_learn_kernel(r->rt, name, src, f->aux <= RK_BP_DROP_OLDEST ? (int)f->aux : -1) ==
+            RK_ERR_EXISTS) {
             r->dup_detected = 1; /* both owners learn it: here, and the peer through DUP */
             send_ctrl(r, src, FRAME_DUP, f->name, f->name_len, 0);
-        } else if (k && !k->local) {
-            if (f->aux <= RK_BP_DROP_OLDEST) k->out_strategy = (int)f->aux;
-            __atomic_store_n(&k->state, RK_STATE_CREATED, __ATOMIC_RELEASE); /* live (again) */
         }
         break;
     case FRAME_DUP:
@@ -1103,7 +1097,7 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
             bad_frame(r, src, "subscription", RK_ERR_DECODE);
             break;
         }
-        if (rk_dir_add_remote(r->rt, name + tl + 1, (int)f->aux, &k) == RK_OK || k) rk_topic_add(r->rt, name, k);
+        rk_host_learn_sub(r->rt, name, name + tl + 1, (int)f->aux);
         break;
     }
     case FRAME_UNSUB: {
@@ -1112,8 +1106,7 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
             bad_frame(r, src, "unsubscription", RK_ERR_DECODE);
             break;
         }
-        k = rk_dir_find(r->rt, name + tl + 1);
-        if (k) rk_topic_remove(r->rt, name, k);
+        rk_host_forget_sub(r->rt, name, name + tl + 1);
         break;
     }
     case FRAME_CREDIT: {
@@ -1140,12 +1133,7 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         ref.reply_rank = (int32_t)frame_get32(pl + 36);
         ref.src_rank = (int32_t)frame_get32(pl + 40);
         ref.st = (rk_status_t)(-(int32_t)f->aux);
-        k = rk_dir_find(r->rt, name);
-        if (k && ref.src_rank == r->boot.rank) {
-            if (ref.st == RK_ERR_FULL) __atomic_fetch_add(&k->remote_rejects, 1, __ATOMIC_RELAXED);
-            else if (ref.st == RK_ERR_DROPPED) __atomic_fetch_add(&k->remote_drops, 1, __ATOMIC_RELAXED);
-        }
-        rk_refusal_local(r->rt, &ref); /* the event here, or the future here; nothing is passed on */
+        rk_host_refused_remote(r->rt, &ref); /* counters, the event or the future here; nothing passed on */
         break;
     }
     case FRAME_SYNC:
@@ -1156,14 +1144,7 @@ static void handle_ctrl(router_t *r, int src, const frame_t *f)
         break;
     case FRAME_BUF_GET: serve_buffer(r, src, name, f->aux); break;
     case FRAME_GONE:
-        k = rk_dir_find(r->rt, name);
-        if (k && !k->local && k->home_rank == src) {
-            __atomic_store_n(&k->state, f->aux == 1 ? RK_STATE_FAILED : RK_STATE_TERMINATED, __ATOMIC_RELEASE);
-            if (f->aux == 1) { /* failed: its callers here stop waiting */
-                rk_calls_fail_kernel(r->rt, k, RK_ERR_FAILED);
-                rk_event_raise(r->rt, RK_EVENT_KERNEL_FAILED, k->id, src, NULL, RK_ERR_FAILED, "");
-            }
-        }
+        rk_host_kernel_gone(r->rt, name, src, f->aux == 1);
         break;
     case FRAME_BUF_DATA: complete_fetch(r, f); break;
     case FRAME_TYPE: { /* kept: this rank may still be registering its own types */
@@ -1428,9 +1409,7 @@ rk_status_t router_sync(router_t *r)
     uint32_t round;
     rk_status_t st = RK_OK;
     type_frames_t tf = {r, NULL, 0, 0};
-    pthread_rwlock_rdlock(&r->rt->dir_lock); /* no type is registered meanwhile (never with r->lock held) */
-    rk_registry_each(r->rt->reg, add_type_frame, &tf);
-    pthread_rwlock_unlock(&r->rt->dir_lock);
+    rk_host_each_type(r->rt, add_type_frame, &tf); /* never with r->lock held */
     pthread_mutex_lock(&r->lock);
     round = r->sync_epoch;
     r->sync_epoch += 2;
@@ -1536,15 +1515,16 @@ static const rk_transport_ops_t *pick_transport(rk_transport_kind_t kind)
     return rk_transport_find(name);
 }
 
-rk_status_t router_create(rk_runtime_t *rt, router_t **out)
+rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t **out)
 {
     router_t *r = calloc(1, sizeof *r);
     rk_status_t st;
 
     if (!r) return RK_ERR_NOMEM;
     r->rt = rt;
+    r->cfg = *cfg;
     r->failed_peer = -1;
-    r->credits_init = rt->params.credits;
+    r->credits_init = cfg->credits;
     {
         const char *env = getenv("RINGMESH_BATCH_BYTES");
         unsigned long long cap = BATCH_BYTES_DEFAULT;
@@ -1554,13 +1534,13 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
         if (r->batch_cap && !(r->batch_buf = malloc(r->batch_cap))) r->batch_cap = 0;
     }
     pthread_mutex_init(&r->lock, NULL);
-    r->ops = pick_transport(rt->params.transport);
+    r->ops = pick_transport(cfg->transport);
     if (!r->ops) {
         RK_ERROR("unknown transport '%s' (RINGMESH_TRANSPORT): use ucx or mpi", getenv("RINGMESH_TRANSPORT"));
         free(r);
         return RK_ERR_INVALID;
     }
-    st = rk_boot_init(rt->params.mpi_comm, &r->boot);
+    st = rk_boot_init(cfg->mpi_comm, &r->boot);
     if (st != RK_OK) {
         free(r);
         return st;
@@ -1573,7 +1553,7 @@ rk_status_t router_create(rk_runtime_t *rt, router_t **out)
     if (st == RK_OK) {
         RK_INFO("rank %d/%d (node-local %d) on %s", r->boot.rank, r->boot.size, r->boot.local_rank,
                 r->ops->describe(r->tp));
-        rt->rank = r->boot.rank; /* kernels created from here on know their home */
+        rk_host_ranked(rt, r->boot.rank); /* kernels created from here on know their home */
         snprintf(r->buffer_path, sizeof r->buffer_path, "%s",
                  r->ops->cuda_memory(r->tp) ? "GPUDirect available (transport registers CUDA memory); staged path in use"
                                             : "staged through pinned host memory (transport has no CUDA memory support)");

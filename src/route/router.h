@@ -7,12 +7,12 @@
 #ifndef RK_ROUTER_H
 #define RK_ROUTER_H
 
-#include "runtime/runtime_internal.h"
+#include "route/host.h"
 
 typedef struct router router_t;
 
 /** Collective: bootstrap MPI, connect the transport, start progress. */
-rk_status_t router_create(rk_runtime_t *rt, router_t **out);
+rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t **out);
 /** Collective: returns once every rank has reached shutdown (kernels still serve meanwhile). */
 rk_status_t router_quiesce(router_t *r);
 /**
@@ -25,17 +25,17 @@ rk_status_t router_drain(router_t *r, int (*local_quiet)(rk_runtime_t *), int64_
 /** Collective: flush, tell peers we are done, wait for theirs (until @p deadline_ns, at least 2 s), free. */
 rk_status_t router_destroy(router_t *r, int64_t deadline_ns);
 /** Send a copy of @p msg to remote kernel @p k's inbox. */
-rk_status_t router_send(router_t *r, kernel_t *k, const rk_msg_t *msg, int64_t timeout_us);
+rk_status_t router_send(router_t *r, struct kernel *k, const rk_msg_t *msg, int64_t timeout_us);
 /** Send an output of local kernel @p k to its outbox on @p rank. */
-rk_status_t router_send_output(router_t *r, kernel_t *k, int rank, const rk_msg_t *msg,
+rk_status_t router_send_output(router_t *r, struct kernel *k, int rank, const rk_msg_t *msg,
                                int64_t timeout_us);
 /** One copy of a publication to @p rank, fanned out to its subscribers there. */
 rk_status_t router_publish(router_t *r, int rank, const char *topic, const rk_msg_t *msg,
                            int64_t timeout_us);
 /** Tell every peer that local kernel @p k has terminated (@p failed: FAILED). */
-void router_announce_gone(router_t *r, const kernel_t *k, int failed);
+void router_announce_gone(router_t *r, const struct kernel *k, int failed);
 /** Tell every peer that @p k no longer subscribes to @p topic. */
-rk_status_t router_announce_unsub(router_t *r, const char *topic, const kernel_t *k);
+rk_status_t router_announce_unsub(router_t *r, const char *topic, const struct kernel *k);
 /**
  * Tell the ranks concerned that a message was refused here: its sender (an
  * event there) and, for a request of a call, the caller (its future fails).
@@ -49,8 +49,8 @@ void router_nack(router_t *r, const rk_refusal_t *ref);
  */
 rk_status_t router_inject_raw(router_t *r, int dest, const void *data, size_t len, int sequenced);
 /** Tell every peer about a kernel launched here / a subscription made here. */
-rk_status_t router_announce_kernel(router_t *r, const kernel_t *k);
-rk_status_t router_announce_sub(router_t *r, const char *topic, const kernel_t *k);
+rk_status_t router_announce_kernel(router_t *r, const struct kernel *k);
+rk_status_t router_announce_sub(router_t *r, const char *topic, const struct kernel *k);
 /** Tell @p rank that its kernel @p id clashes with a launch attempted here. */
 void router_report_dup(router_t *r, const char *id, int rank);
 /** Collective: every announcement made before the call is known everywhere after it. */

@@ -80,7 +80,9 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     if (st == RK_OK) st = rk_buffers_init(rt);
     if (st == RK_OK) st = rk_trace_init(rt);
     if (st == RK_OK && rt->params.transport != RK_TRANSPORT_LOCAL) {
-        st = router_create(rt, &rt->router);
+        router_config_t cfg = {rt->reg, rt->params.max_message, rt->poll_ns, rt->params.credits,
+                               rt->params.transport, rt->params.mpi_comm};
+        st = router_create(rt, &cfg, &rt->router);
         if (st == RK_OK) {
             rt->rank = router_rank(rt->router);
             rt->size = router_size(rt->router);

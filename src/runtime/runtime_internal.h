@@ -10,12 +10,12 @@
 #ifndef RK_RUNTIME_INTERNAL_H
 #define RK_RUNTIME_INTERNAL_H
 
+#include "route/host.h"
 #include "util/idset.h"
 #include "ringmesh/ringmesh.h"
 
 #include <pthread.h>
 
-#define RK_ID_MAX 64
 #define RK_REQMAP_SIZE 16384 /* remembered request origins per kernel (oldest evicted) */
 
 struct router;
@@ -74,15 +74,6 @@ typedef struct kernel {
     struct retired_box *retired; /* inboxes of earlier lives (a sender may still hold one), freed with the kernel */
 } kernel_t;
 
-/* A message that was refused, evicted or not delivered, and where that must be told. */
-typedef struct rk_refusal {
-    char kernel[RK_ID_MAX];
-    rk_uuid_t message_id, call_id;
-    uint8_t flags;               /* RK_MSGF_* of the message */
-    int32_t reply_rank;          /* CALL: the caller's rank */
-    int32_t src_rank;            /* the rank that sent it */
-    rk_status_t st;              /* RK_ERR_FULL, RK_ERR_DROPPED, RK_ERR_FAILED, ... */
-} rk_refusal_t;
 
 typedef struct topic {
     char name[RK_ID_MAX];
@@ -126,9 +117,7 @@ struct rk_runtime {
 /* Buffers (buffer.c). */
 rk_status_t rk_buffers_init(rk_runtime_t *rt);
 void rk_buffers_fini(rk_runtime_t *rt);
-typedef void (*rk_buffer_reader_fn)(void *arg, const void *bytes, size_t size);
-/** Call @p fn with the newest host bytes of local buffer @p id (synced from the device if needed). */
-rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader_fn fn, void *arg);
+/* rk_buffer_read: route/host.h */
 
 /* Directory (runtime.c). */
 kernel_t *rk_dir_find(rk_runtime_t *rt, const char *id);
@@ -160,8 +149,6 @@ static inline rk_status_t rk_state_refusal(int s)
 {
     return s == RK_STATE_FAILED ? RK_ERR_FAILED : s >= RK_STATE_TERMINATING ? RK_ERR_TERMINATED : RK_OK;
 }
-/** Copy of the subscriber list of @p topic (caller frees *subs); RK_ERR_NOT_FOUND when none. */
-rk_status_t rk_topic_snapshot(rk_runtime_t *rt, const char *topic, kernel_t ***subs, uint32_t *n);
 /** Record a subscription (from this rank or a peer). */
 rk_status_t rk_topic_add(rk_runtime_t *rt, const char *topic, kernel_t *k);
 /** Remove a subscription (from this rank or a peer); RK_ERR_NOT_FOUND when there was none. */
@@ -174,28 +161,13 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg);
 rk_status_t rk_calls_init(rk_runtime_t *rt);
 /** Complete pending futures with RK_ERR_TERMINATED, unlink them, free the table. */
 void rk_calls_fini(rk_runtime_t *rt);
-/** Hand an owned RK_MSGF_REPLY message to its future (by correlation_id), or drop and count it. */
-void rk_call_complete(rk_runtime_t *rt, rk_msg_t *reply);
+/* rk_call_complete, rk_refusal_of, rk_refusal_local, rk_evictions_each: route/host.h */
 /** Fail the pending future @p id (if any) with @p st. */
 void rk_call_fail(rk_runtime_t *rt, const rk_uuid_t *id, rk_status_t st);
 /** Fail every pending future whose request went to kernel @p k. */
 void rk_calls_fail_kernel(rk_runtime_t *rt, const kernel_t *k, rk_status_t st);
-/** Describe @p m, refused with @p st at kernel @p k, into *@p out. */
-void rk_refusal_of(const kernel_t *k, const rk_msg_t *m, rk_status_t st, rk_refusal_t *out);
-/**
- * This rank's part of a refusal: the event and counter when this rank sent
- * the message, the failed future when this rank made the call. Returns 1 when
- * another rank must hear of it (the sender or the caller is elsewhere).
- */
-int rk_refusal_local(rk_runtime_t *rt, const rk_refusal_t *r);
 /** rk_refusal_local, then tell the other ranks concerned (takes the router lock). */
 void rk_refusal_report(rk_runtime_t *rt, const rk_refusal_t *r);
-/**
- * Evictions by DROP_OLDEST mailboxes of kernels, recorded on the thread that
- * put (the mailbox hook): hand each to @p report(arg, refusal), oldest first,
- * and forget them.
- */
-void rk_evictions_each(void (*report)(void *arg, const rk_refusal_t *r), void *arg);
 /** Install the eviction hook on a kernel's DROP_OLDEST mailbox (inbox or outbox). */
 void rk_evictions_watch(kernel_t *k, rk_mailbox_t *mb, int outbox);
 

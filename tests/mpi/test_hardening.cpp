@@ -9,6 +9,7 @@
 extern "C" {
 #include "route/frame.h"
 #include "route/router.h"
+#include "runtime/runtime_internal.h"
 }
 
 #define TEST_SECRET(F) F(TestSecret, code, INT, _)

@@ -12,6 +12,7 @@
 #include "mpi_util.h"
 extern "C" {
 #include "route/router.h"
+#include "runtime/runtime_internal.h"
 }
 
 namespace {
