@@ -44,6 +44,7 @@ static const struct env_var script_vars[] = {
     {"RINGMESH_MPIRUN_ARGS", "none", "slurm jobs: extra mpirun arguments"},
     {"RINGMESH_GPUS_PER_TASK", "none", "slurm jobs: srun --gpus-per-task=N"},
     {"RINGMESH_GPU_BIND", "none", "slurm jobs: local = each task keeps the GPU at its node-local rank"},
+    {"RINGMESH_SLURM_SIM_NODES", "1", "slurm jobs, tests only: a one-node job whose tasks appear to be on K nodes"},
     {"RINGMESH_STAGES", "all", "test-all.sh: the stages to run (deps build test asan tsan fuzz valgrind install docs mpich slurm)"},
     {"RINGMESH_SKIP_SLURM", "0", "test-all.sh: 1 = no Slurm install, no Slurm stage"},
     {"RINGMESH_FUZZ_SECONDS", "60", "test-all.sh: seconds per fuzz target"},
