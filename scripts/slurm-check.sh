@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check a finished Slurm job of ringmesh: exit code 0, at least one
 # "VERIFY OK" in its output and no "VERIFY FAIL" (and, for the pipeline, its
-# stages on min(4, nodes) nodes per its placement line). Prints one PASS/FAIL line;
+# stages on min(4, nodes) nodes per its placement line, each on the node its
+# rank's task reported). Prints one PASS/FAIL line;
 # on FAIL also the job's output. Exit status 0 = PASS, 1 = FAIL, 2 = usage.
 #
 #   scripts/slurm-check.sh [options] JOBID [OUTFILE]
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --expect) expect=$2; shift 2 ;;
     --count) count=$2; shift 2 ;;
     --wall) wall=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     -*) echo "slurm-check: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -69,15 +70,37 @@ else
   if grep -q 'VERIFY FAIL' "$out"; then reasons+=("VERIFY FAIL in output"); fi
 fi
 
+# Where the tasks ran: slurm/task.sh prints "where task R/N on HOST ..." per
+# task and step; the job's nodes are those of Slurm (NumNodes) or, in a
+# one-node test job that simulates several (RINGMESH_SLURM_SIM_NODES), the
+# host names its tasks saw, whichever are more.
+nodes=$(field NumNodes); nodes=${nodes%%-*}
+where="" hosts=0
+if [ -r "$out" ]; then
+  where=$(sed -n 's/^where task \([0-9]*\)\/[0-9]* on \([^ ]*\) .*/\1 \2/p' "$out" | sort -u)
+  [ -z "$where" ] || hosts=$(cut -d' ' -f2 <<<"$where" | sort -u | wc -l)
+fi
+case "$nodes" in ''|*[!0-9]*) nodes=$hosts ;; esac
+[ "$hosts" -le "$nodes" ] || nodes=$hosts
+
 # The pipeline's placement line ("source@R (node) ..."): its 4 stages must use
-# min(4, nodes of the job) different nodes, so a multi-node job really spans them.
+# min(4, nodes of the job) different nodes, so a multi-node job really spans
+# them; and each stage's node must be the one its rank's task reported.
 placed=""
 if [ -r "$out" ] && grep -q '^ *placement ' "$out"; then
-  placed=$(grep -m1 '^ *placement ' "$out" | grep -o '([^)]*)' | sort -u | wc -l)
-  nodes=$(field NumNodes); nodes=${nodes%%-*}
-  if [ -n "$nodes" ] && [ "$nodes" -gt 0 ] 2>/dev/null; then
+  pline=$(grep -m1 '^ *placement ' "$out")
+  placed=$(grep -o '([^)]*)' <<<"$pline" | sort -u | wc -l)
+  if [ "$nodes" -gt 0 ] 2>/dev/null; then
     want=$(( nodes < 4 ? nodes : 4 ))
     [ "$placed" -ge "$want" ] || reasons+=("pipeline stages on $placed node(s), want $want of the job's $nodes")
+  fi
+  if [ -n "$where" ]; then
+    while read -r stage r h; do # "source 0 node01" per stage; short host names on both sides
+      [ -n "$h" ] || continue
+      ran=$(sed -n "s/^$r \([^.]*\).*/\1/p" <<<"$where" | head -n1)
+      [ "${h%%.*}" = "$ran" ] ||
+        reasons+=("placement puts $stage on rank $r ($h), but task $r reported ${ran:-no host}")
+    done < <(grep -o '[a-z]*@[0-9]* ([^)]*)' <<<"$pline" | sed 's/^\([a-z]*\)@\([0-9]*\) (\(.*\))$/\1 \2 \3/')
   fi
 fi
 
@@ -90,7 +113,8 @@ detail="job $job, exit ${rc:-?}, state ${state:-?}, runtime ${runtime:-?}"
 [ -z "$wall" ] || detail+=", wall ${wall}s"
 [ -z "$apptime" ] || detail+=", steps $apptime"
 detail+=", $n x '$expect'"
-[ -z "$placed" ] || detail+=", stages on $placed node(s)"
+[ -z "$where" ] || detail+=", $(wc -l <<<"$where") task(s) on $hosts host(s)"
+[ -z "$placed" ] || detail+=", stages on $placed of $nodes node(s)"
 
 if [ "${#reasons[@]}" -eq 0 ]; then
   echo "PASS $name ($detail)"
