@@ -10,7 +10,8 @@
 #   scripts/slurm-local.sh --stop     stop slurmd and slurmctld (munged stays)
 #   options: --ntasks N (default 4 tasks per job on this one node; more
 #                       tasks than cores is fine: the node advertises
-#                       max(nproc, N, 4) CPUs and jobs run with --overcommit)
+#                       max(nproc, N x cpus-per-task, 4) CPUs and jobs run
+#                       with --overcommit)
 #            --keep     keep the job output dir even when everything passed
 #
 # Environment: RINGMESH_BIN (dir of ringmesh-* binaries, default build/bin),
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --ntasks) ntasks=$2; shift ;;
     --ntasks=*) ntasks=${1#*=} ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "slurm-local: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -138,13 +139,16 @@ fi
 PLUGIN_DIR=$(dirname "$(find /usr/lib -name 'mpi_pmix.so' -path '*slurm*' -print -quit 2>/dev/null || true)")
 MPI_DEFAULT=none
 if [ -n "$PLUGIN_DIR" ] && [ -e "$PLUGIN_DIR/mpi_pmix.so" ]; then MPI_DEFAULT=pmix; fi
-# Slurm (cons_tres) rejects --ntasks-per-node above a node's CPU count even
-# with --overcommit, and the slurm/ scripts ask for --ntasks-per-node. So the
-# node advertises at least $ntasks (default 4) CPUs; config_overrides makes
-# slurmd accept more CPUs than it finds. No task binding (task/none), so the
-# extra "CPUs" are plain time-sharing of the real cores.
+# Slurm (cons_tres) rejects --ntasks-per-node x --cpus-per-task above a
+# node's CPU count even with --overcommit, and the slurm/ scripts ask for
+# both. So the node advertises at least $ntasks (default 4) times the largest
+# --cpus-per-task of slurm/*.sbatch; config_overrides makes slurmd accept more
+# CPUs than it finds. No task binding (task/none), so the extra "CPUs" are
+# plain time-sharing of the real cores.
 NCPU=$(nproc)
-CPUS=${RINGMESH_SLURM_CPUS:-$(( NCPU > ntasks ? NCPU : (ntasks > 4 ? ntasks : 4) ))}
+CPT=$(sed -n 's/^#SBATCH --cpus-per-task=\([0-9]*\).*/\1/p' "$ROOT"/slurm/*.sbatch | sort -n | tail -n1)
+NEED=$(( ntasks * ${CPT:-1} ))
+CPUS=${RINGMESH_SLURM_CPUS:-$(( NCPU > NEED ? NCPU : (NEED > 4 ? NEED : 4) ))}
 MEM_MB=$(awk '/^MemTotal:/{printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 
 new_conf=$(cat <<EOF

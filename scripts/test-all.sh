@@ -112,6 +112,9 @@ fi
 if want slurm && [[ ${RINGMESH_SKIP_SLURM:-0} != 1 ]]; then
     banner "Slurm: local one-node cluster running slurm/ jobs"
     RINGMESH_BIN=$ROOT/build/bin scripts/slurm-local.sh
+    # 2 nodes x 4 tasks, each task named after its simulated node: the pipeline's
+    # stages must land on both nodes (slurm-check.sh reads the placement line).
+    RINGMESH_BIN=$ROOT/build/bin RINGMESH_SLURM_SIM_NODES=2 scripts/slurm-local.sh --ntasks 8
 fi
 
 banner "all stages passed: $STAGES"
