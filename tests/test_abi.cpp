@@ -1,22 +1,20 @@
-// ABI: the library's version matches the header it is used with, and params
-// structs stay compatible with callers written for an older version: a caller
-// names the fields it sets in field_mask, and every other field is ignored
-// however much garbage it holds, with the documented default in its place.
+// ABI and params: the library's version matches the header it is used with;
+// params structs are written with designated initializers, every field set is
+// read as written and every field left zero takes its default (field_mask only
+// marks a zero that is meant literally); a bad value is refused, never ignored.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
-#include <sys/mman.h>
-#include <unistd.h>
+#include <chrono>
 
 #include "test_types.h"
 
 namespace {
-
-constexpr unsigned char kGarbage = 0xAB;
 
 // Echo kernel that also records whether it saw a NULL arg.
 std::atomic<int> g_arg_was_null{-1};
@@ -42,22 +40,6 @@ void sink_body(rk_ctx_t *ctx, void *)
         rk_msg_t *m = nullptr;
         if (rk_ctx_receive(ctx, 100000, &m) == RK_OK) rk_msg_free(m);
     }
-}
-
-rk_runtime_params_t garbage_runtime_params()
-{
-    rk_runtime_params_t p;
-    std::memset(&p, kGarbage, sizeof p);
-    return p;
-}
-
-rk_kernel_params_t garbage_kernel_params(const char *id, rk_kernel_fn fn)
-{
-    rk_kernel_params_t p;
-    std::memset(&p, kGarbage, sizeof p);
-    p.kernel_id = id;
-    p.fn = fn;
-    return p;
 }
 
 // One request through the echo kernel `id`, checked for correlation and value.
@@ -92,34 +74,6 @@ uint32_t fill_inbox(rk_runtime_t *rt, const char *id, uint32_t limit, rk_status_
     return n;
 }
 
-// The first @p n bytes of @p src placed so that they end exactly at a
-// PROT_NONE page: a read past them faults in any build, with or without ASan.
-// This is how a program built against an older, shorter params struct looks.
-class GuardedCopy {
-  public:
-    GuardedCopy(const void *src, size_t n) : n_(n)
-    {
-        page_ = (size_t)sysconf(_SC_PAGESIZE);
-        base_ = mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base_ == MAP_FAILED) base_ = nullptr;
-        if (base_ && mprotect(static_cast<char *>(base_) + page_, page_, PROT_NONE) != 0) {
-            munmap(base_, 2 * page_);
-            base_ = nullptr;
-        }
-        if (base_) std::memcpy(at(), src, n);
-    }
-    ~GuardedCopy()
-    {
-        if (base_) munmap(base_, 2 * page_);
-    }
-    bool ok() const { return base_ != nullptr; }
-    void *at() const { return static_cast<char *>(base_) + page_ - n_; }
-
-  private:
-    void *base_ = nullptr;
-    size_t page_ = 0, n_;
-};
-
 }  // namespace
 
 TEST(Abi, VersionMatchesHeaderMacros)
@@ -136,168 +90,139 @@ TEST(Abi, VersionMatchesHeaderMacros)
     EXPECT_EQ(major * 10000 + minor * 100 + patch, RINGMESH_VERSION);
 }
 
-// field_mask = 0 and everything else 0xAB: a LOCAL runtime with the defaults.
-TEST(Abi, RuntimeParamsWithNoFieldBitsIgnoreGarbage)
+// A zeroed struct is every default: LOCAL, one rank, a kernel that serves.
+TEST(Params, ZeroInitializedRuntimeParamsAreTheDefaults)
 {
-    rk_runtime_params_t p = garbage_runtime_params();
-    p.field_mask = 0;
+    rk_runtime_params_t p = {};
     rk_runtime_t *rt = nullptr;
     ASSERT_EQ(rk_runtime_create(&p, &rt), RK_OK);
     EXPECT_EQ(rk_runtime_rank(rt), 0);
     EXPECT_EQ(rk_runtime_size(rt), 1);
     ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    ASSERT_EQ(rk_runtime_sync(rt), RK_OK);  // LOCAL: a no-op, not a garbage transport
-    auto k = garbage_kernel_params("abi-echo", echo_body);
-    k.field_mask = 0;
+    ASSERT_EQ(rk_runtime_sync(rt), RK_OK);  // LOCAL: a no-op
+    rk_kernel_params_t k = {.kernel_id = "abi-echo", .fn = echo_body};
     ASSERT_EQ(rk_kernel_start(rt, &k), RK_OK);
     expect_round_trip(rt, "abi-echo", 1);
+    EXPECT_EQ(g_arg_was_null.load(), 1);
     EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
 }
 
-// A caller of the first version that sets only the transport bit.
-TEST(Abi, RuntimeParamsWithOnlyOldFieldBits)
+// send_timeout_us set without its bit is the wait rk_send uses (the default is 30 s).
+TEST(Params, RuntimeFieldSetWithoutItsBitIsRead)
 {
-    rk_runtime_params_t p = garbage_runtime_params();
-    p.field_mask = RK_RUNTIME_FIELD_TRANSPORT;
-    p.transport = RK_TRANSPORT_LOCAL;
+    rk_runtime_params_t p = {.send_timeout_us = 2000};
     rk_runtime_t *rt = nullptr;
     ASSERT_EQ(rk_runtime_create(&p, &rt), RK_OK);
     ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    auto k = garbage_kernel_params("abi-echo", echo_body);
-    k.field_mask = 0;
-    ASSERT_EQ(rk_kernel_start(rt, &k), RK_OK);
-    expect_round_trip(rt, "abi-echo", 2);
+    rk_kernel_params_t k = {.kernel_id = "abi-full", .fn = sink_body, .capacity = 1};
+    ASSERT_EQ(rk_kernel_create(rt, &k), RK_OK);  // CREATED: nothing takes from the inbox
+    TestNum *m = make_num(1);
+    ASSERT_EQ(rk_send(rt, "abi-full", &m->hdr), RK_OK);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(rk_send(rt, "abi-full", &m->hdr), RK_ERR_TIMEOUT);
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_GE(waited, 0.001);
+    EXPECT_LT(waited, 5.0) << "send_timeout_us was ignored";
+    rk_msg_free(&m->hdr);
     EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
 }
 
-// kernel_id + fn + field_mask = 0, the rest 0xAB: capacity 1024, BLOCK, no
-// dedup, arg NULL, host backend, no device body.
-TEST(Abi, KernelParamsWithNoFieldBitsUseDefaults)
+// A zero meant literally: its bit makes send_timeout_us = 0 "do not wait".
+TEST(Params, ABitMakesAZeroLiteral)
+{
+    rk_runtime_params_t p = {.field_mask = RK_RUNTIME_FIELD_SEND_TIMEOUT, .send_timeout_us = 0};
+    rk_runtime_t *rt = nullptr;
+    ASSERT_EQ(rk_runtime_create(&p, &rt), RK_OK);
+    ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
+    rk_kernel_params_t k = {.kernel_id = "abi-full", .fn = sink_body, .capacity = 1};
+    ASSERT_EQ(rk_kernel_create(rt, &k), RK_OK);
+    TestNum *m = make_num(1);
+    ASSERT_EQ(rk_send(rt, "abi-full", &m->hdr), RK_OK);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(rk_send(rt, "abi-full", &m->hdr), RK_ERR_TIMEOUT);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+    rk_msg_free(&m->hdr);
+    EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
+}
+
+// The example, as a C programmer writes it: REJECT with capacity 2.
+TEST(Params, KernelDesignatedInitializerBehavesAsWritten)
 {
     rk_runtime_t *rt = nullptr;
     ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
     ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    auto p = garbage_kernel_params("abi-k", echo_body);
-    p.field_mask = 0;
-    ASSERT_EQ(rk_kernel_create(rt, &p), RK_OK);
-
-    // Capacity 1024 under BLOCK: the 1025th put waits (here: times out at once);
-    // REJECT would say RK_ERR_FULL and DROP_OLDEST RK_ERR_DROPPED.
+    rk_kernel_params_t k = {.kernel_id = "abi-reject", .fn = sink_body, .capacity = 2, .strategy = RK_BP_REJECT};
+    ASSERT_EQ(rk_kernel_create(rt, &k), RK_OK);
     rk_status_t refused = RK_OK;
-    EXPECT_EQ(fill_inbox(rt, "abi-k", 1100, &refused), 1024u);
-    EXPECT_EQ(refused, RK_ERR_TIMEOUT);
-    rk_kernel_stats_t s;
-    ASSERT_EQ(rk_kernel_get_stats(rt, "abi-k", &s), RK_OK);
-    EXPECT_EQ(s.inbox.depth, 1024u);
-    EXPECT_EQ(s.inbox.rejected, 0u);
-    EXPECT_EQ(s.inbox.dropped, 0u);
-    uint32_t undelivered = 0;
-    ASSERT_EQ(rk_kernel_launch(rt, "abi-k"), RK_OK);  // LAUNCHED: runs, does not dequeue
-    ASSERT_EQ(rk_kernel_terminate(rt, "abi-k", 0, &undelivered), RK_OK);
-    EXPECT_EQ(undelivered, 1024u);
-
-    // Running: arg is NULL (not 0xABAB...), no dedup (a repeated message_id is
-    // processed twice), outputs come back.
-    g_arg_was_null = -1;
-    auto q = garbage_kernel_params("abi-run", echo_body);
-    q.field_mask = 0;
-    ASSERT_EQ(rk_kernel_start(rt, &q), RK_OK);
-    TestNum *req = make_num(7);
-    for (int i = 0; i < 2; i++) ASSERT_EQ(rk_send_timeout(rt, "abi-run", &req->hdr, 5000000), RK_OK);
-    for (int i = 0; i < 2; i++) {
-        rk_msg_t *out = nullptr;
-        ASSERT_EQ(rk_receive(rt, "abi-run", 5000000, &out), RK_OK);
-        EXPECT_TRUE(rk_uuid_equal(&out->correlation_id, &req->hdr.message_id));
-        rk_msg_free(out);
-    }
-    rk_msg_free(&req->hdr);
-    EXPECT_EQ(g_arg_was_null.load(), 1);
-    ASSERT_EQ(rk_kernel_get_stats(rt, "abi-run", &s), RK_OK);
-    EXPECT_EQ(s.processed, 2u);
-    EXPECT_EQ(s.duplicates, 0u);
-    rk_kernel_state_t state;
-    ASSERT_EQ(rk_kernel_state(rt, "abi-run", &state), RK_OK);
-    EXPECT_EQ(state, RK_STATE_ACTIVE);
-    EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
-}
-
-// Only some older bits set: those fields are read, the others still default.
-TEST(Abi, KernelParamsWithOnlySomeFieldBits)
-{
-    rk_runtime_t *rt = nullptr;
-    ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
-    ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    auto p = garbage_kernel_params("abi-small", sink_body);
-    p.field_mask = RK_KERNEL_FIELD_CAPACITY | RK_KERNEL_FIELD_STRATEGY;
-    p.capacity = 4;
-    p.strategy = RK_BP_REJECT;
-    ASSERT_EQ(rk_kernel_create(rt, &p), RK_OK);
-    rk_status_t refused = RK_OK;
-    EXPECT_EQ(fill_inbox(rt, "abi-small", 10, &refused), 4u);
+    EXPECT_EQ(fill_inbox(rt, "abi-reject", 5, &refused), 2u);
     EXPECT_EQ(refused, RK_ERR_FULL);
 
-    auto q = garbage_kernel_params("abi-cap", sink_body);
-    q.field_mask = RK_KERNEL_FIELD_CAPACITY;  // strategy not named: BLOCK
-    q.capacity = 8;
-    ASSERT_EQ(rk_kernel_create(rt, &q), RK_OK);
-    EXPECT_EQ(fill_inbox(rt, "abi-cap", 10, &refused), 8u);
+    rk_kernel_params_t d = {.kernel_id = "abi-drop", .fn = sink_body, .capacity = 3, .strategy = RK_BP_DROP_OLDEST};
+    ASSERT_EQ(rk_kernel_create(rt, &d), RK_OK);
+    EXPECT_EQ(fill_inbox(rt, "abi-drop", 5, &refused), 5u);  // the oldest make room
+    rk_kernel_stats_t s;
+    ASSERT_EQ(rk_kernel_get_stats(rt, "abi-drop", &s), RK_OK);
+    EXPECT_EQ(s.inbox.depth, 3u);
+    EXPECT_EQ(s.inbox.dropped, 2u);
+
+    rk_kernel_params_t b = {.kernel_id = "abi-block", .fn = sink_body, .capacity = 3};  // strategy left: BLOCK
+    ASSERT_EQ(rk_kernel_create(rt, &b), RK_OK);
+    EXPECT_EQ(fill_inbox(rt, "abi-block", 5, &refused), 3u);
     EXPECT_EQ(refused, RK_ERR_TIMEOUT);
     EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
 }
 
-// Bits the caller sets are still validated: a required field left as garbage
-// is not silently accepted.
-TEST(Abi, NamedFieldsAreStillValidated)
-{
-    rk_runtime_params_t p = garbage_runtime_params();
-    p.field_mask = RK_RUNTIME_FIELD_TRANSPORT;  // transport = 0xABABABAB
-    rk_runtime_t *rt = nullptr;
-    EXPECT_EQ(rk_runtime_create(&p, &rt), RK_ERR_INVALID);
-    EXPECT_EQ(rt, nullptr);
+std::atomic<int> g_handled{0};
+void count_handler(rk_ctx_t *, const rk_msg_t *, void *arg) { static_cast<std::atomic<int> *>(arg)->fetch_add(1); }
 
+// arg, dedup_window and on_message set without their bits.
+TEST(Params, KernelOptionalFieldsWithoutBits)
+{
+    rk_runtime_t *rt = nullptr;
     ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
-    auto k = garbage_kernel_params("abi-bad-backend", sink_body);
-    k.field_mask = RK_KERNEL_FIELD_BACKEND;  // backend = 0xABABABAB
-    EXPECT_EQ(rk_kernel_create(rt, &k), RK_ERR_INVALID);
-    rk_kernel_state_t state;
-    EXPECT_EQ(rk_kernel_state(rt, "abi-bad-backend", &state), RK_ERR_NOT_FOUND);
-    EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
-}
-
-// A program built against the 0.1 layout, before rk_runtime_params_t::gpu was
-// appended: its struct ends where gpu begins. Only fields named in field_mask
-// may be read, so nothing past its end is touched.
-TEST(Abi, RuntimeParamsOfAnOlderShorterStruct)
-{
-    rk_runtime_params_t p = garbage_runtime_params();
-    p.field_mask = RK_RUNTIME_FIELD_TRANSPORT | RK_RUNTIME_FIELD_CREDITS;
-    p.transport = RK_TRANSPORT_LOCAL;
-    p.credits = 8;
-    GuardedCopy old(&p, offsetof(rk_runtime_params_t, gpu));
-    ASSERT_TRUE(old.ok());
-    rk_runtime_t *rt = nullptr;
-    ASSERT_EQ(rk_runtime_create(static_cast<const rk_runtime_params_t *>(old.at()), &rt), RK_OK);
     ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    auto k = garbage_kernel_params("abi-echo", echo_body);
-    k.field_mask = 0;
+    g_handled = 0;
+    rk_kernel_params_t k = {.kernel_id = "abi-handler", .arg = &g_handled, .dedup_window = 8,
+                            .on_message = count_handler};
     ASSERT_EQ(rk_kernel_start(rt, &k), RK_OK);
-    expect_round_trip(rt, "abi-echo", 3);
+    TestNum *m = make_num(3);
+    for (int i = 0; i < 3; i++) ASSERT_EQ(rk_send(rt, "abi-handler", &m->hdr), RK_OK);  // one id, 3 times
+    TestNum *other = make_num(4);
+    ASSERT_EQ(rk_send(rt, "abi-handler", &other->hdr), RK_OK);
+    rk_kernel_stats_t s{};
+    for (int i = 0; i < 500 && (s.processed + s.duplicates < 4); i++) {
+        ASSERT_EQ(rk_kernel_get_stats(rt, "abi-handler", &s), RK_OK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(g_handled.load(), 2);  // the handler saw each id once, with its arg
+    EXPECT_EQ(s.duplicates, 2u);
+    rk_msg_free(&m->hdr);
+    rk_msg_free(&other->hdr);
     EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
 }
 
-// The same for rk_kernel_params_t, whose 0.1 layout ends where `device` was
-// appended: a library that copied the whole struct would fault here.
-TEST(Abi, KernelParamsOfAnOlderShorterStruct)
+// A value set is checked, with or without its bit: never silently ignored.
+TEST(Params, BadValuesAreRefused)
 {
     rk_runtime_t *rt = nullptr;
+    rk_runtime_params_t bad_transport = {.transport = (rk_transport_kind_t)99};
+    EXPECT_EQ(rk_runtime_create(&bad_transport, &rt), RK_ERR_INVALID);
+    EXPECT_EQ(rt, nullptr);
+    rk_runtime_params_t zero_credits = {.field_mask = RK_RUNTIME_FIELD_CREDITS, .credits = 0};
+    EXPECT_EQ(rk_runtime_create(&zero_credits, &rt), RK_ERR_INVALID);
+    rk_runtime_params_t zero_max = {.field_mask = RK_RUNTIME_FIELD_MAX_MESSAGE, .max_message = 0};
+    EXPECT_EQ(rk_runtime_create(&zero_max, &rt), RK_ERR_INVALID);
+
     ASSERT_EQ(rk_runtime_create(nullptr, &rt), RK_OK);
-    ASSERT_EQ(rk_runtime_register_type(rt, TestNum_type()), RK_OK);
-    auto p = garbage_kernel_params("abi-old", echo_body);
-    p.field_mask = RK_KERNEL_FIELD_CAPACITY;
-    p.capacity = 16;
-    GuardedCopy old(&p, offsetof(rk_kernel_params_t, device));
-    ASSERT_TRUE(old.ok());
-    ASSERT_EQ(rk_kernel_start(rt, static_cast<const rk_kernel_params_t *>(old.at())), RK_OK);
-    expect_round_trip(rt, "abi-old", 4);
+    rk_kernel_params_t bad_backend = {.kernel_id = "abi-bad", .fn = sink_body, .backend = (rk_backend_t)77};
+    EXPECT_EQ(rk_kernel_create(rt, &bad_backend), RK_ERR_INVALID);
+    rk_kernel_params_t bad_strategy = {.kernel_id = "abi-bad", .fn = sink_body, .strategy = (rk_backpressure_t)9};
+    EXPECT_EQ(rk_kernel_create(rt, &bad_strategy), RK_ERR_INVALID);
+    rk_kernel_params_t two_bodies = {.kernel_id = "abi-bad", .fn = sink_body, .on_message = count_handler};
+    EXPECT_EQ(rk_kernel_create(rt, &two_bodies), RK_ERR_INVALID);
+    rk_kernel_params_t no_body = {.kernel_id = "abi-bad"};
+    EXPECT_EQ(rk_kernel_create(rt, &no_body), RK_ERR_INVALID);
+    rk_kernel_state_t state;
+    EXPECT_EQ(rk_kernel_state(rt, "abi-bad", &state), RK_ERR_NOT_FOUND);
     EXPECT_EQ(rk_runtime_destroy(rt), RK_OK);
 }

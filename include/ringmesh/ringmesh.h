@@ -40,9 +40,14 @@
  * The rk_ctx_* functions are for the kernel's own body only. MPI must be
  * initialized with MPI_THREAD_MULTIPLE (at least MPI_THREAD_SERIALIZED).
  *
- * Parameter structs are versioned by field_mask: a field is read only when
- * its bit is set, so a program built against an older header that knows fewer
- * fields keeps working, and unnamed fields may hold anything.
+ * Parameter structs are written with designated initializers: a field left
+ * zero takes its default, every other field is read as written
+ * (`{.kernel_id = "k", .fn = f, .capacity = 2, .strategy = RK_BP_REJECT}`).
+ * field_mask is only needed where zero is meant literally and differs from
+ * the default (send_timeout_us = 0: do not wait; gpu = 0: GPU 0): set the
+ * field's bit and that zero is used. Zero-initialize the struct. The library's
+ * soname carries its minor version, so a program runs only against the
+ * struct layout it was built with.
  */
 #ifndef RINGMESH_RINGMESH_H
 #define RINGMESH_RINGMESH_H
@@ -63,7 +68,7 @@ extern "C" {
 /** Major version of this header: 0 while the API may still change between minor versions. */
 #define RINGMESH_VERSION_MAJOR 0
 /** Minor version of this header (ABI-compatible within one MAJOR.MINOR while MAJOR is 0). */
-#define RINGMESH_VERSION_MINOR 2
+#define RINGMESH_VERSION_MINOR 3
 /** Patch version of this header. */
 #define RINGMESH_VERSION_PATCH 0
 /** One integer for compile-time checks: major * 10000 + minor * 100 + patch. */
@@ -110,7 +115,7 @@ typedef enum rk_kernel_state {
 /** The state's name ("ACTIVE"); a static string, "UNKNOWN" for other values. */
 const char *rk_kernel_state_str(rk_kernel_state_t s);
 
-/** Bits of rk_runtime_params_t::field_mask: which fields the caller set. */
+/** Bits of rk_runtime_params_t::field_mask: fields whose zero is meant literally. */
 enum {
     RK_RUNTIME_FIELD_TRANSPORT = 1u << 0,    /**< rk_runtime_params_t::transport */
     RK_RUNTIME_FIELD_SEND_TIMEOUT = 1u << 1, /**< rk_runtime_params_t::send_timeout_us */
@@ -120,15 +125,15 @@ enum {
     RK_RUNTIME_FIELD_GPU = 1u << 5           /**< rk_runtime_params_t::gpu */
 };
 
-/** Runtime parameters; only fields named in field_mask are read (others default). */
+/** Runtime parameters; a zero field takes the default unless its bit is in field_mask. */
 typedef struct rk_runtime_params {
-    uint64_t field_mask;           /**< RK_RUNTIME_FIELD_* bits of the fields set; 0 = all defaults */
+    uint64_t field_mask;           /**< RK_RUNTIME_FIELD_* bits: these fields are read even when zero */
     rk_transport_kind_t transport; /**< default LOCAL */
-    int64_t send_timeout_us;       /**< rk_send's BLOCK wait; default 30 s */
+    int64_t send_timeout_us;       /**< rk_send's BLOCK wait; default 30 s (0 = do not wait: set its bit) */
     uint32_t max_message;          /**< largest encoded message; default 16 MiB */
     uint32_t credits;              /**< frames in flight per (sender, receiver) rank; default 64 */
     void *mpi_comm;                /**< address of an MPI_Comm to use; default MPI_COMM_WORLD */
-    int gpu;                       /**< GPU for this rank's CUDA kernels; default node-local rank % GPUs */
+    int gpu;                       /**< GPU for this rank's CUDA kernels; default node-local rank % GPUs (GPU 0: set its bit) */
 } rk_runtime_params_t;
 
 /**
@@ -187,12 +192,11 @@ rk_status_t rk_runtime_sync(rk_runtime_t *rt);
 
 /**
  * A kernel body: loops on @p ctx until rk_ctx_should_terminate. Runs on its
- * own thread; @p arg is rk_kernel_params_t::arg (NULL unless
- * RK_KERNEL_FIELD_ARG is set).
+ * own thread; @p arg is rk_kernel_params_t::arg.
  */
 typedef void (*rk_kernel_fn)(rk_ctx_t *ctx, void *arg);
 
-/** Bits of rk_kernel_params_t::field_mask: which optional fields the caller set. */
+/** Bits of rk_kernel_params_t::field_mask: fields whose zero is meant literally. */
 enum {
     RK_KERNEL_FIELD_CAPACITY = 1u << 0,     /**< rk_kernel_params_t::capacity */
     RK_KERNEL_FIELD_STRATEGY = 1u << 1,     /**< rk_kernel_params_t::strategy */
@@ -223,11 +227,11 @@ typedef enum rk_restart {
 
 /**
  * Kernel parameters; kernel_id and a body are required (fn, a loop on the
- * context; or on_message, a handler per message; or device), the rest by
- * field_mask.
+ * context; or on_message, a handler per message; or device); every other
+ * field left zero takes its default (zero is the default of each).
  */
 typedef struct rk_kernel_params {
-    uint64_t field_mask;            /**< RK_KERNEL_FIELD_* bits of the optional fields set */
+    uint64_t field_mask;            /**< RK_KERNEL_FIELD_* bits: these fields are read even when zero */
     const char *kernel_id;          /**< unique in the job, <= 63 bytes */
     rk_kernel_fn fn;                /**< the body */
     void *arg;                      /**< passed to fn */

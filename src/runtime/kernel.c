@@ -43,14 +43,26 @@ const char *rk_kernel_state_str(rk_kernel_state_t s)
 
 /* ---- allocation ---------------------------------------------------------- */
 
-/*
- * Read only what the caller's field_mask names (plus the required kernel_id
- * and fn): a caller compiled against an older, shorter rk_kernel_params_t
- * never has bytes past its struct read.
- */
-static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
+uint64_t rk_kernel_params_mask(const rk_kernel_params_t *p)
 {
     uint64_t m = p->field_mask;
+    if (p->arg) m |= RK_KERNEL_FIELD_ARG;
+    if (p->capacity) m |= RK_KERNEL_FIELD_CAPACITY;
+    if (p->strategy) m |= RK_KERNEL_FIELD_STRATEGY;
+    if (p->out_capacity) m |= RK_KERNEL_FIELD_OUT_CAPACITY;
+    if (p->backend) m |= RK_KERNEL_FIELD_BACKEND;
+    if (p->dedup_window) m |= RK_KERNEL_FIELD_DEDUP;
+    if (p->device) m |= RK_KERNEL_FIELD_DEVICE;
+    if (p->forward_to) m |= RK_KERNEL_FIELD_FORWARD;
+    if (p->restart || p->max_restarts) m |= RK_KERNEL_FIELD_RESTART;
+    if (p->on_message) m |= RK_KERNEL_FIELD_ON_MESSAGE;
+    return m;
+}
+
+/* The fields that are set (rk_kernel_params_mask), the others at their defaults (zero). */
+static void copy_params(rk_kernel_params_t *dst, const rk_kernel_params_t *p)
+{
+    uint64_t m = rk_kernel_params_mask(p);
     memset(dst, 0, sizeof *dst);
     dst->field_mask = m;
     dst->kernel_id = p->kernel_id;
@@ -99,8 +111,8 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
 
     if (!k) return RK_ERR_NOMEM;
     copy_params(&k->params, p);
-    if ((p->field_mask & RK_KERNEL_FIELD_CAPACITY) && p->capacity) cap = p->capacity;
-    if (p->field_mask & RK_KERNEL_FIELD_STRATEGY) bp = p->strategy;
+    if (k->params.capacity) cap = k->params.capacity;
+    bp = k->params.strategy;
     memcpy(k->id, p->kernel_id, strlen(p->kernel_id) + 1);
     k->params.kernel_id = k->id;
     k->rt = rt;

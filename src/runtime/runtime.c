@@ -24,7 +24,7 @@
 #define DEFAULT_CREDITS 64
 #define OUTBOX_DEFAULT 1024
 
-const char *rk_version(void) { return "0.2.0"; }
+const char *rk_version(void) { return "0.3.0"; }
 
 static dir_table_t *dir_new(uint32_t cap, dir_table_t *older);
 static void dir_free(dir_table_t *t);
@@ -36,6 +36,19 @@ static uint64_t hash_id(const char *s)
     return h;
 }
 
+/* The fields that are set: named in field_mask, or nonzero (zero means the default). */
+static uint64_t runtime_params_mask(const rk_runtime_params_t *p)
+{
+    uint64_t m = p->field_mask;
+    if (p->transport) m |= RK_RUNTIME_FIELD_TRANSPORT;
+    if (p->send_timeout_us) m |= RK_RUNTIME_FIELD_SEND_TIMEOUT;
+    if (p->max_message) m |= RK_RUNTIME_FIELD_MAX_MESSAGE;
+    if (p->credits) m |= RK_RUNTIME_FIELD_CREDITS;
+    if (p->mpi_comm) m |= RK_RUNTIME_FIELD_MPI_COMM;
+    if (p->gpu) m |= RK_RUNTIME_FIELD_GPU;
+    return m;
+}
+
 static void apply_params(rk_runtime_t *rt, const rk_runtime_params_t *p)
 {
     rt->params.transport = RK_TRANSPORT_LOCAL;
@@ -45,13 +58,14 @@ static void apply_params(rk_runtime_t *rt, const rk_runtime_params_t *p)
     rt->params.mpi_comm = NULL;
     rt->params.gpu = -1;
     if (!p) return;
-    rt->params.field_mask = p->field_mask;
-    if (p->field_mask & RK_RUNTIME_FIELD_TRANSPORT) rt->params.transport = p->transport;
-    if (p->field_mask & RK_RUNTIME_FIELD_SEND_TIMEOUT) rt->params.send_timeout_us = p->send_timeout_us;
-    if (p->field_mask & RK_RUNTIME_FIELD_MAX_MESSAGE) rt->params.max_message = p->max_message;
-    if (p->field_mask & RK_RUNTIME_FIELD_CREDITS) rt->params.credits = p->credits;
-    if (p->field_mask & RK_RUNTIME_FIELD_MPI_COMM) rt->params.mpi_comm = p->mpi_comm;
-    if (p->field_mask & RK_RUNTIME_FIELD_GPU) rt->params.gpu = p->gpu;
+    uint64_t m = runtime_params_mask(p);
+    rt->params.field_mask = m;
+    if (m & RK_RUNTIME_FIELD_TRANSPORT) rt->params.transport = p->transport;
+    if (m & RK_RUNTIME_FIELD_SEND_TIMEOUT) rt->params.send_timeout_us = p->send_timeout_us;
+    if (m & RK_RUNTIME_FIELD_MAX_MESSAGE) rt->params.max_message = p->max_message;
+    if (m & RK_RUNTIME_FIELD_CREDITS) rt->params.credits = p->credits;
+    if (m & RK_RUNTIME_FIELD_MPI_COMM) rt->params.mpi_comm = p->mpi_comm;
+    if (m & RK_RUNTIME_FIELD_GPU) rt->params.gpu = p->gpu;
 }
 
 rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **out)
@@ -60,11 +74,12 @@ rk_status_t rk_runtime_create(const rk_runtime_params_t *params, rk_runtime_t **
     rk_status_t st;
 
     if (!out) return RK_ERR_INVALID;
-    if (params && (params->field_mask & RK_RUNTIME_FIELD_TRANSPORT) &&
+    uint64_t set = params ? runtime_params_mask(params) : 0;
+    if ((set & RK_RUNTIME_FIELD_TRANSPORT) &&
         (params->transport < RK_TRANSPORT_LOCAL || params->transport > RK_TRANSPORT_MPI))
         return RK_ERR_INVALID;
-    if (params && (params->field_mask & RK_RUNTIME_FIELD_CREDITS) && params->credits == 0)
-        return RK_ERR_INVALID;
+    if ((set & RK_RUNTIME_FIELD_CREDITS) && params->credits == 0) return RK_ERR_INVALID;
+    if ((set & RK_RUNTIME_FIELD_MAX_MESSAGE) && params->max_message == 0) return RK_ERR_INVALID;
     rt = calloc(1, sizeof *rt);
     if (!rt) return RK_ERR_NOMEM;
     apply_params(rt, params);
@@ -332,9 +347,7 @@ rk_status_t rk_kernel_create(rk_runtime_t *rt, const rk_kernel_params_t *params)
     rk_status_t st;
 
     if (!rt || !params || !id_ok(params->kernel_id)) return RK_ERR_INVALID;
-    if (!params->fn && !((params->field_mask & RK_KERNEL_FIELD_DEVICE) && params->device) &&
-        !((params->field_mask & RK_KERNEL_FIELD_ON_MESSAGE) && params->on_message))
-        return RK_ERR_INVALID;
+    if (!params->fn && !params->device && !params->on_message) return RK_ERR_INVALID;
     st = rk_kernel_alloc(rt, params, &k);
     if (st != RK_OK) return st;
     int other_home = -1;

@@ -183,6 +183,8 @@ void rk_events_counts(rk_runtime_t *rt, uint64_t *raised, uint64_t *lost);
 int rk_local_quiet(rk_runtime_t *rt);
 
 /* Kernels (kernel.c). */
+/** The fields of @p p that are set: named in field_mask, or nonzero. */
+uint64_t rk_kernel_params_mask(const rk_kernel_params_t *p);
 rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kernel_t **out);
 void rk_kernel_free(kernel_t *k);
 /**
