@@ -1,15 +1,15 @@
 #!/bin/sh
 # plot.sh [RESULTS_DIR [PNG]] - one-way latency vs message size (log-log) from the
-# pingpong lines of results/2rank-ucx.jsonl (plus 2rank-ucx-shm.jsonl and
-# 2rank-mpi.jsonl when present): ringmesh over UCX (default endpoints, and
-# RINGMESH_PEER_ERRORS=0), ringmesh over MPI, raw UCX AM, MPI_Send/Recv, and the
-# wire-format floor (raw UCX AM carrying the msgpack encoding, encoded and
-# decoded every hop; from the shm file when present).
+# pingpong lines of a reference run (default bench/results/cpu-2core):
+# 2rank-ucx.jsonl (plus 2rank-ucx-peer-errors.jsonl and 2rank-mpi.jsonl when
+# present): ringmesh over UCX (default endpoints, and RINGMESH_PEER_ERRORS=1),
+# ringmesh over MPI, raw UCX AM, MPI_Send/Recv, and the wire-format floor (raw
+# UCX AM carrying the msgpack encoding, encoded and decoded every hop).
 # Writes PNG (default bench/latency.png). Needs gnuplot (installs gnuplot-nox with apt-get
 # when it is missing and we may).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-res=${1:-$here/results}
+res=${1:-$here/results/cpu-2core}
 png=${2:-$here/latency.png}
 
 if ! command -v gnuplot >/dev/null 2>&1; then
@@ -53,11 +53,8 @@ for o in load("2rank-ucx.jsonl"):
         r["mpi"] = o["baseline_value"]
 for o in load("2rank-mpi.jsonl"):
     rows.setdefault(o["params"]["size"], {})["rk_mpi"] = o["value"]
-for o in load("2rank-ucx-shm.jsonl"):
-    r = rows.setdefault(o["params"]["size"], {})
-    r["rk_shm"] = o["value"]
-    if o["baseline"] == FLOOR:
-        r["floor"] = o["baseline_value"]
+for o in load("2rank-ucx-peer-errors.jsonl"):
+    rows.setdefault(o["params"]["size"], {})["rk_shm"] = o["value"]
 for size in sorted(rows):
     r = rows[size]
     print(size, *[r.get(k, "NaN") for k in ("rk_ucx", "raw", "mpi", "rk_mpi", "rk_shm", "floor")])
@@ -73,8 +70,8 @@ set logscale xy
 set grid xtics ytics mxtics mytics
 set key top left
 set xtics ("64" 64, "1K" 1024, "16K" 16384, "256K" 262144, "1M" 1048576)
-plot "$data" using 1:2 with linespoints lw 2 pt 7 title "ringmesh kernel->kernel (UCX, default: peer errors -> TCP)", \
-     "$data" using 1:6 with linespoints lw 2 pt 13 title "ringmesh kernel->kernel (UCX, RINGMESH\\\\_PEER\\\\_ERRORS=0 -> shm)", \
+plot "$data" using 1:2 with linespoints lw 2 pt 7 title "ringmesh kernel->kernel (UCX, default: shared memory on a node)", \
+     "$data" using 1:6 with linespoints lw 2 pt 13 title "ringmesh kernel->kernel (UCX, RINGMESH\\\\_PEER\\\\_ERRORS=1: TCP)", \
      "$data" using 1:5 with linespoints lw 2 pt 9 title "ringmesh kernel->kernel (MPI transport)", \
      "$data" using 1:3 with linespoints lw 2 pt 5 title "raw UCX AM", \
      "$data" using 1:4 with linespoints lw 2 pt 11 title "MPI\\\\_Send/MPI\\\\_Recv", \\

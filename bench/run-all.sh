@@ -1,21 +1,19 @@
 #!/bin/sh
-# run-all.sh [BUILD_DIR] - run every ringmesh benchmark and collect the JSON
-# lines under bench/results/:
-#   local.jsonl                 codec, mailbox, local-rr, gpu-* (one rank)
-#   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi
-#   2rank-ucx-shm.jsonl         the same with RINGMESH_PEER_ERRORS=0: ringmesh's UCX
-#                               endpoints without peer error handling, so UCX may use
-#                               shared memory (the raw baseline's lanes)
-#   2rank-ucx-errpeer.jsonl     default ringmesh, raw UCX baseline WITH peer error
-#                               handling (ringmesh's default endpoint mode: TCP here)
+# run-all.sh [BUILD_DIR] - run every ringmesh benchmark and write the reference
+# run of this machine kind: bench/results/<kind>/ ($BENCH_MACHINE, default
+# cpu-<N>core, or gpu-<model> where nvidia-smi sees a GPU), each file rewritten:
+#   local.jsonl                 codec, mailbox, local-rr, call, gpu-* (one rank)
+#   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi,
+#                               default settings (shared memory between ranks of a node)
+#   2rank-ucx-peer-errors.jsonl the same with RINGMESH_PEER_ERRORS=1 and the raw UCX
+#                               baseline in peer-error mode too (what UCX does then)
 #   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
-#   pipeline-ucx-shm.jsonl      the same over UCX with RINGMESH_PEER_ERRORS=0
 #   meta.json                   when, where, which commit
-# Each file is rewritten by every run. Extra ringmesh-bench options come from
-# $BENCH_ARGS (e.g. BENCH_ARGS=--quick); $BENCH_RESULTS picks another output
-# directory. On a shared machine set
-# BENCH_WAIT_QUIET=SECONDS: before each run, wait up to that long for the CPUs
-# to be >= 80% idle (other people's builds make every figure noisy).
+# bench/plot.sh then redraws bench/latency.png from the run. Extra ringmesh-bench
+# options come from $BENCH_ARGS (e.g. BENCH_ARGS=--quick); $BENCH_RESULTS picks
+# another output directory. On a shared machine set BENCH_WAIT_QUIET=SECONDS:
+# before each run, wait up to that long for the CPUs to be >= 80% idle (other
+# people's builds make every figure noisy).
 # Exit status: 0 when every run succeeded.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +31,13 @@ if [ -z "$bin" ]; then
     exit 1
 fi
 
-out=${BENCH_RESULTS:-$here/results}
+kind=${BENCH_MACHINE:-}
+if [ -z "$kind" ]; then
+    gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+    kind=${gpu:+gpu-$gpu}
+    kind=${kind:-cpu-$(nproc)core}
+fi
+out=${BENCH_RESULTS:-$here/results/$kind}
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=${MPIRUN:-mpirun --oversubscribe --bind-to none}
@@ -70,33 +74,27 @@ run() {
     fi
 }
 
-for f in local 2rank-ucx 2rank-mpi 2rank-ucx-shm 2rank-ucx-errpeer pipeline-ucx pipeline-mpi pipeline-ucx-shm; do
+for f in local 2rank-ucx 2rank-mpi 2rank-ucx-peer-errors pipeline-ucx pipeline-mpi; do
     : >"$out/$f.jsonl"
 done
 
 # shellcheck disable=SC2086  # ARGS and MPIRUN are word lists on purpose
-run local.jsonl "$bin" $ARGS codec mailbox local-rr 'gpu-*'
+run local.jsonl "$bin" $ARGS codec mailbox local-rr call 'gpu-*'
 for tp in ucx mpi; do
     RINGMESH_TRANSPORT=$tp run "2rank-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS pingpong rate
 done
-RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=0 run 2rank-ucx-shm.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
-    -x RINGMESH_PEER_ERRORS -n 2 "$bin" $ARGS pingpong rate
-RINGMESH_TRANSPORT=ucx run 2rank-ucx-errpeer.jsonl $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS \
-    --ucx-err-peer pingpong rate
+RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=1 run 2rank-ucx-peer-errors.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
+    -x RINGMESH_PEER_ERRORS -n 2 "$bin" $ARGS --ucx-err-peer pingpong rate
 for tp in ucx mpi; do
     for np in 1 2 4; do
         RINGMESH_TRANSPORT=$tp run "pipeline-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n $np "$bin" $ARGS pipeline
     done
 done
-for np in 1 2 4; do
-    RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=0 run pipeline-ucx-shm.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
-        -x RINGMESH_PEER_ERRORS -n $np "$bin" $ARGS pipeline
-done
-
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -c . || true)
+dirty=$(git -C "$root" status --porcelain -- . ":!bench/results" 2>/dev/null | grep -c . || true)
 cat >"$out/meta.json" <<EOF
 {"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","host":"$(hostname)","cpus":$(nproc),"cpu":"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')","loadavg":"$(cut -d' ' -f1-3 /proc/loadavg)","commit":"$commit","dirty_files":$dirty,"args":"$ARGS"}
 EOF
 echo "run-all: results in $out" >&2
+[ "$out" = "$here/results/$kind" ] && "$here/plot.sh" "$out" "$here/latency.png" || true
 exit $failed
