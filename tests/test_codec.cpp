@@ -389,7 +389,7 @@ TEST_F(Codec, EncodesEveryHeaderWidthExactlyLikeMsgpackC)
         std::vector<const char *> keys(n, "k");
         std::vector<int64_t> vals(n, 7);
         Scalars *sc = create<Scalars>(Scalars_type());
-        ASSERT_EQ(rk_msg_set_str(&sc, offsetof(Scalars, text), text.data(), len), RK_OK);
+        ASSERT_EQ(rk_msg_set_str(reinterpret_cast<rk_msg_t **>(&sc), offsetof(Scalars, text), text.data(), len), RK_OK);
         ASSERT_EQ(RK_SET_BYTES(&sc, Scalars, raw, text.data(), len), RK_OK);
         ASSERT_EQ(RK_SET_LIST(&sc, Scalars, ls, strs.data(), n), RK_OK);
         ASSERT_EQ(RK_SET_DICT(&sc, Scalars, di, keys.data(), vals.data(), n), RK_OK);

@@ -102,14 +102,14 @@ static rk_status_t make_response(const CalculateRequest *req, CalculateResponse 
     rk_status_t st;
 
     calc_eval(s, s ? req->expression.len : 0, &r);
-    st = rk_msg_create(CalculateResponse_type(), sizeof r.error + 8, (rk_msg_t **)&rep);
+    st = CalculateResponse_new_sized(&rep, sizeof r.error + 8);
     if (st != RK_OK) return st;
     rep->result = r.value;
     rep->success = r.ok;
     if (!r.ok) {
         rep->error_code.value = CALC_ERROR_CODE;
         rep->error_code.has = true;
-        st = RK_SET_STR(&rep, CalculateResponse, error, r.error);
+        st = CalculateResponse_set_error(&rep, r.error);
     }
     if (st == RK_OK) st = rk_msg_set_priority(&rep->hdr, req->hdr.priority);
     if (st != RK_OK) {
@@ -129,12 +129,13 @@ static void calculator_body(rk_ctx_t *ctx, void *arg)
         rk_status_t st;
 
         if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        if (m->type != CalculateRequest_type()) {
+        const CalculateRequest *req = CalculateRequest_cast(m);
+        if (!req) {
             fprintf(stderr, "calculator: ignoring a %s message\n", m->type ? m->type->name : "untyped");
             rk_msg_free(m);
             continue;
         }
-        st = make_response((const CalculateRequest *)m, &rep);
+        st = make_response(req, &rep);
         if (st == RK_OK) st = rk_ctx_reply(ctx, m, &rep->hdr);
         if (st != RK_OK) fprintf(stderr, "calculator: cannot answer a request: %s\n", rk_status_str(st));
         if (rep) rk_msg_free(&rep->hdr);
@@ -216,9 +217,9 @@ static bool collect_jobs(const options_t *o, job_list_t *l)
 static rk_status_t send_job(rk_runtime_t *rt, job_t *j)
 {
     CalculateRequest *req = NULL;
-    rk_status_t st = rk_msg_create(CalculateRequest_type(), strlen(j->expr) + 16, (rk_msg_t **)&req);
+    rk_status_t st = CalculateRequest_new_sized(&req, strlen(j->expr) + 16);
     if (st != RK_OK) return st;
-    st = RK_SET_STR(&req, CalculateRequest, expression, j->expr);
+    st = CalculateRequest_set_expression(&req, j->expr);
     if (st == RK_OK) st = rk_ask(rt, KERNEL_ID, &req->hdr, &j->reply);
     rk_msg_free(&req->hdr);
     return st;
@@ -266,12 +267,13 @@ static bool finish_job(job_t *j, double timeout_s)
                 rk_status_str(st));
         return false;
     }
-    if (m->type != CalculateResponse_type()) {
+    const CalculateResponse *rep = CalculateResponse_cast(m);
+    if (!rep) {
         fprintf(stderr, "ringmesh-calc: an unexpected %s answer\n", m->type ? m->type->name : "untyped");
         rk_msg_free(m);
         return false;
     }
-    take_response(j, (const CalculateResponse *)m);
+    take_response(j, rep);
     rk_msg_free(m);
     if (!j->check) print_job(j);
     fflush(stdout);

@@ -82,7 +82,7 @@ typedef struct stage {
     double *mean, *std;        /* window: scratch */
     sig_agg_t agg;             /* sink */
     int nfirst;                /* sink */
-    long long first_index[NFIRST];
+    int64_t first_index[NFIRST];
     double first_value[NFIRST];
     _Atomic long long done;    /* sink: records aggregated, read by the main thread */
 } stage_t;
@@ -293,13 +293,13 @@ static rk_status_t send_raw(rk_ctx_t *ctx, stage_t *s, long long seq, long long 
                             bool last)
 {
     RawBatch *b = NULL;
-    rk_status_t st = rk_msg_create(RawBatch_type(), n * sizeof *x + 16, (rk_msg_t **)&b);
+    rk_status_t st = RawBatch_new_sized(&b, n * sizeof *x + 16);
     if (st != RK_OK) return st;
     b->seq = seq;
     b->start = start;
     b->last = last;
     b->errors = s->errors;
-    if (n) st = RK_SET_LIST(&b, RawBatch, values, x, n);
+    if (n) st = RawBatch_set_values(&b, x, n);
     if (st == RK_OK) st = forward(ctx, ST_WINDOW, &b->hdr);
     rk_msg_free(&b->hdr);
     return st;
@@ -342,7 +342,8 @@ static void source_body(rk_ctx_t *ctx, void *arg)
 
 static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
 {
-    const RawBatch *in = (const RawBatch *)m;
+    const RawBatch *in = RawBatch_cast(m);
+    if (!in) return RK_ERR_TYPE;
     size_t n = in->values.len;
     const double *x = RK_LIST(in, values, double);
     StatBatch *out = NULL;
@@ -355,7 +356,7 @@ static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
     check_seq(s, in->seq, in->start, in->last, (long long)n);
     sig_window_process(&s->win, x, n, s->mean, s->std);
     if (!in->last && in->seq == s->cfg->drop_batch) return RK_OK; /* --drop-batch */
-    st = rk_msg_create(StatBatch_type(), 3 * n * sizeof *x + 32, (rk_msg_t **)&out);
+    st = StatBatch_new_sized(&out, 3 * n * sizeof *x + 32);
     if (st != RK_OK) return st;
     out->seq = in->seq;
     out->start = in->start;
@@ -363,9 +364,9 @@ static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
     out->errors = in->errors + s->errors;
     out->window = s->cfg->window;
     out->threshold = s->cfg->threshold;
-    if (n) st = RK_SET_LIST(&out, StatBatch, values, x, n);
-    if (n && st == RK_OK) st = RK_SET_LIST(&out, StatBatch, means, s->mean, n);
-    if (n && st == RK_OK) st = RK_SET_LIST(&out, StatBatch, stds, s->std, n);
+    if (n) st = StatBatch_set_values(&out, x, n);
+    if (n && st == RK_OK) st = StatBatch_set_means(&out, s->mean, n);
+    if (n && st == RK_OK) st = StatBatch_set_stds(&out, s->std, n);
     if (st == RK_OK) st = forward(ctx, ST_FILTER, &out->hdr);
     rk_msg_free(&out->hdr);
     return st;
@@ -375,7 +376,7 @@ static rk_status_t window_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
 static rk_status_t sink_finish(rk_ctx_t *ctx, stage_t *s, long long upstream_errors)
 {
     PipelineResult *r = NULL;
-    rk_status_t st = rk_msg_create(PipelineResult_type(), NFIRST * 16 + 32, (rk_msg_t **)&r);
+    rk_status_t st = PipelineResult_new_sized(&r, NFIRST * 16 + 32);
     if (st != RK_OK) return st;
     r->records = s->agg.records;
     r->batches = s->agg.batches;
@@ -387,8 +388,8 @@ static rk_status_t sink_finish(rk_ctx_t *ctx, stage_t *s, long long upstream_err
     r->mean_sum = s->agg.mean_sum;
     r->checksum = (int64_t)s->agg.checksum;
     r->errors = upstream_errors + s->errors;
-    if (s->nfirst) st = RK_SET_LIST(&r, PipelineResult, first_index, s->first_index, (size_t)s->nfirst);
-    if (s->nfirst && st == RK_OK) st = RK_SET_LIST(&r, PipelineResult, first_value, s->first_value, (size_t)s->nfirst);
+    if (s->nfirst) st = PipelineResult_set_first_index(&r, s->first_index, (size_t)s->nfirst);
+    if (s->nfirst && st == RK_OK) st = PipelineResult_set_first_value(&r, s->first_value, (size_t)s->nfirst);
     if (st == RK_OK) st = rk_ctx_send(ctx, &r->hdr);
     rk_msg_free(&r->hdr);
     return st;
@@ -396,7 +397,8 @@ static rk_status_t sink_finish(rk_ctx_t *ctx, stage_t *s, long long upstream_err
 
 static rk_status_t sink_handle(rk_ctx_t *ctx, stage_t *s, const rk_msg_t *m)
 {
-    const BatchSummary *in = (const BatchSummary *)m;
+    const BatchSummary *in = BatchSummary_cast(m);
+    if (!in) return RK_ERR_TYPE;
     const long long *ai = RK_LIST(in, anomaly_index, long long);
     const double *av = RK_LIST(in, anomaly_value, double);
     size_t na = in->anomaly_index.len;
@@ -572,8 +574,9 @@ static void await_result(rk_runtime_t *rt, const config_t *c, stage_t *sink, dou
         rk_msg_t *m = NULL;
         rk_status_t st = rk_receive(rt, stage_id[ST_SINK], (int64_t)(fmax(until - now, 0.001) * 1e6), &m);
         if (st == RK_OK) {
-            bool done = m->type == PipelineResult_type();
-            if (done) take_result((const PipelineResult *)m, o);
+            const PipelineResult *res = PipelineResult_cast(m);
+            bool done = res != NULL;
+            if (done) take_result(res, o);
             rk_msg_free(m);
             if (done) break;
             continue;
@@ -611,7 +614,7 @@ static void run(rk_runtime_t *rt, const config_t *c, stage_t stages[NSTAGES], ou
     t0 = app_now();
     if (rank == c->place[ST_SOURCE]) {
         PipelineStart *go = NULL;
-        rk_status_t st = rk_msg_create(PipelineStart_type(), 0, (rk_msg_t **)&go);
+        rk_status_t st = PipelineStart_new(&go);
         if (st == RK_OK) {
             go->records = c->records;
             st = rk_send(rt, stage_id[ST_SOURCE], &go->hdr);

@@ -144,7 +144,8 @@ static void subscriber_body(rk_ctx_t *ctx, void *arg)
     while (!rk_ctx_should_terminate(ctx)) {
         rk_msg_t *m = NULL;
         if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
-        if (m->type == Event_type()) on_event(s, (const Event *)m);
+        const Event *e = Event_cast(m);
+        if (e) on_event(s, e);
         else s->foreign++;
         rk_msg_free(m);
     }
@@ -156,7 +157,7 @@ static rk_status_t publish_one(rk_runtime_t *rt, const char *topic, long long se
                                bool end, long long expected)
 {
     Event *e = NULL;
-    rk_status_t st = rk_msg_create(Event_type(), 0, (rk_msg_t **)&e);
+    rk_status_t st = Event_new(&e);
     if (st != RK_OK) return st;
     e->sender = 0;
     e->seq = seq;

@@ -218,21 +218,110 @@ typedef struct rk_msg {
 #define RK__NEST_DICT(e) NULL
 #define RK__NEST_MSG(e) e##_type
 
+/* Element types of LIST/TUPLE/DICT values, by element kind. */
+typedef const char *rk__cstr_t;
+#define RK__ET_INT int64_t
+#define RK__ET_FLOAT double
+#define RK__ET_BOOL bool
+#define RK__ET_STR rk__cstr_t
+#define RK__ET_BYTES rk_blob_t
+#define RK__ET_UUID rk_uuid_t
+#define RK__ET_DATETIME int64_t
+
+/* A scalar field's setter: stores @p v (the block does not move). */
+#define RK__SET_SCALAR(T, name, ctype)                                    \
+    static inline rk_status_t T##_set_##name(T **m, ctype v)              \
+    {                                                                     \
+        if (!m || !*m) return RK_ERR_INVALID;                             \
+        (*m)->name = v;                                                   \
+        return RK_OK;                                                     \
+    }
+/* A nil-able scalar's setter: stores @p v and marks it present (nil: rk_msg_set_nil). */
+#define RK__SET_OPT(T, name, ctype)                                       \
+    static inline rk_status_t T##_set_##name(T **m, ctype v)              \
+    {                                                                     \
+        if (!m || !*m) return RK_ERR_INVALID;                             \
+        (*m)->name.value = v;                                             \
+        (*m)->name.has = true;                                            \
+        return RK_OK;                                                     \
+    }
+#define RK__SET_INT(T, name, e) RK__SET_SCALAR(T, name, int64_t)
+#define RK__SET_FLOAT(T, name, e) RK__SET_SCALAR(T, name, double)
+#define RK__SET_BOOL(T, name, e) RK__SET_SCALAR(T, name, bool)
+#define RK__SET_UUID(T, name, e) RK__SET_SCALAR(T, name, rk_uuid_t)
+#define RK__SET_DATETIME(T, name, e) RK__SET_SCALAR(T, name, int64_t)
+#define RK__SET_OPT_INT(T, name, e) RK__SET_OPT(T, name, int64_t)
+#define RK__SET_OPT_FLOAT(T, name, e) RK__SET_OPT(T, name, double)
+#define RK__SET_OPT_BOOL(T, name, e) RK__SET_OPT(T, name, bool)
+#define RK__SET_STR(T, name, e)                                                   \
+    static inline rk_status_t T##_set_##name(T **m, const char *s)                \
+    {                                                                             \
+        return rk_msg_set_str((rk_msg_t **)(void *)m, offsetof(T, name), s, RK_NTS); \
+    }
+#define RK__SET_BYTES(T, name, e)                                                     \
+    static inline rk_status_t T##_set_##name(T **m, const void *d, size_t n)          \
+    {                                                                                 \
+        return rk_msg_set_bytes((rk_msg_t **)(void *)m, offsetof(T, name), d, n);     \
+    }
+#define RK__SET_LIST(T, name, e)                                                       \
+    static inline rk_status_t T##_set_##name(T **m, const RK__ET_##e *elems, size_t n) \
+    {                                                                                  \
+        return rk_msg_set_list((rk_msg_t **)(void *)m, offsetof(T, name), elems, n);   \
+    }
+#define RK__SET_TUPLE(T, name, e) RK__SET_LIST(T, name, e)
+#define RK__SET_DICT(T, name, e)                                                                         \
+    static inline rk_status_t T##_set_##name(T **m, const char *const *keys, const RK__ET_##e *values, \
+                                             size_t n)                                                  \
+    {                                                                                                   \
+        return rk_msg_set_dict((rk_msg_t **)(void *)m, offsetof(T, name), keys, values, n);             \
+    }
+#define RK__SET_MSG(T, name, e)                                                                       \
+    static inline rk_status_t T##_set_##name(T **m, const e *child)                                   \
+    {                                                                                                 \
+        return rk_msg_set_nested((rk_msg_t **)(void *)m, offsetof(T, name), child ? &child->hdr : NULL); \
+    }
+#define RK__SETTER(T, name, kind, elem) RK__SET_##kind(T, name, elem)
+
 #define RK__MEMBER(T, name, kind, elem) RK__CT_##kind name;
 #define RK__FIELD(T, name, kind, elem) \
     {#name, RK_KIND_##kind, RK__ELEM_##kind(elem), (uint32_t)offsetof(T, name), RK__NEST_##kind(elem)},
 
 /**
- * Declare struct T (header first) and its descriptor accessor T_type().
+ * Declare struct T (header first), its descriptor accessor T_type() and its
+ * typed helpers: T_new(T **out) (T_new_sized(out, tail_hint) reserves room), T_cast(const rk_msg_t *m) (NULL when @p m is
+ * not a T) and a setter per field, T_set_<field>(T **m, ...): a scalar takes
+ * its value, STR a C string, BYTES (data, len), LIST/TUPLE (elements, count),
+ * DICT (keys, values, count), MSG a pointer to the nested type. The setters
+ * take the address of the caller's pointer (a setter may move the block), so
+ * passing a `T *` or another type does not compile (C compilers other than
+ * GCC >= 14 / Clang >= 16 need -Werror=incompatible-pointer-types, which the
+ * ringmesh CMake package and pkg-config file add).
+ * A nested MSG field's type must be declared before T.
  * @param T      the type name (also its `__type__` name on the wire)
  * @param FIELDS an X-macro list: FIELDS(F) expands to F(T, name, KIND, ELEM) per field
  */
-#define RK_MESSAGE_DECLARE(T, FIELDS) \
-    typedef struct T {                \
-        rk_msg_t hdr;                 \
-        FIELDS(RK__MEMBER)            \
-    } T;                              \
-    const rk_msg_type_t *T##_type(void);
+#define RK_MESSAGE_DECLARE(T, FIELDS)                                                          \
+    typedef struct T {                                                                         \
+        rk_msg_t hdr;                                                                          \
+        FIELDS(RK__MEMBER)                                                                     \
+    } T;                                                                                       \
+    const rk_msg_type_t *T##_type(void);                                                       \
+    /** A new T (rk_msg_create: fresh message_id, priority 128, fields zero / nil). */       \
+    static inline rk_status_t T##_new(T **out)                                                 \
+    {                                                                                          \
+        return rk_msg_create(T##_type(), 0, (rk_msg_t **)(void *)out);                         \
+    }                                                                                          \
+    /** T_new with @p tail_hint bytes reserved for variable-length fields. */                 \
+    static inline rk_status_t T##_new_sized(T **out, size_t tail_hint)                         \
+    {                                                                                          \
+        return rk_msg_create(T##_type(), tail_hint, (rk_msg_t **)(void *)out);                 \
+    }                                                                                          \
+    /** @p m as a T, or NULL when it is not one (NULL included). */                          \
+    static inline const T *T##_cast(const rk_msg_t *m)                                         \
+    {                                                                                          \
+        return m && m->type == T##_type() ? (const T *)(const void *)m : NULL;                 \
+    }                                                                                          \
+    FIELDS(RK__SETTER)
 
 /**
  * Define the descriptor of T; place in exactly one translation unit.
@@ -293,8 +382,10 @@ bool rk_msg_equal(const rk_msg_t *a, const rk_msg_t *b);
 
 /* ---- setting variable-length fields ------------------------------------
  * Setters append to the block's tail and may move the block: they take the
- * address of the caller's message pointer (any `T **`, passed as void *) and
- * update it. A field set twice leaves its first value as unused tail bytes.
+ * address of the caller's message pointer and update it. Prefer the typed
+ * setters RK_MESSAGE_DECLARE generates (T_set_<field>(T **m, ...)) or the
+ * RK_SET_* macros: both refuse, at compile time, a pointer of the wrong type
+ * or level. A field set twice leaves its first value as unused tail bytes.
  * @p field_offset is offsetof(T, field); RK_SET_* macros compute it.
  * Element arrays for LIST/TUPLE/DICT values by element kind: INT/DATETIME
  * int64_t[], FLOAT double[], BOOL bool[], STR const char *[], BYTES
@@ -308,34 +399,47 @@ bool rk_msg_equal(const rk_msg_t *a, const rk_msg_t *b);
  * Set a STR field to @p len bytes of @p s (RK_NTS: up to its NUL).
  * RK_ERR_INVALID when the string contains a NUL byte.
  */
-rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size_t len);
+rk_status_t rk_msg_set_str(rk_msg_t **msgpp, size_t field_offset, const char *s, size_t len);
 /** Set a BYTES field to @p len bytes at @p data (NULL only with len 0). */
-rk_status_t rk_msg_set_bytes(void *msgpp, size_t field_offset, const void *data, size_t len);
+rk_status_t rk_msg_set_bytes(rk_msg_t **msgpp, size_t field_offset, const void *data, size_t len);
 /** Set a LIST or TUPLE field to @p count elements of its element kind, copied from @p elems. */
-rk_status_t rk_msg_set_list(void *msgpp, size_t field_offset, const void *elems, size_t count);
+rk_status_t rk_msg_set_list(rk_msg_t **msgpp, size_t field_offset, const void *elems, size_t count);
 /** Set a DICT field to @p count entries: string keys[i] with the value values[i] of its element kind. */
-rk_status_t rk_msg_set_dict(void *msgpp, size_t field_offset, const char *const *keys,
+rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *const *keys,
                             const void *values, size_t count);
 /**
  * Copy the message @p child into a MSG field (NULL sets it to nil).
  * RK_ERR_MALFORMED when @p child fails validation or is not the field's type.
  */
-rk_status_t rk_msg_set_nested(void *msgpp, size_t field_offset, const rk_msg_t *child);
+rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_msg_t *child);
 /** Set a STR/BYTES/LIST/TUPLE/DICT/MSG/OPT_* field to nil. */
-rk_status_t rk_msg_set_nil(void *msgpp, size_t field_offset);
+rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset);
+
+/*
+ * RK__PP(pp, T): @p pp as rk_msg_t **, when it is a T ** and nothing else (a
+ * compile error otherwise, in C through _Generic, in C++ through the template).
+ */
+#ifdef __cplusplus
+extern "C++" {
+template <class T> static inline rk_msg_t **rk__msgpp(T **pp) { return reinterpret_cast<rk_msg_t **>(pp); }
+}
+#define RK__PP(pp, T) rk__msgpp<T>(pp)
+#else
+#define RK__PP(pp, T) _Generic((pp), T **: (rk_msg_t **)(void *)(pp))
+#endif
 
 /** rk_msg_set_str() of a C string, by field name: RK_SET_STR(&req, WorkRequest, operation, "sum"). */
-#define RK_SET_STR(pp, T, field, s) rk_msg_set_str((pp), offsetof(T, field), (s), RK_NTS)
+#define RK_SET_STR(pp, T, field, s) rk_msg_set_str(RK__PP(pp, T), offsetof(T, field), (s), RK_NTS)
 /** rk_msg_set_bytes() by field name. */
-#define RK_SET_BYTES(pp, T, field, d, n) rk_msg_set_bytes((pp), offsetof(T, field), (d), (n))
+#define RK_SET_BYTES(pp, T, field, d, n) rk_msg_set_bytes(RK__PP(pp, T), offsetof(T, field), (d), (n))
 /** rk_msg_set_list() by field name. */
-#define RK_SET_LIST(pp, T, field, e, n) rk_msg_set_list((pp), offsetof(T, field), (e), (n))
+#define RK_SET_LIST(pp, T, field, e, n) rk_msg_set_list(RK__PP(pp, T), offsetof(T, field), (e), (n))
 /** rk_msg_set_dict() by field name. */
-#define RK_SET_DICT(pp, T, field, k, v, n) rk_msg_set_dict((pp), offsetof(T, field), (k), (v), (n))
+#define RK_SET_DICT(pp, T, field, k, v, n) rk_msg_set_dict(RK__PP(pp, T), offsetof(T, field), (k), (v), (n))
 /** rk_msg_set_nested() by field name. */
-#define RK_SET_NESTED(pp, T, field, c) rk_msg_set_nested((pp), offsetof(T, field), (c))
+#define RK_SET_NESTED(pp, T, field, c) rk_msg_set_nested(RK__PP(pp, T), offsetof(T, field), (c))
 /** rk_msg_set_nil() by field name. */
-#define RK_SET_NIL(pp, T, field) rk_msg_set_nil((pp), offsetof(T, field))
+#define RK_SET_NIL(pp, T, field) rk_msg_set_nil(RK__PP(pp, T), offsetof(T, field))
 
 /* ---- reading variable-length fields ------------------------------------ */
 

@@ -126,17 +126,18 @@ rk_status_t rk_msg_reserve(rk_msg_t **pm, size_t len, uint32_t *off)
     return RK_OK;
 }
 
-/* Load the caller's message pointer from a T ** passed as void *. */
-static rk_msg_t *load_pp(void *msgpp)
+/* The caller's message pointer: the typed setters pass a T ** as rk_msg_t **, so the
+ * pointer object may really be a T *; it is read and written as bytes (no aliasing). */
+static rk_msg_t *load_pp(rk_msg_t **msgpp)
 {
     rk_msg_t *m;
     memcpy(&m, msgpp, sizeof m);
     return m;
 }
 
-static void store_pp(void *msgpp, rk_msg_t *m) { memcpy(msgpp, &m, sizeof m); }
+static void store_pp(rk_msg_t **msgpp, rk_msg_t *m) { memcpy(msgpp, &m, sizeof m); }
 
-static rk_status_t setter_field(void *msgpp, size_t field_offset, const rk_field_t **f)
+static rk_status_t setter_field(rk_msg_t **msgpp, size_t field_offset, const rk_field_t **f)
 {
     rk_msg_t *m;
     if (!msgpp) return RK_ERR_INVALID;
@@ -166,7 +167,7 @@ static rk_status_t append_bytes(rk_msg_t **pm, const void *data, size_t len, int
 }
 
 /* Store @p data as the STR (NUL-terminated in the block) or BYTES field at @p field_offset. */
-static rk_status_t set_blob(void *msgpp, size_t field_offset, rk_kind_t kind, const void *data, size_t len)
+static rk_status_t set_blob(rk_msg_t **msgpp, size_t field_offset, rk_kind_t kind, const void *data, size_t len)
 {
     const rk_field_t *f;
     rk_status_t st = setter_field(msgpp, field_offset, &f);
@@ -183,7 +184,7 @@ static rk_status_t set_blob(void *msgpp, size_t field_offset, rk_kind_t kind, co
     return st;
 }
 
-rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size_t len)
+rk_status_t rk_msg_set_str(rk_msg_t **msgpp, size_t field_offset, const char *s, size_t len)
 {
     if (!s) { /* nil, but only for a STR field */
         const rk_field_t *f;
@@ -196,7 +197,7 @@ rk_status_t rk_msg_set_str(void *msgpp, size_t field_offset, const char *s, size
     return set_blob(msgpp, field_offset, RK_KIND_STR, s, len);
 }
 
-rk_status_t rk_msg_set_bytes(void *msgpp, size_t field_offset, const void *data, size_t len)
+rk_status_t rk_msg_set_bytes(rk_msg_t **msgpp, size_t field_offset, const void *data, size_t len)
 {
     return set_blob(msgpp, field_offset, RK_KIND_BYTES, data, len);
 }
@@ -245,7 +246,7 @@ static rk_status_t store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems,
     return RK_OK;
 }
 
-rk_status_t rk_msg_set_list(void *msgpp, size_t field_offset, const void *elems, size_t count)
+rk_status_t rk_msg_set_list(rk_msg_t **msgpp, size_t field_offset, const void *elems, size_t count)
 {
     const rk_field_t *f;
     rk_status_t st = setter_field(msgpp, field_offset, &f);
@@ -269,7 +270,7 @@ rk_status_t rk_msg_set_list(void *msgpp, size_t field_offset, const void *elems,
     return RK_OK;
 }
 
-rk_status_t rk_msg_set_dict(void *msgpp, size_t field_offset, const char *const *keys,
+rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *const *keys,
                             const void *values, size_t count)
 {
     const rk_field_t *f;
@@ -308,7 +309,7 @@ rk_status_t rk_msg_set_dict(void *msgpp, size_t field_offset, const char *const 
     return RK_OK;
 }
 
-rk_status_t rk_msg_set_nested(void *msgpp, size_t field_offset, const rk_msg_t *child)
+rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_msg_t *child)
 {
     const rk_field_t *f;
     rk_status_t st = setter_field(msgpp, field_offset, &f);
@@ -333,7 +334,7 @@ rk_status_t rk_msg_set_nested(void *msgpp, size_t field_offset, const rk_msg_t *
     return RK_OK;
 }
 
-rk_status_t rk_msg_set_nil(void *msgpp, size_t field_offset)
+rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
 {
     const rk_field_t *f;
     rk_status_t st = setter_field(msgpp, field_offset, &f);

@@ -44,7 +44,7 @@ TestText *make_text(const std::string &s)
 {
     TestText *t = nullptr;
     EXPECT_EQ(rk_msg_create(TestText_type(), s.size() + 16, reinterpret_cast<rk_msg_t **>(&t)), RK_OK);
-    EXPECT_EQ(rk_msg_set_str(&t, offsetof(TestText, text), s.data(), s.size()), RK_OK);
+    EXPECT_EQ(rk_msg_set_str(reinterpret_cast<rk_msg_t **>(&t), offsetof(TestText, text), s.data(), s.size()), RK_OK);
     return t;
 }
 
