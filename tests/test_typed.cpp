@@ -97,3 +97,52 @@ TEST(Typed, SettersCastAndTheWireForm)
     rk_msg_free(&m->hdr);
     rk_msg_free(&p->hdr);
 }
+
+// STR holds well-formed UTF-8 without NUL, as the reference library requires:
+// ill-formed text is refused when set and when decoded.
+TEST(Typed, StrIsWellFormedUtf8)
+{
+    TyPoint *p = nullptr;
+    ASSERT_EQ(TyPoint_new(&p), RK_OK);
+    for (const char *ok : {"", "plain ascii, long enough for the 8-byte path", "caf\xc3\xa9", "\xe2\x82\xac 5",
+                           "\xf0\x9f\x98\x80 smile", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf"})
+        EXPECT_EQ(TyPoint_set_label(&p, ok), RK_OK) << ok;
+    const char *bad[] = {
+        "\x80",                   // a continuation byte alone
+        "\xc0\x80",               // overlong NUL
+        "\xc1\xbf",               // overlong
+        "\xe0\x80\x80",           // overlong three-byte
+        "\xed\xa0\x80",           // a surrogate (U+D800)
+        "\xf0\x80\x80\x80",       // overlong four-byte
+        "\xf4\x90\x80\x80",       // above U+10FFFF
+        "\xf5\x80\x80\x80",       // no such lead byte
+        "\xe2\x82",               // truncated
+        "abcdefgh\xe2\x28\xa1",   // bad second byte after the ASCII fast path
+        "\xff",
+    };
+    for (const char *b : bad) EXPECT_EQ(TyPoint_set_label(&p, b), RK_ERR_INVALID) << (const void *)b;
+    const char with_nul[] = {'a', 0, 'b'};
+    EXPECT_EQ(rk_msg_set_str(reinterpret_cast<rk_msg_t **>(&p), offsetof(TyPoint, label), with_nul, 3),
+              RK_ERR_INVALID);
+
+    // On the wire: a valid message whose text is then patched to a surrogate of the same length.
+    ASSERT_EQ(TyPoint_set_label(&p, "#MARK#"), RK_OK);
+    rk_registry_t *reg = nullptr;
+    ASSERT_EQ(rk_registry_create(&reg), RK_OK);
+    ASSERT_EQ(rk_registry_add(reg, TyPoint_type()), RK_OK);
+    rk_buf_t buf;
+    rk_buf_init(&buf);
+    ASSERT_EQ(rk_msg_serialize(&p->hdr, &buf), RK_OK);
+    rk_msg_t *back = nullptr;
+    ASSERT_EQ(rk_msg_deserialize(reg, buf.data, buf.len, 1 << 20, &back), RK_OK);
+    rk_msg_free(back);
+    uint8_t *at = static_cast<uint8_t *>(memmem(buf.data, buf.len, "#MARK#", 6));
+    ASSERT_NE(at, nullptr);
+    std::memcpy(at, "ab\xed\xa0\x80z", 6);
+    back = nullptr;
+    EXPECT_EQ(rk_msg_deserialize(reg, buf.data, buf.len, 1 << 20, &back), RK_ERR_DECODE);
+    EXPECT_EQ(back, nullptr);
+    rk_buf_free(&buf);
+    rk_registry_destroy(reg);
+    rk_msg_free(&p->hdr);
+}

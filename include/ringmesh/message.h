@@ -219,6 +219,7 @@ typedef struct rk_msg {
 #define RK__NEST_MSG(e) e##_type
 
 /* Element types of LIST/TUPLE/DICT values, by element kind. */
+/** Internal: the element type of a STR list, for the typed setters. */
 typedef const char *rk__cstr_t;
 #define RK__ET_INT int64_t
 #define RK__ET_FLOAT double

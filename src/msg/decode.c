@@ -331,7 +331,7 @@ static rk_status_t store_elem(dec_t *d, uint32_t base, rk_kind_t kind, const mp_
         st = val_uuid(&d->r, v, &x.u);
         break;
     case RK_KIND_STR:
-        if (v->kind != MP_STR || memchr(v->data, 0, v->len)) return RK_ERR_DECODE; /* NUL-free */
+        if (v->kind != MP_STR || !rk_text_ok(v->data, v->len)) return RK_ERR_DECODE; /* UTF-8, NUL-free */
         st = dec_append(d, base, v->data, v->len, 1, &x.w);
         break;
     case RK_KIND_BYTES:
@@ -459,7 +459,7 @@ static rk_status_t dec_dict(dec_t *d, uint32_t base, const rk_field_t *f, const 
         mp_val_t k;
         rk_view_t kv;
         if ((st = rd_val(&d->r, &k)) != RK_OK) break;
-        if (k.kind != MP_STR || memchr(k.data, 0, k.len)) return RK_ERR_DECODE;
+        if (k.kind != MP_STR || !rk_text_ok(k.data, k.len)) return RK_ERR_DECODE;
         if ((st = dec_append(d, base, k.data, k.len, 1, &kv)) != RK_OK) break;
         memcpy(dec_at(d, e + offsetof(rk_dict_entry_t, key)), &kv, sizeof kv);
         st = dec_elem(d, base, f->elem, e + (uint32_t)offsetof(rk_dict_entry_t, value));

@@ -193,7 +193,7 @@ rk_status_t rk_msg_set_str(rk_msg_t **msgpp, size_t field_offset, const char *s,
         return f->kind == RK_KIND_STR ? rk_msg_set_nil(msgpp, field_offset) : RK_ERR_TYPE;
     }
     if (len == RK_NTS) len = strlen(s);
-    if (memchr(s, 0, len)) return RK_ERR_INVALID; /* strings carry no NUL */
+    if (!rk_text_ok(s, len)) return RK_ERR_INVALID; /* well-formed UTF-8, no NUL */
     return set_blob(msgpp, field_offset, RK_KIND_STR, s, len);
 }
 
@@ -226,7 +226,7 @@ static rk_status_t store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems,
         case RK_KIND_UUID: memcpy((char *)*pm + at, (const rk_uuid_t *)elems + i, 16); break;
         case RK_KIND_STR: {
             const char *s = ((const char *const *)elems)[i];
-            if (!s) return RK_ERR_INVALID;
+            if (!s || !rk_text_ok(s, strlen(s))) return RK_ERR_INVALID;
             st = append_bytes(pm, s, strlen(s), 1, &v);
             if (st != RK_OK) return st;
             memcpy((char *)*pm + at, &v, sizeof v);
@@ -293,7 +293,7 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
                                                      : f->elem == RK_KIND_BYTES ? sizeof(rk_blob_t)
                                                                                 : esz);
         rk_view_t kv;
-        if (!keys[i]) {
+        if (!keys[i] || !rk_text_ok(keys[i], strlen(keys[i]))) {
             st = RK_ERR_INVALID;
             break;
         }

@@ -72,6 +72,8 @@ static inline int rk_name_is(const char *name, const void *bytes, size_t len)
 size_t rk_registry_each(const rk_registry_t *reg, void (*fn)(void *arg, const rk_msg_type_t *type), void *arg);
 /** Bytes one element of @p kind occupies in a list (0 for kinds not allowed there). */
 size_t rk_elem_size(rk_kind_t kind);
+/** STR text: well-formed UTF-8 without NUL bytes (msg/utf8.c). */
+bool rk_text_ok(const void *data, size_t len);
 /** The field of @p type at struct offset @p off, or NULL. */
 const rk_field_t *rk_field_at(const rk_msg_type_t *type, size_t off);
 /** Create a block with room for @p tail bytes after the struct. */
