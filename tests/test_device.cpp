@@ -306,10 +306,23 @@ TEST(GpuFallback, DecidedAtRunTime)
         ASSERT_NE(why, nullptr);  // a reason is always given
         EXPECT_EQ(rk_kernel_create(rt, &p), RK_ERR_UNSUPPORTED);  // CUDA demanded, none usable
         p.backend = RK_BACKEND_AUTO;
-        EXPECT_EQ(rk_kernel_create(rt, &p), RK_OK);  // AUTO falls back to the host
+        EXPECT_EQ(rk_kernel_create(rt, &p), RK_OK);  // AUTO falls back to the host, and says so
+        rk_backend_t b = RK_BACKEND_AUTO;
+        ASSERT_EQ(rk_kernel_backend(rt, "must-gpu", &b), RK_OK);
+        EXPECT_EQ(b, RK_BACKEND_HOST);
     } else {
         EXPECT_EQ(rk_kernel_create(rt, &p), RK_OK);
+        rk_backend_t b = RK_BACKEND_AUTO;
+        ASSERT_EQ(rk_kernel_backend(rt, "must-gpu", &b), RK_OK);
+        EXPECT_EQ(b, RK_BACKEND_CUDA);
     }
+    // A host body cannot run on a GPU: CUDA is refused for it, GPU or not.
+    rk_kernel_params_t host_body = {.kernel_id = "host-on-cuda", .fn = [](rk_ctx_t *, void *) {},
+                                    .backend = RK_BACKEND_CUDA};
+    EXPECT_EQ(rk_kernel_create(rt, &host_body), RK_ERR_UNSUPPORTED);
+    rk_backend_t none;
+    EXPECT_EQ(rk_kernel_backend(rt, "host-on-cuda", &none), RK_ERR_NOT_FOUND);
+    EXPECT_EQ(rk_kernel_backend(rt, "must-gpu", nullptr), RK_ERR_INVALID);
     p.kernel_id = "bad-device";
     p.device = nullptr;
     EXPECT_EQ(rk_kernel_create(rt, &p), RK_ERR_INVALID);

@@ -5,7 +5,8 @@
  *     correct, shallow output rings, slots too large for shared memory, an
  *     entry with a corrupt length;
  *  2. kernel -> kernel entries through a ring in device memory;
- *  3. a runtime kernel with backend CUDA answers correlated requests.
+ *  3. a runtime kernel with backend CUDA reports backend CUDA and answers
+ *     correlated requests.
  * Exits 77 (skipped) where no GPU is usable, 0 when every check passes.
  */
 #include <cmath>
@@ -102,6 +103,9 @@ static void runtime_kernel(void)
     CHECK(rk_runtime_create(nullptr, &rt) == RK_OK);
     scale_kernel_params(&dk, &p, "gpu-scaler");
     CHECK(rk_kernel_start(rt, &p) == RK_OK);
+    rk_backend_t where = RK_BACKEND_AUTO;
+    CHECK(rk_kernel_backend(rt, "gpu-scaler", &where) == RK_OK);
+    CHECK(where == RK_BACKEND_CUDA); /* it runs on the GPU, not on a silent host fallback */
     for (int i = 0; i < 100; i++) {
         rk_msg_t *m = make_vector_msg(8, i), *out = nullptr;
         CHECK(rk_send(rt, "gpu-scaler", m) == RK_OK);

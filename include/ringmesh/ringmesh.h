@@ -97,7 +97,7 @@ typedef enum rk_transport_kind {
 /** Where a kernel runs. AUTO: CUDA when a GPU is usable, else the host (logged once). */
 typedef enum rk_backend {
     RK_BACKEND_HOST = 0, /**< a host thread */
-    RK_BACKEND_CUDA,     /**< a persistent GPU kernel; RK_ERR_UNSUPPORTED without a usable GPU */
+    RK_BACKEND_CUDA,     /**< a persistent GPU kernel; RK_ERR_UNSUPPORTED without a usable GPU or a device body */
     RK_BACKEND_AUTO      /**< CUDA when a GPU is usable, else the host */
 } rk_backend_t;
 
@@ -282,6 +282,13 @@ rk_status_t rk_kernel_terminate(rk_runtime_t *rt, const char *kernel_id, int64_t
 rk_status_t rk_kernel_start(rk_runtime_t *rt, const rk_kernel_params_t *params);
 /** The state of a local kernel; RK_ERR_NOT_FOUND for an unknown id, RK_ERR_INVALID for another rank's. */
 rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out);
+/**
+ * Where local kernel @p kernel_id runs: RK_BACKEND_HOST or RK_BACKEND_CUDA
+ * (a persistent kernel on a GPU). AUTO resolves at creation; a kernel whose
+ * GPU kernel stopped reports HOST from then on (its rings are served on the
+ * host). RK_ERR_NOT_FOUND, RK_ERR_INVALID (NULL, or a kernel of another rank).
+ */
+rk_status_t rk_kernel_backend(rk_runtime_t *rt, const char *kernel_id, rk_backend_t *out);
 /**
  * Why a local kernel FAILED ("body returned", or the reason given to
  * rk_ctx_fail) into @p buf (at most @p len bytes, NUL-terminated).

@@ -17,6 +17,7 @@
 #include "util/timeutil.h"
 
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ typedef struct pump {
     rk_ring_server_t server; /* host backend: this thread serves the rings */
     int on_gpu;
     int gpu_failed;          /* the GPU kernel stopped; its rings are served here */
+    char why[128];           /* why the rings could not be opened */
     const rk_msg_type_t *types[KNOWN_TYPES]; /* descriptors an output may carry */
     uint32_t ntypes;
 } pump_t;
@@ -57,8 +59,9 @@ static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
     const char *why = NULL;
 
     if (!bytes) return RK_ERR_INVALID;
-    if (p->k->backend == RK_BACKEND_CUDA && p->dk->launch) {
-        int dev = rk_cuda_bind(p->k->rt->params.gpu, p->k->rt->local_rank, &why);
+    if (p->k->backend == RK_BACKEND_CUDA) {
+        int dev = p->dk->launch ? rk_cuda_bind(p->k->rt->params.gpu, p->k->rt->local_rank, &why) : -1;
+        if (!p->dk->launch) why = "the device body has no GPU launch function";
         if (dev >= 0 && rk_cuda_rings_create(dev, bytes, &p->cuda) == RK_OK) {
             p->in = rk_ring_init(p->cuda.in_host, slots, slot_size);
             p->out = rk_ring_init(p->cuda.out_host, slots, slot_size);
@@ -69,7 +72,13 @@ static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
             }
             rk_cuda_rings_destroy(&p->cuda);
         }
-        RK_WARN("kernel '%s': GPU start failed (%s); serving on the host", p->k->id, why ? why : "launch failed");
+        if (p->k->params.backend == RK_BACKEND_CUDA) { /* asked for a GPU: no silent fallback */
+            snprintf(p->why, sizeof p->why, "GPU start failed (%s)", why ? why : "launch failed");
+            return RK_ERR_UNSUPPORTED;
+        }
+        RK_WARN("kernel '%s': GPU start failed (%s); backend AUTO: serving on the host", p->k->id,
+                why ? why : "launch failed");
+        __atomic_store_n(&p->k->backend, RK_BACKEND_HOST, __ATOMIC_RELEASE);
     }
     p->mem = aligned_alloc(64, (2 * bytes + 63) / 64 * 64);
     if (!p->mem) return RK_ERR_NOMEM;
@@ -176,6 +185,7 @@ static void gpu_watch(pump_t *p)
              why ? why : "unknown");
     p->on_gpu = 0;
     p->gpu_failed = 1;
+    __atomic_store_n(&p->k->backend, RK_BACKEND_HOST, __ATOMIC_RELEASE); /* what rk_kernel_backend says now */
     rk_ring_server_init(&p->server, p->in, p->out);
 }
 
@@ -203,8 +213,13 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg)
     slots = p.dk->ring_slots ? p.dk->ring_slots : DEFAULT_SLOTS;
     slot_size = p.dk->slot_size ? p.dk->slot_size : DEFAULT_SLOT_SIZE;
     if (p.dk->out_type) remember_type(&p, p.dk->out_type);
-    if (rings_open(&p, slots, slot_size) != RK_OK) {
-        RK_ERROR("kernel '%s': cannot create device rings (slots %u, slot size %u)", p.k->id, slots, slot_size);
+    rk_status_t st = rings_open(&p, slots, slot_size);
+    if (st != RK_OK) {
+        if (!p.why[0])
+            snprintf(p.why, sizeof p.why, "cannot create device rings (slots %u, slot size %u): %s", slots, slot_size,
+                     rk_status_str(st));
+        RK_ERROR("kernel '%s': %s", p.k->id, p.why);
+        rk_ctx_fail(ctx, p.why); /* FAILED with the reason, callers told */
         return;
     }
     for (int idle = 0;;) {

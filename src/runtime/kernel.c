@@ -152,7 +152,10 @@ rk_status_t rk_kernel_alloc(rk_runtime_t *rt, const rk_kernel_params_t *p, kerne
         const char *why = NULL;
         if (k->params.backend > RK_BACKEND_AUTO) st = RK_ERR_INVALID;
         else if (rk_cuda_device_count(&why) > 0 && k->params.device) k->backend = RK_BACKEND_CUDA;
-        else if (!k->params.device && rk_cuda_device_count(&why) > 0)
+        else if (!k->params.device && k->params.backend == RK_BACKEND_CUDA) {
+            RK_ERROR("kernel '%s': CUDA backend requested for a host body (a GPU runs only device bodies)", k->id);
+            st = RK_ERR_UNSUPPORTED;
+        } else if (!k->params.device && rk_cuda_device_count(&why) > 0)
             RK_INFO("kernel '%s': a GPU is present but the kernel has no device body; it runs on the host", k->id);
         else if (k->params.backend == RK_BACKEND_CUDA) {
             RK_ERROR("kernel '%s': CUDA backend requested but unavailable (%s)", k->id, why);
@@ -415,6 +418,17 @@ rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_s
     if (!k) return RK_ERR_NOT_FOUND;
     if (!k->local) return RK_ERR_INVALID;
     *out = (rk_kernel_state_t)__atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    return RK_OK;
+}
+
+rk_status_t rk_kernel_backend(rk_runtime_t *rt, const char *kernel_id, rk_backend_t *out)
+{
+    kernel_t *k;
+    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
+    k = rk_dir_find(rt, kernel_id);
+    if (!k) return RK_ERR_NOT_FOUND;
+    if (!k->local) return RK_ERR_INVALID;
+    *out = (rk_backend_t)__atomic_load_n(&k->backend, __ATOMIC_ACQUIRE);
     return RK_OK;
 }
 
