@@ -5,6 +5,8 @@
 #   local.jsonl                 codec, mailbox, local-rr, call, gpu-* (one rank)
 #   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi,
 #                               default settings (shared memory between ranks of a node)
+#   2rank-ucx-reference.jsonl  the same with RINGMESH_COMPACT=0: every message in the
+#                               reference msgpack form instead of its block
 #   2rank-ucx-peer-errors.jsonl the same with RINGMESH_PEER_ERRORS=1 and the raw UCX
 #                               baseline in peer-error mode too (what UCX does then)
 #   pipeline-ucx.jsonl, pipeline-mpi.jsonl   pipeline at 1, 2 and 4 ranks
@@ -74,7 +76,7 @@ run() {
     fi
 }
 
-for f in local 2rank-ucx 2rank-mpi 2rank-ucx-peer-errors pipeline-ucx pipeline-mpi; do
+for f in local 2rank-ucx 2rank-mpi 2rank-ucx-reference 2rank-ucx-peer-errors pipeline-ucx pipeline-mpi; do
     : >"$out/$f.jsonl"
 done
 
@@ -83,6 +85,8 @@ run local.jsonl "$bin" $ARGS codec mailbox local-rr call 'gpu-*'
 for tp in ucx mpi; do
     RINGMESH_TRANSPORT=$tp run "2rank-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS pingpong rate
 done
+RINGMESH_TRANSPORT=ucx RINGMESH_COMPACT=0 run 2rank-ucx-reference.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
+    -x RINGMESH_COMPACT -n 2 "$bin" $ARGS pingpong rate
 RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=1 run 2rank-ucx-peer-errors.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
     -x RINGMESH_PEER_ERRORS -n 2 "$bin" $ARGS --ucx-err-peer pingpong rate
 for tp in ucx mpi; do

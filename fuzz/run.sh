@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz/run.sh [seconds] - build and run the fuzz targets: the msgpack decoder, the frame
-# parser and the type-layout decoder (N seconds each).
+# parser, the type-layout decoder and the compact-form decoder (N seconds each).
 #
 # Compiles fuzz/fuzz_decode.c and the core sources it needs with
 # clang -fsanitize=fuzzer,address,undefined into build-fuzz/, then fuzzes a
@@ -80,7 +80,7 @@ run_target() {
         "fuzz/fuzz_$name.c" "$@" -o "$OUT/fuzz_$name"
     rm -rf "$OUT/corpus-$name"
     mkdir -p "$OUT/corpus-$name"
-    cp "fuzz/corpus/$name"/* "$OUT/corpus-$name/"
+    cp "${CORPUS:-fuzz/corpus/$name}"/* "$OUT/corpus-$name/"
     "$OUT/fuzz_$name" -max_total_time="$SECS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$OUT/$name-" -print_final_stats=1 "$OUT/corpus-$name"
 }
@@ -89,3 +89,10 @@ run_target() {
 run_target frame 1024 src/route/frame.c
 # The type-layout decoder compared at rk_runtime_sync.
 run_target schema 4096 src/msg/schema.c
+# The compact form's decoder (blocks between ringmesh ranks); its seeds are written by
+# the target built as a program, so they always match the current block layout.
+mkdir -p "$OUT/seeds-compact"
+$CC $CFLAGS -DFUZZ_GEN_SEEDS fuzz/fuzz_compact.c src/msg/compact.c src/msg/schema.c $SRCS src/msg/pool.c \
+    -pthread -o "$OUT/gen_compact"
+"$OUT/gen_compact" "$OUT/seeds-compact"
+CORPUS="$OUT/seeds-compact" run_target compact 4096 src/msg/compact.c src/msg/schema.c $SRCS "$POOL"

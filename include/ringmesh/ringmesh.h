@@ -326,6 +326,8 @@ typedef struct rk_peer_stats {
     uint64_t credit_waits;                    /**< data frames that had to queue for credits */
     uint64_t frames_unreadable;               /**< frames from the peer that failed to parse or decode */
     uint64_t undeliverable;                   /**< its messages for unknown or terminated kernels */
+    uint64_t compact_sent;                    /**< messages sent to it as blocks (same type layout there) */
+    uint64_t compact_received;                /**< messages received from it as blocks */
 } rk_peer_stats_t;
 /** @var rk_peer_stats::frames_sent
  *  Frames this rank sent the peer. */

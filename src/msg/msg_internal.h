@@ -89,6 +89,17 @@ rk_status_t rk_msg_reserve(rk_msg_t **pm, size_t len, uint32_t *off);
  * bytes are left for the caller to fill (a frame header).
  */
 rk_status_t rk_msg_encode_after(const rk_msg_t *msg, rk_buf_t *out, size_t reserve);
+/* The compact form between ringmesh ranks (msg/compact.c). */
+#define RK_COMPACT_HDR 8
+/** Hash of @p t's block layout (name, fields, offsets, sizes, byte order); 0: no compact form. */
+uint32_t rk_type_block_hash(const rk_msg_type_t *t);
+/** Write the compact form of @p msg (layout @p hash) at offset @p reserve of @p out. */
+rk_status_t rk_msg_encode_block_after(const rk_msg_t *msg, uint32_t hash, rk_buf_t *out, size_t reserve);
+/** Is @p data a compact form? Then *@p hash is its layout hash. */
+int rk_payload_is_block(const void *data, size_t len, uint32_t *hash);
+/** A compact form of type @p t into a new, validated block (RK_ERR_DECODE when anything is off). */
+rk_status_t rk_msg_decode_block(const rk_msg_type_t *t, const void *data, size_t len, size_t max_len,
+                                rk_msg_t **out);
 /** Validate a block against @p limit bytes and its expected type (NULL: any). */
 rk_status_t rk_msg_validate_block(const rk_msg_t *m, size_t limit, const rk_msg_type_t *expect,
                                   int depth);

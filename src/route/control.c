@@ -139,12 +139,16 @@ static int reported_before(router_t *r, const char *name)
     return 0;
 }
 
+static int compact_add(compact_type_t *tab, const rk_msg_type_t *t, uint32_t hash, int by_hash);
+
 /* A peer's layout of type @p name: compared with ours, a difference reported once per type. */
-void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len)
+void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len, uint32_t hash)
 {
     char why[160];
     const rk_msg_type_t *ours = rk_registry_find(r->cfg.reg, name, strlen(name));
     if (!ours) return; /* not a type this rank receives */
+    /* the same block layout there: send it blocks of this type */
+    if (hash && r->compact && rk_type_block_hash(ours) == hash) compact_add(r->peers[src].compact, ours, hash, 0);
     schema_diff_t d = schema_compare(ours, layout, len, why, sizeof why);
     if (d == SCHEMA_BAD) {
         bad_frame(r, src, "type layout", RK_ERR_DECODE);
@@ -163,6 +167,55 @@ void compare_type(router_t *r, int src, const char *name, const uint8_t *layout,
 }
 
 /* Append one type's layout frame (rk_registry_each callback; no router lock held). */
+/* ---- the compact form's type tables (router_internal.h) ---- */
+
+static unsigned slot_of_ptr(const void *p) { return (unsigned)(((uintptr_t)p >> 4) * 2654435761u) % COMPACT_SLOTS; }
+
+/* Add (type, hash) to a table keyed by type (@p by_hash 0) or by hash; 0 when full. */
+static int compact_add(compact_type_t *tab, const rk_msg_type_t *t, uint32_t hash, int by_hash)
+{
+    unsigned i = by_hash ? (hash * 2654435761u) % COMPACT_SLOTS : slot_of_ptr(t);
+    for (unsigned n = 0; n < COMPACT_SLOTS; n++, i = (i + 1) % COMPACT_SLOTS) {
+        const rk_msg_type_t *have = __atomic_load_n(&tab[i].type, __ATOMIC_ACQUIRE);
+        uint32_t h = __atomic_load_n(&tab[i].hash, __ATOMIC_ACQUIRE);
+        if (by_hash ? h == hash : have == t) return 1; /* known already */
+        if (by_hash ? h != 0 : have != NULL) continue;
+        if (by_hash) { /* readers match the hash, then read the type */
+            __atomic_store_n(&tab[i].type, t, __ATOMIC_RELEASE);
+            __atomic_store_n(&tab[i].hash, hash, __ATOMIC_RELEASE);
+        } else { /* readers match the type, then read the hash */
+            __atomic_store_n(&tab[i].hash, hash, __ATOMIC_RELEASE);
+            __atomic_store_n(&tab[i].type, t, __ATOMIC_RELEASE);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+const compact_type_t *compact_for_peer(router_t *r, int peer, const rk_msg_type_t *t)
+{
+    compact_type_t *tab = r->peers[peer].compact;
+    unsigned i = slot_of_ptr(t);
+    for (unsigned n = 0; n < COMPACT_SLOTS; n++, i = (i + 1) % COMPACT_SLOTS) {
+        const rk_msg_type_t *have = __atomic_load_n(&tab[i].type, __ATOMIC_ACQUIRE);
+        if (have == t) return &tab[i];
+        if (!have) return NULL;
+    }
+    return NULL;
+}
+
+const rk_msg_type_t *compact_local_type(router_t *r, uint32_t hash)
+{
+    unsigned i = (hash * 2654435761u) % COMPACT_SLOTS;
+    if (!hash) return NULL;
+    for (unsigned n = 0; n < COMPACT_SLOTS; n++, i = (i + 1) % COMPACT_SLOTS) {
+        uint32_t h = __atomic_load_n(&r->local_types[i].hash, __ATOMIC_ACQUIRE);
+        if (h == hash) return __atomic_load_n(&r->local_types[i].type, __ATOMIC_ACQUIRE);
+        if (!h) return NULL;
+    }
+    return NULL;
+}
+
 void add_type_frame(void *arg, const rk_msg_type_t *t)
 {
     type_frames_t *tf = arg;
@@ -173,6 +226,9 @@ void add_type_frame(void *arg, const rk_msg_type_t *t)
     f.kind = FRAME_TYPE;
     f.name_len = (uint16_t)nl;
     f.src_rank = (uint32_t)tf->r->boot.rank;
+    /* aux: the block layout hash, when this rank reads the type as a block (before peers can send one) */
+    f.aux = tf->r->compact ? rk_type_block_hash(t) : 0;
+    if (f.aux && !compact_add(tf->r->local_types, t, f.aux, 1)) f.aux = 0;
     f.payload_len = (uint32_t)schema_encode(t, layout);
     need = frame_size(nl, f.payload_len);
     if (tf->len + need > tf->cap) {
@@ -276,6 +332,7 @@ void handle_ctrl(router_t *r, int src, const frame_t *f)
         layout_t *l = malloc(sizeof *l + f->payload_len + f->name_len + 1);
         if (!l) break;
         l->src = src;
+        l->hash = f->aux;
         l->len = f->payload_len;
         memcpy(l->bytes, f->payload, f->payload_len);
         l->name = (char *)l->bytes + f->payload_len;

@@ -159,7 +159,14 @@ void handle_data(router_t *r, int src, const frame_t *f)
     r->peers[src].data_recv++;
     memcpy(name, f->name, f->name_len);
     name[f->name_len] = '\0';
-    st = rk_msg_deserialize(r->cfg.reg, f->payload, f->payload_len, r->cfg.max_message, &msg);
+    uint32_t hash;
+    if (rk_payload_is_block(f->payload, f->payload_len, &hash)) { /* the compact form (msg/compact.c) */
+        const rk_msg_type_t *t = compact_local_type(r, hash);
+        st = t ? rk_msg_decode_block(t, f->payload, f->payload_len, r->cfg.max_message, &msg) : RK_ERR_TYPE;
+        if (st == RK_OK) r->peers[src].stats.compact_received++;
+    } else {
+        st = rk_msg_deserialize(r->cfg.reg, f->payload, f->payload_len, r->cfg.max_message, &msg);
+    }
     if (st != RK_OK) {
         rk_refusal_t ref = {0}; /* the sender hears of it (an event there); its id is inside what failed */
         bad_frame(r, src, "message payload", st);

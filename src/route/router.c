@@ -308,7 +308,7 @@ rk_status_t router_sync(router_t *r)
             while (r->layouts) {
                 layout_t *l = r->layouts;
                 r->layouts = l->next;
-                compare_type(r, l->src, l->name, l->bytes, l->len);
+                compare_type(r, l->src, l->name, l->bytes, l->len, l->hash);
                 free(l);
             }
             pthread_mutex_unlock(&r->lock);
@@ -371,6 +371,10 @@ rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t
     r->cfg = *cfg;
     r->failed_peer = -1;
     r->credits_init = cfg->credits;
+    {
+        const char *env = getenv("RINGMESH_COMPACT");
+        r->compact = !(env && env[0] == '0');
+    }
     {
         const char *env = getenv("RINGMESH_BATCH_BYTES");
         unsigned long long cap = BATCH_BYTES_DEFAULT;

@@ -86,8 +86,21 @@ typedef struct flow {
 
 #define FLOW_BUCKETS 1024
 
+/*
+ * Types that travel in the compact form (msg/compact.c): per peer, the types
+ * whose block layout the peer announced identical to ours (keyed by type); on
+ * this rank, our types by layout hash (what a compact frame names). Filled at
+ * rk_runtime_sync, only ever added to, read without a lock.
+ */
+#define COMPACT_SLOTS 64
+typedef struct compact_type {
+    const rk_msg_type_t *type;
+    uint32_t hash;
+} compact_type_t;
+
 typedef struct peer {
     uint32_t send_seq, recv_seq;
+    compact_type_t compact[COMPACT_SLOTS]; /* our types it reads as blocks */
     held_frame_t *held;
     flow_t *flows;
     uint32_t sync_seen, fin_seen;
@@ -107,6 +120,7 @@ typedef struct reported { /* a type name whose layout difference was logged */
 typedef struct layout { /* a peer's type layout, compared at the end of rk_runtime_sync */
     struct layout *next;
     int src;
+    uint32_t hash; /* its block layout hash (0: it does not read this type as a block) */
     size_t len;
     char *name;
     uint8_t bytes[];
@@ -143,6 +157,8 @@ struct router {
     int schema_clash; /* a type's field has another kind on a peer: rk_runtime_sync says RK_ERR_TYPE */
     struct reported *reported; /* types whose difference was reported already */
     layout_t *layouts;         /* peers' layouts received, not yet compared */
+    int compact;               /* the compact form is on ($RINGMESH_COMPACT, default 1) */
+    compact_type_t local_types[COMPACT_SLOTS]; /* our types by block layout hash */
     unsigned live_tick;
     pthread_t thread;
     int stop;
@@ -182,8 +198,10 @@ void handle_data(router_t *r, int src, const frame_t *f);
 int retry_pending(router_t *r);
 
 /* control.c */
+const compact_type_t *compact_for_peer(router_t *r, int peer, const rk_msg_type_t *t);
+const rk_msg_type_t *compact_local_type(router_t *r, uint32_t hash);
 void add_type_frame(void *arg, const rk_msg_type_t *t);
-void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len);
+void compare_type(router_t *r, int src, const char *name, const uint8_t *layout, size_t len, uint32_t hash);
 rk_status_t ctrl_all(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux);
 rk_status_t ctrl_all_locked(router_t *r, uint8_t kind, const char *name, size_t name_len, uint32_t aux);
 void handle_ctrl(router_t *r, int src, const frame_t *f);

@@ -308,13 +308,18 @@ void flush_peer(router_t *r, int dest)
  * buffer; the message was validated by the caller. Sent from there when it
  * can go at once, copied into a queued block otherwise.
  */
-static rk_status_t encode_frame(router_t *r, uint8_t kind, const char *name, size_t name_len, const rk_msg_t *msg,
-                                rk_buf_t **out)
+static rk_status_t encode_frame(router_t *r, int dest, uint8_t kind, const char *name, size_t name_len,
+                                const rk_msg_t *msg, rk_buf_t **out, int *compact)
 {
     frame_t f = {0};
     size_t head = frame_size(name_len, 0);
     rk_buf_t *pb = payload_buf();
-    rk_status_t st = pb ? rk_msg_encode_after(msg, pb, head) : RK_ERR_NOMEM;
+    /* the block itself when the peer has the same layout of its type, else the reference form */
+    const compact_type_t *c = r->compact ? compact_for_peer(r, dest, msg->type) : NULL;
+    rk_status_t st = !pb  ? RK_ERR_NOMEM
+                     : c ? rk_msg_encode_block_after(msg, c->hash, pb, head)
+                         : rk_msg_encode_after(msg, pb, head);
+    *compact = c != NULL;
 
     if (st != RK_OK) return st;
     if (pb->len - head > r->cfg.max_message) return RK_ERR_TOO_LARGE;
@@ -364,9 +369,11 @@ static rk_status_t send_data(router_t *r, int dest, uint8_t kind, const char *na
     if (dest < 0 || dest >= r->boot.size || dest == r->boot.rank) return RK_ERR_INVALID;
     if (router_peer_failed(r, dest)) return RK_ERR_PEER;
     if (name_len > RK_FRAME_NAME_MAX) return RK_ERR_INVALID;
-    st = encode_frame(r, kind, name, name_len, msg, &pb);
+    int compact = 0;
+    st = encode_frame(r, dest, kind, name, name_len, msg, &pb, &compact);
     if (st != RK_OK) return st;
     pthread_mutex_lock(&r->lock);
+    r->peers[dest].stats.compact_sent += (uint64_t)compact;
     f = get_flow(r, dest, kind, name, name_len);
     if (!f) {
         pthread_mutex_unlock(&r->lock);

@@ -7,6 +7,7 @@
 
 #include "mpi_util.h"
 extern "C" {
+#include "msg/msg_internal.h"
 #include "route/frame.h"
 #include "route/router.h"
 #include "runtime/runtime_internal.h"
@@ -100,6 +101,25 @@ TEST(Hardening, CorruptFramesAndUnknownTypesAreCountedAndTrafficGoesOn)
         auto nested = batch_bytes({batch_bytes({good}, 1, 0)}, 1, 0);  // a batch inside a batch
         ASSERT_EQ(router_inject_raw(router_of(d.rt), target, nested.data(), nested.size(), 0), RK_OK);
         injected = 7;
+        // Compact forms (a block): an unknown layout hash, and TestNum's hash on a block
+        // whose size field lies and whose view points outside it.
+        std::vector<uint8_t> blk(8 + sizeof(TestNum), 0);
+        blk[0] = 0xc1;
+        blk[1] = 1;
+        uint32_t bogus = 0x12345678u;
+        std::memcpy(&blk[4], &bogus, 4);
+        auto unknown = frame_bytes("echo", blk, 0);
+        ASSERT_EQ(router_inject_raw(router_of(d.rt), target, unknown.data(), unknown.size(), 1), RK_OK);
+        TestNum *n = make_num(1);
+        uint32_t h = rk_type_block_hash(TestNum_type());
+        std::memcpy(&blk[4], &h, 4);
+        std::memcpy(&blk[8], n, sizeof(TestNum));
+        rk_msg_free(&n->hdr);
+        rk_msg_t *w = reinterpret_cast<rk_msg_t *>(&blk[8]);
+        w->size = 1u << 20;  // a lie: the block is sizeof(TestNum) bytes
+        auto lying = frame_bytes("echo", blk, 0);
+        ASSERT_EQ(router_inject_raw(router_of(d.rt), target, lying.data(), lying.size(), 1), RK_OK);
+        injected += 2;
         rk_msg_t *secret = nullptr;  // a type the target never registered
         ASSERT_EQ(rk_msg_create(TestSecret_type(), 0, &secret), RK_OK);
         ASSERT_EQ(rk_runtime_register_type(d.rt, TestSecret_type()), RK_OK);
