@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "gpu_common.cuh"
+#include "prio.h"
 #include "ringmesh/ringmesh.h"
 
 static int failures;
@@ -121,6 +122,50 @@ static void runtime_kernel(void)
     printf("runtime: 100 correlated requests answered by a CUDA ring kernel\n");
 }
 
+/* The priority pool (cuda/prio.h) in device memory, filled and served on the GPU: 4,096
+ * entries at pseudo-random priorities queued while nothing is served, then served in order. */
+__global__ void prio_on_device(void *mem, uint32_t n, int *bad)
+{
+    rk_prio_t *q = rk_prio_init(mem, n, 16);
+    uint32_t x = 12345, last_seq = 0, last_prio = 256;
+    for (uint32_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        if (!rk_prio_push(q, &i, sizeof i, (x >> 16) % 256)) (*bad)++;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = rk_prio_front(q), seq, prio;
+        if (i == RK_PRIO_NONE) {
+            (*bad)++;
+            return;
+        }
+        memcpy(&prio, rk_prio_slot(q, i) + 4, 4);
+        memcpy(&seq, rk_prio_slot(q, i) + RK_RING_SLOT_HDR, 4);
+        if (prio > last_prio || (prio == last_prio && seq <= last_seq)) (*bad)++;
+        last_prio = prio;
+        last_seq = seq;
+        rk_prio_pop(q);
+    }
+    if (q->count != 0) (*bad)++;
+}
+
+static void priority_on_device(void)
+{
+    const uint32_t n = 4096;
+    void *mem = nullptr;
+    int *bad = nullptr, host_bad = -1;
+    CHECK(cudaMalloc(&mem, rk_prio_bytes(n, 16)) == cudaSuccess);
+    CHECK(cudaMalloc(&bad, sizeof *bad) == cudaSuccess);
+    if (!mem || !bad) return;
+    cudaMemset(bad, 0, sizeof *bad);
+    prio_on_device<<<1, 1>>>(mem, n, bad);
+    CHECK(cudaDeviceSynchronize() == cudaSuccess);
+    cudaMemcpy(&host_bad, bad, sizeof host_bad, cudaMemcpyDeviceToHost);
+    CHECK(host_bad == 0);
+    cudaFree(mem);
+    cudaFree(bad);
+    printf("prio: %u entries at random priorities served highest first, FIFO within a level, on the GPU\n", n);
+}
+
 int main(void)
 {
     setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -131,6 +176,7 @@ int main(void)
     ring_rejects_bad_length(dev);
     kernel_to_kernel();
     runtime_kernel();
+    priority_on_device();
     printf("ringmesh-gpu-test: %s\n", failures ? "FAILED" : "PASSED");
     return failures ? 1 : 0;
 }

@@ -11,7 +11,7 @@
  * type descriptor, rk_msg_validate. A bad block is logged and counted.
  */
 #include "cuda/backend.h"
-#include "cuda/ring.h"
+#include "cuda/prio.h"
 #include "util/log.h"
 #include "runtime/runtime_internal.h"
 #include "util/timeutil.h"
@@ -32,6 +32,8 @@ typedef struct pump {
     void *mem;               /* host backend: both rings */
     rk_cuda_rings_t cuda;    /* CUDA backend */
     rk_ring_server_t server; /* host backend: this thread serves the rings */
+    rk_prio_t *pool;         /* host backend: entries pulled from the input ring, served highest first */
+    void *pool_mem;
     int on_gpu;
     int gpu_failed;          /* the GPU kernel stopped; its rings are served here */
     char why[128];           /* why the rings could not be opened */
@@ -51,6 +53,17 @@ static int known_type(const pump_t *p, const rk_msg_type_t *t)
     for (uint32_t i = 0; i < p->ntypes; i++)
         if (p->types[i] == t) return 1;
     return 0;
+}
+
+/* The host backend's priority pool (cuda/prio.h): four times the ring, so a batch is served by priority. */
+static rk_status_t pool_open(pump_t *p)
+{
+    uint32_t cap = p->in->capacity * 4;
+    size_t bytes = rk_prio_bytes(cap, p->in->slot_size);
+    if (p->pool) return RK_OK;
+    p->pool_mem = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+    p->pool = p->pool_mem ? rk_prio_init(p->pool_mem, cap, p->in->slot_size) : NULL;
+    return p->pool ? RK_OK : RK_ERR_NOMEM;
 }
 
 static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
@@ -89,7 +102,7 @@ static rk_status_t rings_open(pump_t *p, uint32_t slots, uint32_t slot_size)
         return RK_ERR_INVALID;
     }
     rk_ring_server_init(&p->server, p->in, p->out);
-    return RK_OK;
+    return pool_open(p);
 }
 
 static void rings_close(pump_t *p)
@@ -100,6 +113,7 @@ static void rings_close(pump_t *p)
         rk_cuda_rings_destroy(&p->cuda);
     }
     free(p->mem);
+    free(p->pool_mem);
 }
 
 /* Move mailbox messages into the input ring while it has room. */
@@ -187,6 +201,7 @@ static void gpu_watch(pump_t *p)
     p->gpu_failed = 1;
     __atomic_store_n(&p->k->backend, RK_BACKEND_HOST, __ATOMIC_RELEASE); /* what rk_kernel_backend says now */
     rk_ring_server_init(&p->server, p->in, p->out);
+    if (pool_open(p) != RK_OK) RK_ERROR("kernel '%s': no memory for the priority pool", p->k->id);
 }
 
 static int drain(pump_t *p, rk_ctx_t *ctx)
@@ -223,17 +238,22 @@ void rk_device_pump(rk_ctx_t *ctx, void *arg)
         return;
     }
     for (int idle = 0;;) {
-        int busy = rk_ring_size(p.in) != 0 || rk_ring_size(p.out) != 0; /* never sleep on the mailbox with work on the device */
+        uint32_t pooled = p.pool ? p.pool->count : 0; /* pulled from the input ring, not yet served */
+        int busy = rk_ring_size(p.in) != 0 || rk_ring_size(p.out) != 0 || pooled; /* never sleep with work queued */
         int n = feed(&p, ctx, busy ? 0 : 2000);
         if (!p.on_gpu)
-            while (rk_ring_server_serve(&p.server, p.in, p.out, p.dk->host_body, p.dk->host_state)) n++;
+            while (p.pool ? rk_prio_serve(p.pool, &p.server, p.in, p.out, p.dk->host_body, p.dk->host_state)
+                          : rk_ring_server_serve(&p.server, p.in, p.out, p.dk->host_body, p.dk->host_state))
+                n++;
         n += drain(&p, ctx);
-        __atomic_store_n(&p.k->device_inflight, rk_ring_size(p.in) + rk_ring_size(p.out), __ATOMIC_RELEASE);
+        pooled = p.pool ? p.pool->count : 0;
+        __atomic_store_n(&p.k->device_inflight, (uint32_t)(rk_ring_size(p.in) + rk_ring_size(p.out)) + pooled,
+                         __ATOMIC_RELEASE);
         if (n) {
             idle = 0;
             continue;
         }
-        if (rk_ctx_should_terminate(ctx) && rk_ring_size(p.in) == 0 && rk_ring_size(p.out) == 0) break;
+        if (rk_ctx_should_terminate(ctx) && rk_ring_size(p.in) == 0 && rk_ring_size(p.out) == 0 && !pooled) break;
         if (++idle > 64) sched_yield();
         if (p.on_gpu && idle % 4096 == 0) gpu_watch(&p);
     }
