@@ -410,26 +410,29 @@ uint32_t rk_kernel_shutdown(kernel_t *k, int64_t drain_timeout_us)
     return finish(k);
 }
 
+/* The local kernel @p kernel_id for a query with output @p out: RK_OK, NOT_FOUND, or INVALID. */
+static rk_status_t local_kernel(rk_runtime_t *rt, const char *kernel_id, const void *out, kernel_t **k)
+{
+    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
+    *k = rk_dir_find(rt, kernel_id);
+    if (!*k) return RK_ERR_NOT_FOUND;
+    return (*k)->local ? RK_OK : RK_ERR_INVALID;
+}
+
 rk_status_t rk_kernel_state(rk_runtime_t *rt, const char *kernel_id, rk_kernel_state_t *out)
 {
     kernel_t *k;
-    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
-    k = rk_dir_find(rt, kernel_id);
-    if (!k) return RK_ERR_NOT_FOUND;
-    if (!k->local) return RK_ERR_INVALID;
-    *out = (rk_kernel_state_t)__atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
-    return RK_OK;
+    rk_status_t st = local_kernel(rt, kernel_id, out, &k);
+    if (st == RK_OK) *out = (rk_kernel_state_t)__atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    return st;
 }
 
 rk_status_t rk_kernel_backend(rk_runtime_t *rt, const char *kernel_id, rk_backend_t *out)
 {
     kernel_t *k;
-    if (!rt || !kernel_id || !out) return RK_ERR_INVALID;
-    k = rk_dir_find(rt, kernel_id);
-    if (!k) return RK_ERR_NOT_FOUND;
-    if (!k->local) return RK_ERR_INVALID;
-    *out = (rk_backend_t)__atomic_load_n(&k->backend, __ATOMIC_ACQUIRE);
-    return RK_OK;
+    rk_status_t st = local_kernel(rt, kernel_id, out, &k);
+    if (st == RK_OK) *out = (rk_backend_t)__atomic_load_n(&k->backend, __ATOMIC_ACQUIRE);
+    return st;
 }
 
 rk_status_t rk_kernel_get_stats(rk_runtime_t *rt, const char *kernel_id, rk_kernel_stats_t *out)
