@@ -11,36 +11,43 @@
     F(Inner, count, INT, _)
 
 /* Every field kind, every element kind, and nil values. */
-#define EVERY(F)                  \
-    F(Every, i, INT, _)           \
-    F(Every, f, FLOAT, _)         \
-    F(Every, flag, BOOL, _)       \
-    F(Every, text, STR, _)        \
-    F(Every, raw, BYTES, _)       \
-    F(Every, oi, OPT_INT, _)      \
-    F(Every, of, OPT_FLOAT, _)    \
-    F(Every, ob, OPT_BOOL, _)     \
-    F(Every, id, UUID, _)         \
-    F(Every, when, DATETIME, _)   \
-    F(Every, li, LIST, INT)       \
-    F(Every, lf, LIST, FLOAT)     \
-    F(Every, lb, LIST, BOOL)      \
-    F(Every, ls, LIST, STR)       \
-    F(Every, lby, LIST, BYTES)    \
-    F(Every, lu, LIST, UUID)      \
-    F(Every, ldt, LIST, DATETIME) \
-    F(Every, tup, TUPLE, FLOAT)   \
-    F(Every, di, DICT, INT)       \
-    F(Every, dfl, DICT, FLOAT)    \
-    F(Every, dbo, DICT, BOOL)     \
-    F(Every, ds, DICT, STR)       \
-    F(Every, dby, DICT, BYTES)    \
-    F(Every, du, DICT, UUID)      \
-    F(Every, ddt, DICT, DATETIME) \
-    F(Every, inner, MSG, Inner)   \
-    F(Every, nil_text, STR, _)    \
-    F(Every, nil_list, LIST, INT) \
-    F(Every, nil_inner, MSG, Inner)
+#define EVERY(F)                      \
+    F(Every, i, INT, _)               \
+    F(Every, f, FLOAT, _)             \
+    F(Every, flag, BOOL, _)           \
+    F(Every, text, STR, _)            \
+    F(Every, raw, BYTES, _)           \
+    F(Every, oi, OPT_INT, _)          \
+    F(Every, of, OPT_FLOAT, _)        \
+    F(Every, ob, OPT_BOOL, _)         \
+    F(Every, id, UUID, _)             \
+    F(Every, when, DATETIME, _)       \
+    F(Every, li, LIST, INT)           \
+    F(Every, lf, LIST, FLOAT)         \
+    F(Every, lb, LIST, BOOL)          \
+    F(Every, ls, LIST, STR)           \
+    F(Every, lby, LIST, BYTES)        \
+    F(Every, lu, LIST, UUID)          \
+    F(Every, ldt, LIST, DATETIME)     \
+    F(Every, tup, TUPLE, FLOAT)       \
+    F(Every, di, DICT, INT)           \
+    F(Every, dfl, DICT, FLOAT)        \
+    F(Every, dbo, DICT, BOOL)         \
+    F(Every, ds, DICT, STR)           \
+    F(Every, dby, DICT, BYTES)        \
+    F(Every, du, DICT, UUID)          \
+    F(Every, ddt, DICT, DATETIME)     \
+    F(Every, inner, MSG, Inner)       \
+    F(Every, nil_text, STR, _)        \
+    F(Every, nil_list, LIST, INT)     \
+    F(Every, nil_inner, MSG, Inner)   \
+    F(Every, ou, OPT_UUID, _)         \
+    F(Every, od, OPT_DATETIME, _)     \
+    F(Every, n, UINT, _)              \
+    F(Every, lui, LIST, UINT)         \
+    F(Every, dui, DICT, UINT)         \
+    F(Every, nil_ou, OPT_UUID, _)     \
+    F(Every, nil_od, OPT_DATETIME, _)
 
 #define PING(F)        \
     F(Ping, n, INT, _) \

@@ -19,7 +19,8 @@
 #define FLAT(F)                                                                                       \
     F(FzFlat, a, INT, _) F(FzFlat, f, FLOAT, _) F(FzFlat, b, BOOL, _) F(FzFlat, s, STR, _)            \
     F(FzFlat, raw, BYTES, _) F(FzFlat, oi, OPT_INT, _) F(FzFlat, ob, OPT_BOOL, _) F(FzFlat, id, UUID, _) \
-    F(FzFlat, xs, LIST, INT) F(FzFlat, names, TUPLE, STR) F(FzFlat, d, DICT, FLOAT)
+    F(FzFlat, xs, LIST, INT) F(FzFlat, names, TUPLE, STR) F(FzFlat, d, DICT, FLOAT)                 \
+    F(FzFlat, ou, OPT_UUID, _) F(FzFlat, od, OPT_DATETIME, _) F(FzFlat, n, UINT, _) F(FzFlat, ns, LIST, UINT)
 RK_MESSAGE_DECLARE(FzFlat, FLAT)
 RK_MESSAGE_DEFINE(FzFlat, FLAT)
 
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     const char *const names[2] = {"a", "\xc3\xa9t\xc3\xa9"};
     const char *const keys[2] = {"k", "kk"};
     const double vals[2] = {0.5, -1};
+    const uint64_t ns[2] = {0, UINT64_C(1) << 63};
     for (int i = 0; i < 3 && argc > 1; i++) {
         FzFlat *m = NULL;
         rk_buf_t buf;
@@ -75,6 +77,10 @@ int main(int argc, char **argv)
             FzFlat_set_raw(&m, "\x00\x01", 2);
             FzFlat_set_oi(&m, 7);
             FzFlat_set_xs(&m, xs, 3);
+            FzFlat_set_ou(&m, m->hdr.message_id);
+            FzFlat_set_od(&m, 1795607020123456);
+            FzFlat_set_n(&m, UINT64_MAX);
+            FzFlat_set_ns(&m, ns, 2);
         }
         if (i > 1) {
             FzFlat_set_names(&m, names, 2);

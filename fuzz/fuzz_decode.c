@@ -143,6 +143,12 @@ static Every *make_every(void)
     ok(RK_SET_DICT(&m, Every, dby, keys, lby, 2));
     ok(RK_SET_DICT(&m, Every, du, keys, uuids, 2));
     ok(RK_SET_DICT(&m, Every, ddt, keys, ints, 2));
+    static const uint64_t uints[] = {128, UINT64_MAX};
+    ok(RK_SET_LIST(&m, Every, lui, uints, 2));
+    ok(RK_SET_DICT(&m, Every, dui, keys, uints, 2));
+    ok(Every_set_ou(&m, uuids[1]));
+    ok(Every_set_od(&m, 1795607020123456));
+    ok(Every_set_n(&m, UINT64_C(1) << 63));
     ok(rk_msg_create(Inner_type(), 0, &raw));
     in = (Inner *)raw;
     in->count = 7;

@@ -184,6 +184,12 @@ Every *make_every()
     EXPECT_EQ(RK_SET_DICT(&m, Every, du, keys, du, 3), RK_OK);
     const int64_t ddt[] = {1, 2, 3};
     EXPECT_EQ(RK_SET_DICT(&m, Every, ddt, keys, ddt, 3), RK_OK);
+    m->ou = {uuid_of(5), true};
+    m->od = {1795607020123456LL, true};
+    m->n = UINT64_MAX;
+    const uint64_t lui[] = {0, 128, UINT64_MAX};
+    EXPECT_EQ(RK_SET_LIST(&m, Every, lui, lui, 3), RK_OK);
+    EXPECT_EQ(RK_SET_DICT(&m, Every, dui, keys, lui, 3), RK_OK);
     Inner *in = create<Inner>(Inner_type());
     in->count = 99;
     EXPECT_EQ(RK_SET_STR(&in, Inner, label, "inside"), RK_OK);
@@ -264,6 +270,12 @@ TEST_F(Codec, RoundTripsEveryFieldKind)
     EXPECT_TRUE(rk_view_is_nil(back->nil_text));
     EXPECT_TRUE(rk_view_is_nil(back->nil_list));
     EXPECT_TRUE(rk_view_is_nil(back->nil_inner));
+    EXPECT_TRUE(back->ou.has);
+    EXPECT_TRUE(back->od.has);
+    EXPECT_FALSE(back->nil_ou.has);
+    EXPECT_FALSE(back->nil_od.has);
+    EXPECT_EQ(back->n, UINT64_MAX);
+    EXPECT_EQ(RK_LIST(back.get(), lui, uint64_t)[2], UINT64_MAX);
 
     rk_msg_t *as = nullptr;
     ASSERT_EQ(rk_msg_deserialize_as(Every_type(), wire.data(), wire.size(), 0, &as), RK_OK);

@@ -6,7 +6,9 @@
  * field name: user fields in declaration order, then message_id, priority,
  * correlation_id (nil when none), then "__type__": "<TypeName>". UUIDs are
  * written as {"__uuid_bin__": bin16}; the decoder also accepts a bare bin 16
- * and the 36-character string. Datetimes are ISO-8601 strings. Unknown keys are
+ * and the 36-character string. Datetimes are ISO-8601 strings. OPT_UUID and
+ * OPT_DATETIME are nil when absent, else written as UUID / DATETIME; UINT
+ * takes any non-negative msgpack integer up to 2^64-1. Unknown keys are
  * ignored and missing keys keep their zero / nil defaults (message versioning).
  * The decoder never trusts its input: every length is bounds-checked, every
  * kind checked, and on failure nothing is allocated that is not freed.

@@ -28,9 +28,11 @@
  *   INT int64_t, FLOAT double, BOOL bool, STR/BYTES rk_view_t,
  *   OPT_INT rk_opt_int_t, OPT_FLOAT rk_opt_float_t, OPT_BOOL rk_opt_bool_t
  *   (nil-able scalars), UUID rk_uuid_t, DATETIME int64_t (microseconds since
- *   the Unix epoch, UTC), LIST/TUPLE/DICT rk_view_t (fourth argument: element
- *   kind INT FLOAT BOOL STR BYTES UUID DATETIME; dict keys are strings),
- *   MSG rk_view_t (fourth argument: the nested message type name).
+ *   the Unix epoch, UTC), OPT_UUID rk_opt_uuid_t, OPT_DATETIME
+ *   rk_opt_datetime_t (nil-able UUID and DATETIME: None on the Python side),
+ *   UINT uint64_t (0..2^64-1), LIST/TUPLE/DICT rk_view_t (fourth argument:
+ *   element kind INT UINT FLOAT BOOL STR BYTES UUID DATETIME; dict keys are
+ *   strings), MSG rk_view_t (fourth argument: the nested message type name).
  *
  * Ownership: a message made by rk_msg_create(), rk_msg_copy(),
  * rk_msg_deserialize(), rk_receive() or rk_ctx_receive() belongs to the caller
@@ -82,6 +84,17 @@ typedef struct rk_opt_bool {
     bool has;   /**< false: the field is nil */
 } rk_opt_bool_t;
 
+/** A nil-able UUID (field kind OPT_UUID): `UUID | None` on the Python side. */
+typedef struct rk_opt_uuid {
+    rk_uuid_t value; /**< the value when has is true */
+    bool has;        /**< false: the field is nil */
+} rk_opt_uuid_t;
+/** A nil-able datetime (field kind OPT_DATETIME): `datetime | None` on the Python side. */
+typedef struct rk_opt_datetime {
+    int64_t value; /**< microseconds since the Unix epoch, UTC, when has is true */
+    bool has;      /**< false: the field is nil */
+} rk_opt_datetime_t;
+
 /** A byte string given to a setter (elements of a BYTES list or dict). */
 typedef struct rk_blob {
     const void *data; /**< the bytes (may be NULL when len is 0) */
@@ -95,6 +108,7 @@ typedef union rk_value {
     bool b;      /**< BOOL */
     rk_view_t v; /**< STR, BYTES */
     rk_uuid_t u; /**< UUID */
+    uint64_t n;  /**< UINT */
 } rk_value_t;
 
 /** A dict entry as stored in the block: a string key and a value. */
@@ -122,6 +136,9 @@ typedef enum rk_kind {
     RK_KIND_TUPLE,      /**< like LIST, a tuple on the Python side */
     RK_KIND_DICT,       /**< string-keyed dict of one element kind (rk_view_t over rk_dict_entry_t) */
     RK_KIND_MSG,        /**< nested message of a declared type (rk_view_t over its block) */
+    RK_KIND_OPT_UUID,   /**< nil-able UUID (rk_opt_uuid_t) */
+    RK_KIND_OPT_DATETIME, /**< nil-able DATETIME (rk_opt_datetime_t) */
+    RK_KIND_UINT,       /**< uint64_t, the full range 0..2^64-1 */
     RK_KIND_COUNT_      /**< number of kinds (not a kind) */
 } rk_kind_t;
 
@@ -187,6 +204,9 @@ typedef struct rk_msg {
 #define RK__CT_TUPLE rk_view_t
 #define RK__CT_DICT rk_view_t
 #define RK__CT_MSG rk_view_t
+#define RK__CT_OPT_UUID rk_opt_uuid_t
+#define RK__CT_OPT_DATETIME rk_opt_datetime_t
+#define RK__CT_UINT uint64_t
 
 #define RK__ELEM_INT(e) RK_KIND_NONE
 #define RK__ELEM_FLOAT(e) RK_KIND_NONE
@@ -202,6 +222,9 @@ typedef struct rk_msg {
 #define RK__ELEM_TUPLE(e) RK_KIND_##e
 #define RK__ELEM_DICT(e) RK_KIND_##e
 #define RK__ELEM_MSG(e) RK_KIND_NONE
+#define RK__ELEM_OPT_UUID(e) RK_KIND_NONE
+#define RK__ELEM_OPT_DATETIME(e) RK_KIND_NONE
+#define RK__ELEM_UINT(e) RK_KIND_NONE
 
 #define RK__NEST_INT(e) NULL
 #define RK__NEST_FLOAT(e) NULL
@@ -217,6 +240,9 @@ typedef struct rk_msg {
 #define RK__NEST_TUPLE(e) NULL
 #define RK__NEST_DICT(e) NULL
 #define RK__NEST_MSG(e) e##_type
+#define RK__NEST_OPT_UUID(e) NULL
+#define RK__NEST_OPT_DATETIME(e) NULL
+#define RK__NEST_UINT(e) NULL
 
 /* Element types of LIST/TUPLE/DICT values, by element kind. */
 /** Internal: the element type of a STR list, for the typed setters. */
@@ -228,6 +254,7 @@ typedef const char *rk__cstr_t;
 #define RK__ET_BYTES rk_blob_t
 #define RK__ET_UUID rk_uuid_t
 #define RK__ET_DATETIME int64_t
+#define RK__ET_UINT uint64_t
 
 /* A scalar field's setter: stores @p v (the block does not move). */
 #define RK__SET_SCALAR(T, name, ctype)                                    \
@@ -254,6 +281,9 @@ typedef const char *rk__cstr_t;
 #define RK__SET_OPT_INT(T, name, e) RK__SET_OPT(T, name, int64_t)
 #define RK__SET_OPT_FLOAT(T, name, e) RK__SET_OPT(T, name, double)
 #define RK__SET_OPT_BOOL(T, name, e) RK__SET_OPT(T, name, bool)
+#define RK__SET_OPT_UUID(T, name, e) RK__SET_OPT(T, name, rk_uuid_t)
+#define RK__SET_OPT_DATETIME(T, name, e) RK__SET_OPT(T, name, int64_t)
+#define RK__SET_UINT(T, name, e) RK__SET_SCALAR(T, name, uint64_t)
 #define RK__SET_STR(T, name, e)                                                   \
     static inline rk_status_t T##_set_##name(T **m, const char *s)                \
     {                                                                             \
@@ -389,8 +419,8 @@ bool rk_msg_equal(const rk_msg_t *a, const rk_msg_t *b);
  * or level. A field set twice leaves its first value as unused tail bytes.
  * @p field_offset is offsetof(T, field); RK_SET_* macros compute it.
  * Element arrays for LIST/TUPLE/DICT values by element kind: INT/DATETIME
- * int64_t[], FLOAT double[], BOOL bool[], STR const char *[], BYTES
- * rk_blob_t[], UUID rk_uuid_t[].
+ * int64_t[], UINT uint64_t[], FLOAT double[], BOOL bool[], STR const char *[],
+ * BYTES rk_blob_t[], UUID rk_uuid_t[].
  * Common errors: RK_ERR_INVALID (NULL, not a top-level message made by
  * rk_msg_create/copy, or no field at @p field_offset), RK_ERR_TYPE (the field
  * has another kind), RK_ERR_NOMEM, RK_ERR_TOO_LARGE. On error *msgpp is still

@@ -123,17 +123,20 @@ static int pack_head(rk_buf_t *b, const head_fmt_t *f, size_t len)
     return p ? w_done(b, enc_head(p, f, len)) : -1;
 }
 
+/* The smallest unsigned encoding, as msgpack_pack_uint64 and Python choose it (at most 9 bytes). */
+static inline uint8_t *enc_u64(uint8_t *p, uint64_t u)
+{
+    if (u < 128) return *p++ = (uint8_t)u, p;
+    if (u < 256) return *p++ = 0xcc, put_be(p, u, 1);
+    if (u < 65536) return *p++ = 0xcd, put_be(p, u, 2);
+    if (u < (UINT64_C(1) << 32)) return *p++ = 0xce, put_be(p, u, 4);
+    return *p++ = 0xcf, put_be(p, u, 8);
+}
+
 /* The smallest integer encoding, as msgpack_pack_int64 and Python choose it (at most 9 bytes). */
 static uint8_t *enc_i64(uint8_t *p, int64_t v)
 {
-    if (v >= 0) {
-        uint64_t u = (uint64_t)v;
-        if (u < 128) return *p++ = (uint8_t)u, p;
-        if (u < 256) return *p++ = 0xcc, put_be(p, u, 1);
-        if (u < 65536) return *p++ = 0xcd, put_be(p, u, 2);
-        if (u < (UINT64_C(1) << 32)) return *p++ = 0xce, put_be(p, u, 4);
-        return *p++ = 0xcf, put_be(p, u, 8);
-    }
+    if (v >= 0) return enc_u64(p, (uint64_t)v);
     if (v >= -32) return *p++ = (uint8_t)(int8_t)v, p;
     if (v >= -128) return *p++ = 0xd0, put_be(p, (uint64_t)v, 1);
     if (v >= -32768) return *p++ = 0xd1, put_be(p, (uint64_t)v, 2);
@@ -153,6 +156,12 @@ static int pack_i64(rk_buf_t *b, int64_t v)
 {
     uint8_t *p = w_room(b, 9);
     return p ? w_done(b, enc_i64(p, v)) : -1;
+}
+
+static int pack_u64(rk_buf_t *b, uint64_t v)
+{
+    uint8_t *p = w_room(b, 9);
+    return p ? w_done(b, enc_u64(p, v)) : -1;
 }
 
 static int pack_f64(rk_buf_t *b, double f)
@@ -186,6 +195,14 @@ static int pack_uuid(rk_buf_t *b, const rk_uuid_t *u)
     return p ? w_done(b, enc_uuid(p, u)) : -1;
 }
 
+/* A DATETIME as its isoformat string. */
+static int pack_datetime(rk_buf_t *b, int64_t us)
+{
+    char iso[40];
+    rk_datetime_format(us, iso);
+    return pack_raw(b, &F_STR, iso, strlen(iso));
+}
+
 /* A STR or BYTES view of @p blk (nil when off == 0). */
 static int pack_view(rk_buf_t *b, const void *blk, const char *p, int is_str)
 {
@@ -199,21 +216,19 @@ static int pack_view(rk_buf_t *b, const void *blk, const char *p, int is_str)
 static int pack_elem(rk_buf_t *b, const void *blk, rk_kind_t kind, const char *p)
 {
     int64_t i;
+    uint64_t n;
     double f;
     rk_uuid_t u;
-    char iso[40];
 
     switch (kind) {
     case RK_KIND_INT: memcpy(&i, p, 8); return pack_i64(b, i);
+    case RK_KIND_UINT: memcpy(&n, p, 8); return pack_u64(b, n);
     case RK_KIND_FLOAT: memcpy(&f, p, 8); return pack_f64(b, f);
     case RK_KIND_BOOL: return pack_bool(b, *(const unsigned char *)p);
     case RK_KIND_STR: return pack_view(b, blk, p, 1);
     case RK_KIND_BYTES: return pack_view(b, blk, p, 0);
     case RK_KIND_UUID: memcpy(&u, p, sizeof u); return pack_uuid(b, &u);
-    case RK_KIND_DATETIME:
-        memcpy(&i, p, 8);
-        rk_datetime_format(i, iso);
-        return pack_raw(b, &F_STR, iso, strlen(iso));
+    case RK_KIND_DATETIME: memcpy(&i, p, 8); return pack_datetime(b, i);
     default: return -1;
     }
 }
@@ -223,8 +238,16 @@ static int pack_opt(rk_buf_t *b, rk_kind_t kind, const char *p)
     rk_opt_int_t oi;
     rk_opt_float_t of;
     rk_opt_bool_t ob;
+    rk_opt_uuid_t ou;
+    rk_opt_datetime_t od;
 
     switch (kind) {
+    case RK_KIND_OPT_UUID: /* present: exactly as a UUID field; None: nil */
+        memcpy(&ou, p, sizeof ou);
+        return ou.has ? pack_uuid(b, &ou.value) : w_byte(b, 0xc0);
+    case RK_KIND_OPT_DATETIME:
+        memcpy(&od, p, sizeof od);
+        return od.has ? pack_datetime(b, od.value) : w_byte(b, 0xc0);
     case RK_KIND_OPT_INT:
         memcpy(&oi, p, sizeof oi);
         return oi.has ? pack_i64(b, oi.value) : w_byte(b, 0xc0);
@@ -237,25 +260,36 @@ static int pack_opt(rk_buf_t *b, rk_kind_t kind, const char *p)
     }
 }
 
-/* INT / FLOAT / BOOL list elements, encoded straight into the buffer. */
+/* INT / UINT / FLOAT / BOOL list elements, encoded straight into the buffer (one loop per kind). */
 static int pack_numbers(rk_buf_t *b, rk_kind_t kind, const char *src, uint32_t n)
 {
-    size_t esz = kind == RK_KIND_BOOL ? sizeof(bool) : 8;
     uint8_t *p = w_room(b, (size_t)n * 9);
+    uint64_t x;
+    double f;
 
     if (!p) return -1;
-    for (uint32_t i = 0; i < n; i++, src += esz) {
-        int64_t x;
-        double f;
-        if (kind == RK_KIND_BOOL) {
-            *p++ = *(const unsigned char *)src ? 0xc3 : 0xc2;
-        } else if (kind == RK_KIND_FLOAT) {
+    switch (kind) {
+    case RK_KIND_BOOL:
+        for (uint32_t i = 0; i < n; i++, src += sizeof(bool)) *p++ = *(const unsigned char *)src ? 0xc3 : 0xc2;
+        break;
+    case RK_KIND_FLOAT:
+        for (uint32_t i = 0; i < n; i++, src += 8) {
             memcpy(&f, src, 8);
             p = enc_f64(p, f);
-        } else {
-            memcpy(&x, src, 8);
-            p = enc_i64(p, x);
         }
+        break;
+    case RK_KIND_UINT:
+        for (uint32_t i = 0; i < n; i++, src += 8) {
+            memcpy(&x, src, 8);
+            p = enc_u64(p, x);
+        }
+        break;
+    default:
+        for (uint32_t i = 0; i < n; i++, src += 8) {
+            memcpy(&x, src, 8);
+            p = enc_i64(p, (int64_t)x);
+        }
+        break;
     }
     return w_done(b, p);
 }
@@ -266,7 +300,7 @@ static int pack_list(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_vie
     const char *base = (const char *)m + v.off;
 
     if (pack_head(b, &F_ARRAY, v.len)) return -1;
-    if (f->elem == RK_KIND_INT || f->elem == RK_KIND_FLOAT || f->elem == RK_KIND_BOOL)
+    if (f->elem == RK_KIND_INT || f->elem == RK_KIND_UINT || f->elem == RK_KIND_FLOAT || f->elem == RK_KIND_BOOL)
         return pack_numbers(b, f->elem, base, v.len);
     for (uint32_t i = 0; i < v.len; i++)
         if (pack_elem(b, m, f->elem, base + (size_t)i * esz)) return -1;
@@ -295,7 +329,9 @@ static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
     switch (f->kind) {
     case RK_KIND_OPT_INT:
     case RK_KIND_OPT_FLOAT:
-    case RK_KIND_OPT_BOOL: return pack_opt(b, f->kind, p);
+    case RK_KIND_OPT_BOOL:
+    case RK_KIND_OPT_UUID:
+    case RK_KIND_OPT_DATETIME: return pack_opt(b, f->kind, p);
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:

@@ -7,195 +7,12 @@
  * the block).
  */
 #include "msg/msg_internal.h"
+#include "msg/mpread.h"
 #include "msg/wire.h"
 #include "ringmesh/codec.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ======================================================================
- * Reading msgpack: one value header at a time, bounds-checked
- * ====================================================================== */
-
-typedef enum mp_kind {
-    MP_NIL,
-    MP_BOOL,
-    MP_UINT, /* a non-negative integer (any int encoding) */
-    MP_NINT, /* a negative integer */
-    MP_FLOAT,
-    MP_STR,
-    MP_BIN,
-    MP_EXT,
-    MP_ARRAY,
-    MP_MAP
-} mp_kind_t;
-
-/* One value header. STR/BIN/EXT include their payload; ARRAY/MAP only the count. */
-typedef struct mp_val {
-    mp_kind_t kind;
-    uint32_t len;        /* STR/BIN/EXT: bytes, ARRAY: elements, MAP: pairs */
-    const uint8_t *data; /* STR/BIN/EXT payload, inside the input */
-    union {
-        uint64_t u;
-        int64_t i;
-        double f;
-        bool b;
-    } v;
-} mp_val_t;
-
-typedef struct reader {
-    const uint8_t *p, *end;
-} reader_t;
-
-static size_t rd_left(const reader_t *r) { return (size_t)(r->end - r->p); }
-
-static uint64_t load_be(const uint8_t *p, int n)
-{
-    uint64_t x = 0;
-    for (int i = 0; i < n; i++) x = x << 8 | p[i]; /* compilers fuse this into a bswap */
-    return x;
-}
-
-/* Read an @p n-byte big-endian unsigned integer. */
-static rk_status_t rd_be(reader_t *r, int n, uint64_t *out)
-{
-    if (rd_left(r) < (size_t)n) return RK_ERR_TRUNCATED;
-    *out = load_be(r->p, n);
-    r->p += n;
-    return RK_OK;
-}
-
-static rk_status_t rd_payload(reader_t *r, mp_val_t *o, mp_kind_t kind, uint64_t len)
-{
-    if (len > rd_left(r)) return RK_ERR_TRUNCATED;
-    o->kind = kind;
-    o->len = (uint32_t)len;
-    o->data = r->p;
-    r->p += len;
-    return RK_OK;
-}
-
-/* str/bin/ext/array/map with a 1, 2 or 4 byte length. */
-static rk_status_t rd_sized(reader_t *r, mp_val_t *o, mp_kind_t kind, int lenbytes)
-{
-    uint64_t n, ext_type;
-    rk_status_t st = rd_be(r, lenbytes, &n);
-    if (st != RK_OK) return st;
-    if (kind == MP_ARRAY || kind == MP_MAP) {
-        o->kind = kind;
-        o->len = (uint32_t)n;
-        return RK_OK;
-    }
-    if (kind == MP_EXT && (st = rd_be(r, 1, &ext_type)) != RK_OK) return st;
-    return rd_payload(r, o, kind, n);
-}
-
-static rk_status_t rd_number(reader_t *r, mp_val_t *o, uint8_t c)
-{
-    static const int width[] = {1, 2, 4, 8};
-    uint64_t x;
-    rk_status_t st;
-
-    if (c == 0xca || c == 0xcb) {
-        if ((st = rd_be(r, c == 0xca ? 4 : 8, &x)) != RK_OK) return st;
-        o->kind = MP_FLOAT;
-        if (c == 0xca) {
-            uint32_t x32 = (uint32_t)x;
-            float f;
-            memcpy(&f, &x32, 4);
-            o->v.f = f;
-        } else {
-            memcpy(&o->v.f, &x, 8);
-        }
-        return RK_OK;
-    }
-    int idx = c >= 0xd0 ? c - 0xd0 : c - 0xcc, n = width[idx];
-    if ((st = rd_be(r, n, &x)) != RK_OK) return st;
-    if (c >= 0xd0 && n < 8 && (x >> (8 * n - 1))) x |= ~UINT64_C(0) << (8 * n); /* sign-extend */
-    o->kind = c >= 0xd0 && (int64_t)x < 0 ? MP_NINT : MP_UINT;
-    o->v.u = x;
-    return RK_OK;
-}
-
-/* The value whose first byte @p c (already consumed) is not a one-byte form rd_val reads in line. */
-static rk_status_t rd_val_rest(reader_t *r, mp_val_t *o, uint8_t c)
-{
-    if (c >= 0xe0) {
-        o->kind = MP_NINT;
-        o->v.i = (int8_t)c;
-        return RK_OK;
-    }
-    if (c >= 0x90 && c <= 0x9f) {
-        o->kind = MP_ARRAY;
-        o->len = c & 0x0f;
-        return RK_OK;
-    }
-    switch (c) {
-    case 0xc2:
-    case 0xc3: o->kind = MP_BOOL; o->v.b = c == 0xc3; return RK_OK;
-    case 0xc4: case 0xc5: case 0xc6: return rd_sized(r, o, MP_BIN, 1 << (c - 0xc4));
-    case 0xc7: case 0xc8: case 0xc9: return rd_sized(r, o, MP_EXT, 1 << (c - 0xc7));
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-        if (!rd_left(r)) return RK_ERR_TRUNCATED;
-        r->p++; /* fixext: a type byte, then 1 << (c - 0xd4) bytes */
-        return rd_payload(r, o, MP_EXT, 1u << (c - 0xd4));
-    case 0xd9: case 0xda: case 0xdb: return rd_sized(r, o, MP_STR, 1 << (c - 0xd9));
-    case 0xdc: case 0xdd: return rd_sized(r, o, MP_ARRAY, c == 0xdc ? 2 : 4);
-    case 0xde: case 0xdf: return rd_sized(r, o, MP_MAP, c == 0xde ? 2 : 4);
-    case 0xc1: return RK_ERR_DECODE; /* never used */
-    default: return rd_number(r, o, c);
-    }
-}
-
-/* One value header (the common one-byte forms in line: fixint, fixmap, fixstr, nil). */
-static inline rk_status_t rd_val(reader_t *r, mp_val_t *o)
-{
-    uint8_t c;
-    if (r->p >= r->end) return RK_ERR_TRUNCATED;
-    c = *r->p++;
-    if (c <= 0x7f) {
-        o->kind = MP_UINT;
-        o->v.u = c;
-        return RK_OK;
-    }
-    if (c <= 0x8f) {
-        o->kind = MP_MAP;
-        o->len = c & 0x0f;
-        return RK_OK;
-    }
-    if (c >= 0xa0 && c <= 0xbf) return rd_payload(r, o, MP_STR, c & 0x1f);
-    if (c == 0xc0) {
-        o->kind = MP_NIL;
-        return RK_OK;
-    }
-    return rd_val_rest(r, o, c);
-}
-
-/* Skip what follows a container header already read (iteratively: no recursion). */
-static rk_status_t rd_skip_rest(reader_t *r, const mp_val_t *head)
-{
-    uint64_t pending = head->kind == MP_ARRAY ? head->len : head->kind == MP_MAP ? 2 * (uint64_t)head->len : 0;
-    mp_val_t v;
-    while (pending) {
-        if (pending > rd_left(r)) return RK_ERR_TRUNCATED; /* every value takes a byte */
-        rk_status_t st = rd_val(r, &v);
-        if (st != RK_OK) return st;
-        pending--;
-        if (v.kind == MP_ARRAY) pending += v.len;
-        else if (v.kind == MP_MAP) pending += 2 * (uint64_t)v.len;
-    }
-    return RK_OK;
-}
-
-static rk_status_t rd_skip(reader_t *r)
-{
-    mp_val_t v;
-    rk_status_t st = rd_val(r, &v);
-    return st != RK_OK ? st : rd_skip_rest(r, &v);
-}
-
-/* Does the key equal the string literal @p lit? (Constant-size memcmp: inlined.) */
-#define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && memcmp((k)->data, lit, sizeof(lit) - 1) == 0)
 
 /* ======================================================================
  * Decoding into a block
@@ -228,6 +45,14 @@ static rk_status_t val_i64(const mp_val_t *v, int64_t *out)
         return RK_OK;
     }
     return RK_ERR_DECODE;
+}
+
+/* UINT: any non-negative integer, 0..2^64-1 (a negative one or a float is refused). */
+static rk_status_t val_u64(const mp_val_t *v, uint64_t *out)
+{
+    if (v->kind != MP_UINT) return RK_ERR_DECODE;
+    *out = v->v.u;
+    return RK_OK;
 }
 
 /* Floats, and integers too (Python sends 3 for 3.0). */
@@ -310,6 +135,7 @@ static rk_status_t store_elem(dec_t *d, uint32_t base, rk_kind_t kind, const mp_
 {
     union {
         int64_t i;
+        uint64_t n;
         double f;
         bool b;
         rk_uuid_t u;
@@ -320,6 +146,7 @@ static rk_status_t store_elem(dec_t *d, uint32_t base, rk_kind_t kind, const mp_
 
     switch (kind) {
     case RK_KIND_INT: st = val_i64(v, &x.i); break;
+    case RK_KIND_UINT: st = val_u64(v, &x.n); break;
     case RK_KIND_FLOAT: st = val_f64(v, &x.f); break;
     case RK_KIND_BOOL:
         n = sizeof x.b;
@@ -368,9 +195,23 @@ static rk_status_t dec_opt(dec_t *d, rk_kind_t kind, const mp_val_t *v, uint32_t
     rk_opt_int_t oi;
     rk_opt_float_t of;
     rk_opt_bool_t ob;
+    rk_opt_uuid_t ou;
+    rk_opt_datetime_t od;
     rk_status_t st;
 
     switch (kind) {
+    case RK_KIND_OPT_UUID: /* nil is None; anything else as a UUID field reads it */
+        memset(&ou, 0, sizeof ou);
+        st = v->kind == MP_NIL ? RK_OK : val_uuid(&d->r, v, &ou.value);
+        ou.has = v->kind != MP_NIL;
+        if (st == RK_OK) memcpy(dec_at(d, dst), &ou, sizeof ou);
+        return st;
+    case RK_KIND_OPT_DATETIME:
+        memset(&od, 0, sizeof od);
+        st = v->kind == MP_NIL ? RK_OK : val_datetime(v, &od.value);
+        od.has = v->kind != MP_NIL;
+        if (st == RK_OK) memcpy(dec_at(d, dst), &od, sizeof od);
+        return st;
     case RK_KIND_OPT_INT:
         memset(&oi, 0, sizeof oi);
         st = v->kind == MP_NIL ? RK_OK : val_i64(v, &oi.value);
@@ -393,7 +234,7 @@ static rk_status_t dec_opt(dec_t *d, rk_kind_t kind, const mp_val_t *v, uint32_t
 }
 
 /*
- * The usual encodings of INT / FLOAT / BOOL list elements, read without the
+ * The usual encodings of INT / UINT / FLOAT / BOOL list elements, read without the
  * generic reader; 0 leaves anything else (or a short input) to dec_elem.
  */
 static int fast_number(reader_t *r, rk_kind_t kind, char *dst)
@@ -406,9 +247,9 @@ static int fast_number(reader_t *r, rk_kind_t kind, char *dst)
         if (*p != 0xcb || rd_left(r) < 9) return 0;
         x = load_be(p + 1, 8);
         r->p += 9;
-    } else if (kind == RK_KIND_INT) {
-        if (*p >= 0x80 && *p < 0xe0) return 0;
-        x = (uint64_t)(int64_t)(int8_t)*p; /* positive and negative fixint */
+    } else if (kind == RK_KIND_INT || kind == RK_KIND_UINT) {
+        if (*p >= 0x80 && (*p < 0xe0 || kind == RK_KIND_UINT)) return 0;
+        x = (uint64_t)(int64_t)(int8_t)*p; /* positive fixint; negative fixint for INT only */
         r->p++;
     } else if (kind == RK_KIND_BOOL) {
         if (*p != 0xc2 && *p != 0xc3) return 0;
@@ -510,7 +351,9 @@ static rk_status_t dec_field(dec_t *d, uint32_t base, const rk_field_t *f, int d
         return store_elem(d, base, f->kind, &v, dst);
     case RK_KIND_OPT_INT:
     case RK_KIND_OPT_FLOAT:
-    case RK_KIND_OPT_BOOL: return dec_opt(d, f->kind, &v, dst);
+    case RK_KIND_OPT_BOOL:
+    case RK_KIND_OPT_UUID:
+    case RK_KIND_OPT_DATETIME: return dec_opt(d, f->kind, &v, dst);
     case RK_KIND_LIST:
     case RK_KIND_TUPLE: return dec_list(d, base, f, &v, dst);
     case RK_KIND_DICT: return dec_dict(d, base, f, &v, dst);

@@ -16,6 +16,7 @@ size_t rk_elem_size(rk_kind_t kind)
 {
     switch (kind) {
     case RK_KIND_INT:
+    case RK_KIND_UINT:
     case RK_KIND_FLOAT:
     case RK_KIND_DATETIME: return 8;
     case RK_KIND_BOOL: return sizeof(bool);
@@ -216,6 +217,7 @@ static rk_status_t store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems,
         rk_status_t st;
         switch (kind) {
         case RK_KIND_INT:
+        case RK_KIND_UINT:
         case RK_KIND_DATETIME:
         case RK_KIND_FLOAT: memcpy((char *)*pm + at, (const char *)elems + i * 8, 8); break;
         case RK_KIND_BOOL: {
@@ -352,6 +354,8 @@ rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
     case RK_KIND_OPT_INT: memset(p, 0, sizeof(rk_opt_int_t)); return RK_OK;
     case RK_KIND_OPT_FLOAT: memset(p, 0, sizeof(rk_opt_float_t)); return RK_OK;
     case RK_KIND_OPT_BOOL: memset(p, 0, sizeof(rk_opt_bool_t)); return RK_OK;
+    case RK_KIND_OPT_UUID: memset(p, 0, sizeof(rk_opt_uuid_t)); return RK_OK;
+    case RK_KIND_OPT_DATETIME: memset(p, 0, sizeof(rk_opt_datetime_t)); return RK_OK;
     default: return RK_ERR_TYPE;
     }
 }
@@ -407,6 +411,8 @@ static int field_ok(const rk_msg_t *m, const rk_field_t *f, size_t size, int dep
     case RK_KIND_OPT_FLOAT: return bool_ok(p + offsetof(rk_opt_float_t, has));
     case RK_KIND_OPT_BOOL:
         return bool_ok(p + offsetof(rk_opt_bool_t, has)) && bool_ok(p + offsetof(rk_opt_bool_t, value));
+    case RK_KIND_OPT_UUID: return bool_ok(p + offsetof(rk_opt_uuid_t, has));
+    case RK_KIND_OPT_DATETIME: return bool_ok(p + offsetof(rk_opt_datetime_t, has));
     case RK_KIND_STR:
     case RK_KIND_BYTES: memcpy(&v, p, sizeof v); return str_ok(m, v, size, f->kind == RK_KIND_STR);
     case RK_KIND_LIST:
@@ -500,6 +506,7 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
 
     switch (f->kind) {
     case RK_KIND_INT:
+    case RK_KIND_UINT:
     case RK_KIND_FLOAT:
     case RK_KIND_BOOL:
     case RK_KIND_STR:
@@ -520,6 +527,18 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
     }
     case RK_KIND_OPT_BOOL: {
         rk_opt_bool_t x, y;
+        memcpy(&x, pa, sizeof x);
+        memcpy(&y, pb, sizeof y);
+        return x.has == y.has && (!x.has || x.value == y.value);
+    }
+    case RK_KIND_OPT_UUID: {
+        rk_opt_uuid_t x, y;
+        memcpy(&x, pa, sizeof x);
+        memcpy(&y, pb, sizeof y);
+        return x.has == y.has && (!x.has || rk_uuid_equal(&x.value, &y.value));
+    }
+    case RK_KIND_OPT_DATETIME: {
+        rk_opt_datetime_t x, y;
         memcpy(&x, pa, sizeof x);
         memcpy(&y, pb, sizeof y);
         return x.has == y.has && (!x.has || x.value == y.value);

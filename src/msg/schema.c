@@ -14,7 +14,9 @@
 static const char *kind_name(unsigned k)
 {
     static const char *names[] = {"NONE", "INT",      "FLOAT", "BOOL", "STR",   "BYTES", "OPT_INT", "OPT_FLOAT",
-                                  "OPT_BOOL", "UUID", "DATETIME", "LIST", "TUPLE", "DICT", "MSG"};
+                                  "OPT_BOOL", "UUID", "DATETIME", "LIST", "TUPLE", "DICT", "MSG",
+                                  "OPT_UUID", "OPT_DATETIME", "UINT"};
+    _Static_assert(sizeof names / sizeof names[0] == RK_KIND_COUNT_, "a name for every field kind");
     return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
