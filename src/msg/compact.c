@@ -17,6 +17,7 @@
 #include "msg/msg_internal.h"
 #include "msg/schema.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,11 +67,12 @@ rk_status_t rk_msg_encode_block_after(const rk_msg_t *msg, uint32_t hash, rk_buf
     memcpy(p + 4, &hash, 4); /* little-endian hosts only: the hash covers the byte order */
     memcpy(p + RK_COMPACT_HDR, msg, msg->size);
     /* the header's local fields mean nothing elsewhere: zero them on the wire */
-    rk_msg_t *w = (rk_msg_t *)(void *)(p + RK_COMPACT_HDR);
-    memset(&w->type, 0, sizeof w->type);
-    w->capacity = 0;
-    w->pool_class = 0;
-    w->src_rank = -1;
+    uint8_t *w = p + RK_COMPACT_HDR; /* not aligned (after the frame header and name): bytes only */
+    const int32_t no_rank = -1;
+    memset(w + offsetof(rk_msg_t, type), 0, sizeof msg->type);
+    memset(w + offsetof(rk_msg_t, capacity), 0, sizeof msg->capacity);
+    memset(w + offsetof(rk_msg_t, pool_class), 0, sizeof msg->pool_class);
+    memcpy(w + offsetof(rk_msg_t, src_rank), &no_rank, sizeof no_rank);
     out->len = need;
     return RK_OK;
 }
