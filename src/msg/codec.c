@@ -233,31 +233,13 @@ static int pack_elem(rk_buf_t *b, const void *blk, rk_kind_t kind, const char *p
     }
 }
 
+/* A nil-able field: present, exactly as a field of its base kind; None: nil. */
 static int pack_opt(rk_buf_t *b, rk_kind_t kind, const char *p)
 {
-    rk_opt_int_t oi;
-    rk_opt_float_t of;
-    rk_opt_bool_t ob;
-    rk_opt_uuid_t ou;
-    rk_opt_datetime_t od;
-
-    switch (kind) {
-    case RK_KIND_OPT_UUID: /* present: exactly as a UUID field; None: nil */
-        memcpy(&ou, p, sizeof ou);
-        return ou.has ? pack_uuid(b, &ou.value) : w_byte(b, 0xc0);
-    case RK_KIND_OPT_DATETIME:
-        memcpy(&od, p, sizeof od);
-        return od.has ? pack_datetime(b, od.value) : w_byte(b, 0xc0);
-    case RK_KIND_OPT_INT:
-        memcpy(&oi, p, sizeof oi);
-        return oi.has ? pack_i64(b, oi.value) : w_byte(b, 0xc0);
-    case RK_KIND_OPT_FLOAT:
-        memcpy(&of, p, sizeof of);
-        return of.has ? pack_f64(b, of.value) : w_byte(b, 0xc0);
-    default:
-        memcpy(&ob, p, sizeof ob);
-        return ob.has ? pack_bool(b, ob.value) : w_byte(b, 0xc0);
-    }
+    rk_kind_t base;
+    size_t has_off, size;
+    if (!rk_opt_layout(kind, &base, &has_off, &size)) return -1;
+    return p[has_off] ? pack_elem(b, NULL, base, p) : w_byte(b, 0xc0);
 }
 
 /* INT / UINT / FLOAT / BOOL list elements, encoded straight into the buffer (one loop per kind). */

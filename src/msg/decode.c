@@ -190,47 +190,19 @@ static void store_view(dec_t *d, uint32_t dst, uint32_t off, uint32_t len)
     memcpy(dec_at(d, dst), &w, sizeof w);
 }
 
+/* A nil-able field: nil is None; anything else is read as a field of its base kind would be. */
 static rk_status_t dec_opt(dec_t *d, rk_kind_t kind, const mp_val_t *v, uint32_t dst)
 {
-    rk_opt_int_t oi;
-    rk_opt_float_t of;
-    rk_opt_bool_t ob;
-    rk_opt_uuid_t ou;
-    rk_opt_datetime_t od;
+    rk_kind_t base;
+    size_t has_off, size;
     rk_status_t st;
 
-    switch (kind) {
-    case RK_KIND_OPT_UUID: /* nil is None; anything else as a UUID field reads it */
-        memset(&ou, 0, sizeof ou);
-        st = v->kind == MP_NIL ? RK_OK : val_uuid(&d->r, v, &ou.value);
-        ou.has = v->kind != MP_NIL;
-        if (st == RK_OK) memcpy(dec_at(d, dst), &ou, sizeof ou);
-        return st;
-    case RK_KIND_OPT_DATETIME:
-        memset(&od, 0, sizeof od);
-        st = v->kind == MP_NIL ? RK_OK : val_datetime(v, &od.value);
-        od.has = v->kind != MP_NIL;
-        if (st == RK_OK) memcpy(dec_at(d, dst), &od, sizeof od);
-        return st;
-    case RK_KIND_OPT_INT:
-        memset(&oi, 0, sizeof oi);
-        st = v->kind == MP_NIL ? RK_OK : val_i64(v, &oi.value);
-        oi.has = v->kind != MP_NIL;
-        if (st == RK_OK) memcpy(dec_at(d, dst), &oi, sizeof oi);
-        return st;
-    case RK_KIND_OPT_FLOAT:
-        memset(&of, 0, sizeof of);
-        st = v->kind == MP_NIL ? RK_OK : val_f64(v, &of.value);
-        of.has = v->kind != MP_NIL;
-        if (st == RK_OK) memcpy(dec_at(d, dst), &of, sizeof of);
-        return st;
-    default:
-        memset(&ob, 0, sizeof ob);
-        st = v->kind == MP_NIL ? RK_OK : val_bool(v, &ob.value);
-        ob.has = v->kind != MP_NIL;
-        if (st == RK_OK) memcpy(dec_at(d, dst), &ob, sizeof ob);
-        return st;
-    }
+    if (!rk_opt_layout(kind, &base, &has_off, &size)) return RK_ERR_DECODE;
+    memset(dec_at(d, dst), 0, size);
+    if (v->kind == MP_NIL) return RK_OK;
+    st = store_elem(d, 0, base, v, dst); /* scalars only: nothing is appended, the block stays */
+    if (st == RK_OK) *(bool *)dec_at(d, dst + (uint32_t)has_off) = true;
+    return st;
 }
 
 /*

@@ -351,12 +351,13 @@ rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:
     case RK_KIND_MSG: memset(p, 0, sizeof(rk_view_t)); return RK_OK;
-    case RK_KIND_OPT_INT: memset(p, 0, sizeof(rk_opt_int_t)); return RK_OK;
-    case RK_KIND_OPT_FLOAT: memset(p, 0, sizeof(rk_opt_float_t)); return RK_OK;
-    case RK_KIND_OPT_BOOL: memset(p, 0, sizeof(rk_opt_bool_t)); return RK_OK;
-    case RK_KIND_OPT_UUID: memset(p, 0, sizeof(rk_opt_uuid_t)); return RK_OK;
-    case RK_KIND_OPT_DATETIME: memset(p, 0, sizeof(rk_opt_datetime_t)); return RK_OK;
-    default: return RK_ERR_TYPE;
+    default: {
+        rk_kind_t base;
+        size_t has_off, size;
+        if (!rk_opt_layout(f->kind, &base, &has_off, &size)) return RK_ERR_TYPE;
+        memset(p, 0, size);
+        return RK_OK;
+    }
     }
 }
 
@@ -407,12 +408,16 @@ static int field_ok(const rk_msg_t *m, const rk_field_t *f, size_t size, int dep
 
     switch (f->kind) {
     case RK_KIND_BOOL: return bool_ok(p);
-    case RK_KIND_OPT_INT: return bool_ok(p + offsetof(rk_opt_int_t, has));
-    case RK_KIND_OPT_FLOAT: return bool_ok(p + offsetof(rk_opt_float_t, has));
+    case RK_KIND_OPT_INT:
+    case RK_KIND_OPT_FLOAT:
     case RK_KIND_OPT_BOOL:
-        return bool_ok(p + offsetof(rk_opt_bool_t, has)) && bool_ok(p + offsetof(rk_opt_bool_t, value));
-    case RK_KIND_OPT_UUID: return bool_ok(p + offsetof(rk_opt_uuid_t, has));
-    case RK_KIND_OPT_DATETIME: return bool_ok(p + offsetof(rk_opt_datetime_t, has));
+    case RK_KIND_OPT_UUID:
+    case RK_KIND_OPT_DATETIME: {
+        rk_kind_t base;
+        size_t has_off, sz;
+        rk_opt_layout(f->kind, &base, &has_off, &sz);
+        return bool_ok(p + has_off) && (base != RK_KIND_BOOL || bool_ok(p));
+    }
     case RK_KIND_STR:
     case RK_KIND_BYTES: memcpy(&v, p, sizeof v); return str_ok(m, v, size, f->kind == RK_KIND_STR);
     case RK_KIND_LIST:
@@ -513,35 +518,16 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
     case RK_KIND_BYTES:
     case RK_KIND_UUID:
     case RK_KIND_DATETIME: return elem_equal(f->kind, a, pa, b, pb);
-    case RK_KIND_OPT_INT: {
-        rk_opt_int_t x, y;
-        memcpy(&x, pa, sizeof x);
-        memcpy(&y, pb, sizeof y);
-        return x.has == y.has && (!x.has || x.value == y.value);
-    }
-    case RK_KIND_OPT_FLOAT: {
-        rk_opt_float_t x, y;
-        memcpy(&x, pa, sizeof x);
-        memcpy(&y, pb, sizeof y);
-        return x.has == y.has && (!x.has || x.value == y.value || (x.value != x.value && y.value != y.value));
-    }
-    case RK_KIND_OPT_BOOL: {
-        rk_opt_bool_t x, y;
-        memcpy(&x, pa, sizeof x);
-        memcpy(&y, pb, sizeof y);
-        return x.has == y.has && (!x.has || x.value == y.value);
-    }
-    case RK_KIND_OPT_UUID: {
-        rk_opt_uuid_t x, y;
-        memcpy(&x, pa, sizeof x);
-        memcpy(&y, pb, sizeof y);
-        return x.has == y.has && (!x.has || rk_uuid_equal(&x.value, &y.value));
-    }
-    case RK_KIND_OPT_DATETIME: {
-        rk_opt_datetime_t x, y;
-        memcpy(&x, pa, sizeof x);
-        memcpy(&y, pb, sizeof y);
-        return x.has == y.has && (!x.has || x.value == y.value);
+    case RK_KIND_OPT_INT:
+    case RK_KIND_OPT_FLOAT:
+    case RK_KIND_OPT_BOOL:
+    case RK_KIND_OPT_UUID:
+    case RK_KIND_OPT_DATETIME: { /* both nil, or both present with equal values */
+        rk_kind_t base;
+        size_t has_off, sz;
+        rk_opt_layout(f->kind, &base, &has_off, &sz);
+        bool ha = pa[has_off] != 0, hb = pb[has_off] != 0;
+        return ha == hb && (!ha || elem_equal(base, a, pa, b, pb));
     }
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:

@@ -8,6 +8,8 @@
 #include "ringmesh/codec.h"
 #include "ringmesh/message.h"
 
+#include <stddef.h>
+
 /*
  * Reply-to marks in the header's internal fields (rk_msg_t::flags and
  * reserved2_), set by the runtime, never by users: a request of rk_call /
@@ -72,6 +74,27 @@ static inline int rk_name_is(const char *name, const void *bytes, size_t len)
 size_t rk_registry_each(const rk_registry_t *reg, void (*fn)(void *arg, const rk_msg_type_t *type), void *arg);
 /** Bytes one element of @p kind occupies in a list (0 for kinds not allowed there). */
 size_t rk_elem_size(rk_kind_t kind);
+/**
+ * A nil-able kind's layout: the value, of kind *@p base, at offset 0 of its
+ * struct, then the `has` flag at *@p has_off; *@p size is the struct's size.
+ * Returns 0 (nothing set) for a kind that is not nil-able.
+ */
+static inline int rk_opt_layout(rk_kind_t kind, rk_kind_t *base, size_t *has_off, size_t *size)
+{
+#define RK__OPT(K, B, T)                                                                                            \
+    case K: *base = B; *has_off = offsetof(T, has); *size = sizeof(T); return 1;
+    *base = RK_KIND_NONE;
+    *has_off = *size = 0;
+    switch (kind) {
+    RK__OPT(RK_KIND_OPT_INT, RK_KIND_INT, rk_opt_int_t)
+    RK__OPT(RK_KIND_OPT_FLOAT, RK_KIND_FLOAT, rk_opt_float_t)
+    RK__OPT(RK_KIND_OPT_BOOL, RK_KIND_BOOL, rk_opt_bool_t)
+    RK__OPT(RK_KIND_OPT_UUID, RK_KIND_UUID, rk_opt_uuid_t)
+    RK__OPT(RK_KIND_OPT_DATETIME, RK_KIND_DATETIME, rk_opt_datetime_t)
+    default: return 0;
+    }
+#undef RK__OPT
+}
 /** STR text: well-formed UTF-8 without NUL bytes (msg/utf8.c). */
 bool rk_text_ok(const void *data, size_t len);
 /** The field of @p type at struct offset @p off, or NULL. */
