@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "msgpack_ref.h"
 #include "ringmesh/ringmesh.h"
 extern "C" {
 #include "msg/schema.h" // internal, C linkage
@@ -34,62 +35,16 @@ namespace {
 RK_MESSAGE_DECLARE(NewKinds, NEW_KINDS)
 RK_MESSAGE_DEFINE(NewKinds, NEW_KINDS)
 
-struct MsgFree {
-    void operator()(void *m) const { rk_msg_free(static_cast<rk_msg_t *>(m)); }
-};
-template <class T> using Owned = std::unique_ptr<T, MsgFree>;
-using Bytes = std::vector<uint8_t>;
+using rktest::Bytes;
+using rktest::Mp;
+using rktest::Owned;
+using rktest::serialize;
 
 rk_uuid_t uuid_of(uint8_t seed)
 {
     rk_uuid_t u;
     for (int i = 0; i < 16; i++) u.bytes[i] = (uint8_t)(seed + 3 * i);
     return u;
-}
-
-// The reference encoder: msgpack-c's packer on an sbuffer (as in test_codec.cpp).
-class Mp {
-  public:
-    Mp()
-    {
-        msgpack_sbuffer_init(&sb_);
-        msgpack_packer_init(&pk_, &sb_, msgpack_sbuffer_write);
-    }
-    ~Mp() { msgpack_sbuffer_destroy(&sb_); }
-    Mp(const Mp &) = delete;
-    Mp &operator=(const Mp &) = delete;
-
-    Mp &map(size_t n) { return ok(msgpack_pack_map(&pk_, n)); }
-    Mp &arr(size_t n) { return ok(msgpack_pack_array(&pk_, n)); }
-    Mp &str(const std::string &s) { return ok(msgpack_pack_str_with_body(&pk_, s.data(), s.size())); }
-    Mp &bin(const void *p, size_t n) { return ok(msgpack_pack_bin_with_body(&pk_, p, n)); }
-    Mp &i(int64_t v) { return ok(msgpack_pack_int64(&pk_, v)); }
-    Mp &u(uint64_t v) { return ok(msgpack_pack_uint64(&pk_, v)); }
-    Mp &f(double v) { return ok(msgpack_pack_double(&pk_, v)); }
-    Mp &b(bool v) { return ok(v ? msgpack_pack_true(&pk_) : msgpack_pack_false(&pk_)); }
-    Mp &nil() { return ok(msgpack_pack_nil(&pk_)); }
-    Mp &uuid_map(const rk_uuid_t &id) { return map(1).str("__uuid_bin__").bin(id.bytes, 16); }
-    Mp &raw(const Bytes &bytes) { return ok(msgpack_sbuffer_write(&sb_, (const char *)bytes.data(), bytes.size())); }
-    Bytes bytes() const { return Bytes(sb_.data, sb_.data + sb_.size); }
-
-  private:
-    Mp &ok(int rc)
-    {
-        EXPECT_EQ(rc, 0);
-        return *this;
-    }
-    msgpack_sbuffer sb_;
-    msgpack_packer pk_;
-};
-
-Bytes serialize(const void *msg)
-{
-    rk_buf_t buf;
-    rk_buf_init(&buf);
-    EXPECT_EQ(rk_msg_serialize(static_cast<const rk_msg_t *>(msg), &buf), RK_OK);
-    Bytes out(buf.data, buf.data + buf.len);
-    rk_buf_free(&buf);
-    return out;
 }
 
 std::string iso(int64_t us)
