@@ -547,7 +547,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
                 break;
             }
             if (*victim && mb->evict_fn) mb->evict_fn(mb->evict_arg, *victim);
-            rk_msg_free(*victim); /* a second round (another producer took the room): both are dropped */
+            rk_msg_free(*victim); /* this loop ran before (another producer took the room freed then): both evictions stand */
             int64_t t_enq;
             *victim = remove_one(mb, 1, &t_enq);
             continue;
