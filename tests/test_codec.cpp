@@ -576,10 +576,15 @@ TEST_F(Codec, DefaultsMissingKeys)
     mp.map(1).str("__type__").str("Every");
     Owned<Every> m = decode_ok<Every>(mp.bytes());
     ASSERT_TRUE(m);
+    Owned<Every> again = decode_ok<Every>(mp.bytes());
     Owned<Every> fresh(create<Every>(Every_type()));
-    fresh->hdr.message_id = rk_uuid_t{}; // a missing message_id stays nil
+    // a missing message_id is a fresh UUIDv4, as the reference's uuid4 default factory makes it
+    EXPECT_FALSE(rk_uuid_is_nil(&m->hdr.message_id));
+    EXPECT_EQ(m->hdr.message_id.bytes[6] >> 4, 4);
+    EXPECT_EQ(m->hdr.message_id.bytes[8] >> 6, 2);
+    EXPECT_FALSE(rk_uuid_equal(&m->hdr.message_id, &again->hdr.message_id));
+    fresh->hdr.message_id = m->hdr.message_id;
     EXPECT_TRUE(rk_msg_equal(&m->hdr, &fresh->hdr));
-    EXPECT_TRUE(rk_uuid_is_nil(&m->hdr.message_id));
     EXPECT_EQ(m->hdr.priority, RK_PRIORITY_DEFAULT);
     EXPECT_EQ(m->hdr.src_rank, -1);
 }

@@ -301,6 +301,32 @@ static int pack_dict(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_vie
     return 0;
 }
 
+/* An ARRAY as numpy's reference form: {"__ndarray__": bin, "dtype": str, "shape": [extents]}. */
+static int pack_array(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
+{
+    static const uint8_t k_nd[13] = {0x83, 0xab, '_', '_', 'n', 'd', 'a', 'r', 'r', 'a', 'y', '_', '_'};
+    static const uint8_t k_dtype[6] = {0xa5, 'd', 't', 'y', 'p', 'e'}, k_shape[6] = {0xa5, 's', 'h', 'a', 'p', 'e'};
+    const char *name = rk_dtype_name(f->dtype);
+    size_t name_len = strlen(name);
+    rk_array_t a;
+    uint8_t *p;
+
+    if (rk_array_read(m, m->size, v, f->dtype, &a) != RK_OK) return -1;
+    if (!(p = w_room(b, sizeof k_nd))) return -1;
+    memcpy(p, k_nd, sizeof k_nd);
+    w_done(b, p + sizeof k_nd);
+    if (pack_raw(b, &F_BIN, a.data, a.nbytes)) return -1;
+    if (!(p = w_room(b, sizeof k_dtype + 1 + name_len + sizeof k_shape + 1 + 9 * RK_ARRAY_MAX_DIMS))) return -1;
+    memcpy(p, k_dtype, sizeof k_dtype);
+    p = enc_head(p + sizeof k_dtype, &F_STR, name_len);
+    memcpy(p, name, name_len);
+    p += name_len;
+    memcpy(p, k_shape, sizeof k_shape);
+    p = enc_head(p + sizeof k_shape, &F_ARRAY, a.ndim);
+    for (uint32_t i = 0; i < a.ndim; i++) p = enc_u64(p, a.shape[i]);
+    return w_done(b, p);
+}
+
 static int pack_block(rk_buf_t *b, const rk_msg_t *m);
 
 static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
@@ -318,9 +344,11 @@ static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:
     case RK_KIND_MSG:
+    case RK_KIND_ARRAY:
         memcpy(&v, p, sizeof v);
         if (!v.off) return w_byte(b, 0xc0);
         if (f->kind == RK_KIND_DICT) return pack_dict(b, m, f, v);
+        if (f->kind == RK_KIND_ARRAY) return pack_array(b, m, f, v);
         if (f->kind == RK_KIND_MSG) return pack_block(b, (const rk_msg_t *)((const char *)m + v.off));
         return pack_list(b, m, f, v);
     default: return pack_elem(b, m, f->kind, p);

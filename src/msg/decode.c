@@ -281,6 +281,60 @@ static rk_status_t dec_dict(dec_t *d, uint32_t base, const rk_field_t *f, const 
     return st;
 }
 
+/*
+ * ARRAY: numpy's {"__ndarray__": bin, "dtype": str, "shape": [extents]} (keys
+ * in any order, no others), the field's dtype, a byte count that matches the
+ * shape; stored as the record msg/array.c describes.
+ */
+static rk_status_t dec_array(dec_t *d, uint32_t base, const rk_field_t *f, const mp_val_t *v, uint32_t dst)
+{
+    const uint8_t *bytes = NULL;
+    uint32_t nbytes = 0, ndim = 0, off, head[2];
+    uint64_t shape[RK_ARRAY_MAX_DIMS], count;
+    size_t want;
+    int seen = 0; /* bits: 1 data, 2 dtype, 4 shape */
+    rk_dtype_t dt = RK_DTYPE_NONE;
+    rk_status_t st;
+
+    if (v->kind == MP_NIL) return store_nil_view(d, dst);
+    if (v->kind != MP_MAP || v->len != 3) return RK_ERR_DECODE;
+    for (uint32_t i = 0; i < 3; i++) {
+        mp_val_t k, x;
+        if ((st = rd_val(&d->r, &k)) != RK_OK || (st = rd_val(&d->r, &x)) != RK_OK) return st;
+        if (k.kind != MP_STR) return RK_ERR_DECODE;
+        if (KEY_IS(&k, "__ndarray__") && x.kind == MP_BIN && !(seen & 1)) {
+            bytes = x.data;
+            nbytes = x.len;
+            seen |= 1;
+        } else if (KEY_IS(&k, "dtype") && x.kind == MP_STR && !(seen & 2)) {
+            dt = rk_dtype_named(x.data, x.len);
+            if (dt != f->dtype) return RK_ERR_TYPE; /* another dtype (or one ringmesh has not) */
+            seen |= 2;
+        } else if (KEY_IS(&k, "shape") && x.kind == MP_ARRAY && x.len <= RK_ARRAY_MAX_DIMS && !(seen & 4)) {
+            ndim = x.len;
+            for (uint32_t j = 0; j < ndim; j++) {
+                mp_val_t e;
+                if ((st = rd_val(&d->r, &e)) != RK_OK) return st;
+                if (e.kind != MP_UINT) return RK_ERR_DECODE;
+                shape[j] = e.v.u;
+            }
+            seen |= 4;
+        } else {
+            return RK_ERR_DECODE;
+        }
+    }
+    if ((st = rk_array_size(dt, ndim, shape, &count, &want)) != RK_OK) return RK_ERR_DECODE;
+    if (want != nbytes || (dt == RK_DTYPE_BOOL && !rk_bools_ok(bytes, nbytes))) return RK_ERR_DECODE;
+    if ((st = rk_msg_reserve(&d->m, RK_ARRAY_REC(ndim) + nbytes, &off)) != RK_OK) return st;
+    head[0] = ndim;
+    head[1] = 0;
+    memcpy(dec_at(d, off), head, sizeof head);
+    if (ndim) memcpy(dec_at(d, off + 8), shape, 8 * (size_t)ndim);
+    if (nbytes) memcpy(dec_at(d, off + (uint32_t)RK_ARRAY_REC(ndim)), bytes, nbytes);
+    store_view(d, dst, off - base, nbytes);
+    return RK_OK;
+}
+
 static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint32_t pairs, int depth);
 
 /* A nested message: its block is built in place at the end of the root block. */
@@ -330,6 +384,7 @@ static rk_status_t dec_field(dec_t *d, uint32_t base, const rk_field_t *f, int d
     case RK_KIND_TUPLE: return dec_list(d, base, f, &v, dst);
     case RK_KIND_DICT: return dec_dict(d, base, f, &v, dst);
     case RK_KIND_MSG: return dec_nested(d, base, f, &v, dst, depth);
+    case RK_KIND_ARRAY: return dec_array(d, base, f, &v, dst);
     default: return store_elem(d, base, f->kind, &v, dst);
     }
 }
@@ -363,6 +418,7 @@ typedef struct type_tag {
     const uint8_t *name;
     uint32_t len;
     int seen;
+    int id_seen; /* the map had a message_id */
 } type_tag_t;
 
 static rk_status_t rd_type_tag(reader_t *r, type_tag_t *tag)
@@ -392,7 +448,7 @@ static meta_key_t meta_key(const mp_val_t *k)
 static rk_status_t dec_meta(dec_t *d, uint32_t base, meta_key_t key, type_tag_t *tag)
 {
     switch (key) {
-    case META_ID: return dec_header_uuid(d, base + (uint32_t)offsetof(rk_msg_t, message_id));
+    case META_ID: tag->id_seen = 1; return dec_header_uuid(d, base + (uint32_t)offsetof(rk_msg_t, message_id));
     case META_PRIORITY: return dec_priority(d, base);
     case META_CORR: return dec_header_uuid(d, base + (uint32_t)offsetof(rk_msg_t, correlation_id));
     case META_TYPE: return rd_type_tag(&d->r, tag);
@@ -454,6 +510,7 @@ static int fast_header(dec_t *d, uint32_t base, type_tag_t *tag)
     else return 0;
     if ((size_t)(end - p) < n) return 0;
     tag->seen = 1;
+    tag->id_seen = 1;
     tag->name = p;
     tag->len = n;
     memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, message_id)), &mid, sizeof mid);
@@ -465,12 +522,18 @@ static int fast_header(dec_t *d, uint32_t base, type_tag_t *tag)
 
 /*
  * The body of a message map of @p pairs entries into the block at @p base.
- * The top-level map must name its type; a nested one may omit it.
+ * The top-level map must name its type; a nested one may omit it. Declared
+ * defaults are written first, so a key missing on the wire keeps its field's
+ * default (a STR default present on the wire leaves its bytes unused in the
+ * tail); a missing message_id becomes a fresh UUIDv4.
  */
 static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint32_t pairs, int depth)
 {
-    type_tag_t tag = {NULL, 0, 0};
+    type_tag_t tag = {NULL, 0, 0, 0};
     uint32_t next = 0;
+    rk_status_t st = rk_defaults_apply(&d->m, base, t);
+
+    if (st != RK_OK) return st;
 
     for (uint32_t i = 0; i < pairs; i++) {
         mp_val_t k;
@@ -479,13 +542,17 @@ static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint
             i += 3; /* four pairs read */
             continue;
         }
-        rk_status_t st = rd_val(&d->r, &k);
-        if (st != RK_OK) return st;
+        if ((st = rd_val(&d->r, &k)) != RK_OK) return st;
         if (k.kind != MP_STR) return RK_ERR_DECODE;
         meta_key_t meta = meta_key(&k);
         f = meta == META_NONE ? match_field(t, &next, &k) : NULL;
         st = f ? dec_field(d, base, f, depth) : dec_meta(d, base, meta, &tag);
         if (st != RK_OK) return st;
+    }
+    if (!tag.id_seen) {
+        rk_uuid_t id;
+        rk_uuid_generate(&id);
+        memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, message_id)), &id, sizeof id);
     }
     if (!tag.seen) return depth == 0 ? RK_ERR_TYPE : RK_OK;
     return tag.name && rk_name_is(t->name, tag.name, tag.len) ? RK_OK : RK_ERR_TYPE;

@@ -60,7 +60,13 @@ rk_status_t rk_msg_create(const rk_msg_type_t *type, size_t tail_hint, rk_msg_t 
     rk_status_t st;
     if (!type || !out || type->struct_size < sizeof(rk_msg_t)) return RK_ERR_INVALID;
     st = rk_msg_alloc(type, tail_hint, out);
-    if (st == RK_OK) rk_uuid_generate(&(*out)->message_id);
+    if (st != RK_OK) return st;
+    rk_uuid_generate(&(*out)->message_id);
+    st = rk_defaults_apply(out, 0, type);
+    if (st != RK_OK) {
+        rk_msg_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -336,6 +342,33 @@ rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_ms
     return RK_OK;
 }
 
+rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t dtype, uint32_t ndim,
+                             const uint64_t *shape, const void *data)
+{
+    const rk_field_t *f;
+    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    uint64_t count;
+    size_t nbytes;
+    uint32_t off, head[2] = {ndim, 0};
+    rk_msg_t *m;
+
+    if (st != RK_OK) return st;
+    if (f->kind != RK_KIND_ARRAY || dtype != f->dtype) return RK_ERR_TYPE;
+    if ((st = rk_array_size(dtype, ndim, shape, &count, &nbytes)) != RK_OK) return st;
+    if (!data && nbytes) return RK_ERR_INVALID;
+    if (dtype == RK_DTYPE_BOOL && !rk_bools_ok(data, nbytes)) return RK_ERR_INVALID;
+    m = load_pp(msgpp);
+    st = rk_msg_reserve(&m, RK_ARRAY_REC(ndim) + nbytes, &off);
+    store_pp(msgpp, m);
+    if (st != RK_OK) return st;
+    memcpy((char *)m + off, head, sizeof head);
+    if (ndim) memcpy((char *)m + off + 8, shape, 8 * (size_t)ndim);
+    if (nbytes) memcpy((char *)m + off + RK_ARRAY_REC(ndim), data, nbytes);
+    field_view(m, f)->off = off;
+    field_view(m, f)->len = (uint32_t)nbytes;
+    return RK_OK;
+}
+
 rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
 {
     const rk_field_t *f;
@@ -350,6 +383,7 @@ rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:
+    case RK_KIND_ARRAY:
     case RK_KIND_MSG: memset(p, 0, sizeof(rk_view_t)); return RK_OK;
     default: {
         rk_kind_t base;
@@ -442,6 +476,12 @@ static int field_ok(const rk_msg_t *m, const rk_field_t *f, size_t size, int dep
             if (!elem_ok(m, f->elem, e, size)) return 0;
         }
         return 1;
+    }
+    case RK_KIND_ARRAY: {
+        rk_array_t a;
+        memcpy(&v, p, sizeof v);
+        if (v.off && v.off < m->type->struct_size) return 0;
+        return rk_array_read(m, size, v, f->dtype, &a) == RK_OK;
     }
     case RK_KIND_MSG: {
         memcpy(&v, p, sizeof v);
@@ -548,6 +588,16 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
             if (!elem_equal(f->elem, a, ea, b, eb)) return false;
         }
         return true;
+    }
+    case RK_KIND_ARRAY: { /* same shape, same bytes (validated blocks) */
+        rk_array_t xa, xb;
+        memcpy(&va, pa, sizeof va);
+        memcpy(&vb, pb, sizeof vb);
+        if (rk_array_read(a, a->size, va, f->dtype, &xa) != RK_OK || rk_array_read(b, b->size, vb, f->dtype, &xb) != RK_OK)
+            return false;
+        if ((xa.data == NULL) != (xb.data == NULL) || xa.ndim != xb.ndim) return false;
+        return memcmp(xa.shape, xb.shape, sizeof xa.shape) == 0 &&
+               (xa.nbytes == 0 || memcmp(xa.data, xb.data, xa.nbytes) == 0);
     }
     case RK_KIND_MSG:
         memcpy(&va, pa, sizeof va);

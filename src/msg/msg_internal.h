@@ -95,6 +95,21 @@ static inline int rk_opt_layout(rk_kind_t kind, rk_kind_t *base, size_t *has_off
     }
 #undef RK__OPT
 }
+/* ARRAY values (msg/array.c): the record at a view's offset is ndim, a zero word, the extents. */
+#define RK_ARRAY_REC(ndim) (8u + 8u * (size_t)(ndim))
+/** The dtype named @p len bytes at @p name ("float32"), or RK_DTYPE_NONE. */
+rk_dtype_t rk_dtype_named(const void *name, size_t len);
+/** Elements and bytes of an array (overflow-checked: RK_ERR_TOO_LARGE; bad dtype / ndim: RK_ERR_INVALID). */
+rk_status_t rk_array_size(rk_dtype_t dtype, uint32_t ndim, const uint64_t *shape, uint64_t *count, size_t *nbytes);
+/** Are all @p n bytes 0 or 1 (BOOL elements)? */
+int rk_bools_ok(const void *data, size_t n);
+/** Read and check the ARRAY view @p v of the block @p blk of @p size bytes (RK_ERR_MALFORMED when off). */
+rk_status_t rk_array_read(const void *blk, size_t size, rk_view_t v, rk_dtype_t dtype, rk_array_t *out);
+/* Declared defaults (msg/defaults.c). */
+/** May @p f have its default (kind allows one, BOOL 0/1, STR text)? 1 also without a default. */
+int rk_default_ok(const rk_field_t *f);
+/** Write @p t's declared defaults into the block at offset @p base of *@p root (STR ones append). */
+rk_status_t rk_defaults_apply(rk_msg_t **root, uint32_t base, const rk_msg_type_t *t);
 /** STR text: well-formed UTF-8 without NUL bytes (msg/utf8.c). */
 bool rk_text_ok(const void *data, size_t len);
 /** The field of @p type at struct offset @p off, or NULL. */

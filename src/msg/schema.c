@@ -3,7 +3,7 @@
  * peer's layout with ours (schema.h).
  *
  * Encoding, per field in declaration order: name, NUL, kind (u8), element
- * kind (u8), the nested type's name (MSG fields, else empty), NUL. The
+ * kind (u8; an ARRAY's dtype), the nested type's name (MSG fields, else empty), NUL. The
  * decoder never trusts it: every name must end inside the bytes.
  */
 #include "msg/schema.h"
@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The element byte: the element kind, or an ARRAY's dtype. */
+static unsigned elem_code(const rk_field_t *f) { return f->kind == RK_KIND_ARRAY ? (unsigned)f->dtype : (unsigned)f->elem; }
+
 static const char *kind_name(unsigned k)
 {
     static const char *names[] = {"NONE", "INT",      "FLOAT", "BOOL", "STR",   "BYTES", "OPT_INT", "OPT_FLOAT",
                                   "OPT_BOOL", "UUID", "DATETIME", "LIST", "TUPLE", "DICT", "MSG",
-                                  "OPT_UUID", "OPT_DATETIME", "UINT"};
+                                  "OPT_UUID", "OPT_DATETIME", "UINT", "ARRAY"};
     _Static_assert(sizeof names / sizeof names[0] == RK_KIND_COUNT_, "a name for every field kind");
     return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -38,7 +41,7 @@ size_t schema_encode(const rk_msg_type_t *t, uint8_t *out)
         if (!n || at + n + 2 > RK_SCHEMA_MAX) return start;
         at += n;
         out[at++] = (uint8_t)f->kind;
-        out[at++] = (uint8_t)f->elem;
+        out[at++] = (uint8_t)elem_code(f);
         n = put_str(out, at, nested ? nested->name : "");
         if (!n) return start;
         at += n;
@@ -84,7 +87,7 @@ schema_diff_t schema_compare(const rk_msg_type_t *ours, const uint8_t *theirs, s
         }
         seen++;
         const rk_msg_type_t *mine = f->kind == RK_KIND_MSG && f->nested ? f->nested() : NULL;
-        if (f->kind != kind || f->elem != elem || strcmp(mine ? mine->name : "", nested) != 0) {
+        if (f->kind != kind || elem_code(f) != elem || strcmp(mine ? mine->name : "", nested) != 0) {
             snprintf(why, cap, "field '%s' is %s here and %s there", name, kind_name(f->kind), kind_name(kind));
             return SCHEMA_CLASH;
         }
