@@ -27,7 +27,7 @@ pkgs=(
   libmsgpack-dev
   libgtest-dev googletest
   clang libclang-rt-14-dev       # libFuzzer + sanitizer runtimes for clang-14
-  valgrind gnuplot-nox python3
+  valgrind gnuplot-nox python3 python3-msgpack python3-numpy  # numpy, msgpack: tests/interop
 )
 # Slurm for srun --mpi=pmix: slurm-wlm-basic-plugins ships mpi_pmix*.so,
 # which dlopens libpmix2 (Open MPI 4.1 on Debian 12 is built against the
