@@ -49,6 +49,16 @@
     F(Every, nil_ou, OPT_UUID, _)     \
     F(Every, nil_od, OPT_DATETIME, _)
 
+/* ARRAY fields (a few dtypes) and declared defaults. */
+#define SHAPES(F)                               \
+    F(Shapes, f32, ARRAY, F32)                  \
+    F(Shapes, i16, ARRAY, I16)                  \
+    F(Shapes, u64, ARRAY, U64)                  \
+    F(Shapes, flags, ARRAY, BOOL)               \
+    F(Shapes, op, STR, RK_DEFAULT("sum"))       \
+    F(Shapes, ok, BOOL, RK_DEFAULT(true))       \
+    F(Shapes, limit, OPT_INT, RK_DEFAULT(10))
+
 #define PING(F)        \
     F(Ping, n, INT, _) \
     F(Ping, name, STR, _)

@@ -16,7 +16,7 @@ OUT=build-fuzz
 SECS=${1:-60}
 CC=${CC:-clang}
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -I."
-SRCS="src/msg/codec.c src/msg/decode.c src/msg/datetime.c src/msg/utf8.c src/msg/registry.c src/msg/message.c src/msg/uuid.c src/util/status.c src/util/log.c"
+SRCS="src/msg/codec.c src/msg/decode.c src/msg/datetime.c src/msg/utf8.c src/msg/array.c src/msg/defaults.c src/msg/registry.c src/msg/message.c src/msg/uuid.c src/util/status.c src/util/log.c"
 mkdir -p "$OUT"
 
 if [ "${RK_FUZZ_REAL_POOL:-0}" = 1 ]; then
@@ -60,6 +60,14 @@ cat > "$OUT/decode.dict" <<'DICT_EOF'
 "\xa4Node"
 "\xa5Inner"
 "\xa5child"
+"\xa6Shapes"
+"\x83\xab__ndarray__"
+"\xa5dtype"
+"\xa5shape"
+"\xa7float32"
+"\xa5int16"
+"\xa6uint64"
+"\xa4bool"
 "\xc4\x10"
 "\x81\xac__uuid_bin__\xc4\x10"
 "2026-11-25T11:43:40.123456+00:00"

@@ -42,7 +42,8 @@
  * The default is the field's value in a new message (T_new, rk_msg_create)
  * and when the key is missing on the wire (an older sender's version of the
  * type), as a Python dataclass default is. Without one, a field starts zero /
- * nil. A message_id missing on the wire becomes a fresh UUIDv4, a missing
+ * nil. A message_id missing on the wire becomes a fresh UUIDv4 (nested
+ * messages: nil), a missing
  * priority 128.
  *
  * Ownership: a message made by rk_msg_create(), rk_msg_copy(),

@@ -525,7 +525,7 @@ static int fast_header(dec_t *d, uint32_t base, type_tag_t *tag)
  * The top-level map must name its type; a nested one may omit it. Declared
  * defaults are written first, so a key missing on the wire keeps its field's
  * default (a STR default present on the wire leaves its bytes unused in the
- * tail); a missing message_id becomes a fresh UUIDv4.
+ * tail); a top-level message without a message_id gets a fresh UUIDv4.
  */
 static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint32_t pairs, int depth)
 {
@@ -549,7 +549,7 @@ static rk_status_t dec_map(dec_t *d, uint32_t base, const rk_msg_type_t *t, uint
         st = f ? dec_field(d, base, f, depth) : dec_meta(d, base, meta, &tag);
         if (st != RK_OK) return st;
     }
-    if (!tag.id_seen) {
+    if (!tag.id_seen && depth == 0) { /* nested messages are ringmesh's: no id stays nil */
         rk_uuid_t id;
         rk_uuid_generate(&id);
         memcpy(dec_at(d, base + (uint32_t)offsetof(rk_msg_t, message_id)), &id, sizeof id);
