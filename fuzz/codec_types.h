@@ -49,8 +49,11 @@
     F(Every, nil_ou, OPT_UUID, _)     \
     F(Every, nil_od, OPT_DATETIME, _)
 
-/* ARRAY fields (a few dtypes) and declared defaults. */
+/* ARRAY fields (a few dtypes), declared defaults, lists of lists and of messages. */
 #define SHAPES(F)                               \
+    F(Shapes, rows, LIST_LIST, INT)             \
+    F(Shapes, words, LIST_LIST, STR)            \
+    F(Shapes, items, LIST_MSG, Inner)           \
     F(Shapes, f32, ARRAY, F32)                  \
     F(Shapes, i16, ARRAY, I16)                  \
     F(Shapes, u64, ARRAY, U64)                  \

@@ -215,6 +215,21 @@ int main(int argc, char **argv)
         ok(Shapes_set_i16(&sh, i16, 1, s4));
         ok(Shapes_set_u64(&sh, u64, 0, NULL));
         ok(Shapes_set_flags(&sh, flags, 1, s3));
+        static const int64_t r0[3] = {1, -2, 300};
+        const int64_t *rows[2] = {r0, NULL};
+        const size_t lens[2] = {3, 0}, wl[1] = {2};
+        static const char *w0[2] = {"x", "yz"};
+        const char *const *words[1] = {w0};
+        ok(Shapes_set_rows(&sh, rows, lens, 2));
+        ok(Shapes_set_words(&sh, words, wl, 1));
+        rk_msg_t *in_raw;
+        ok(rk_msg_create(Inner_type(), 0, &in_raw));
+        Inner *in = (Inner *)in_raw;
+        in->count = 3;
+        ok(Inner_set_label(&in, "item"));
+        const Inner *items[2] = {in, in};
+        ok(Shapes_set_items(&sh, items, 2));
+        rk_msg_free(&in->hdr);
         write_seed(dir, "shapes.msgpack", &sh->hdr);
         rk_msg_free(&sh->hdr);
     }

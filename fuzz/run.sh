@@ -16,7 +16,7 @@ OUT=build-fuzz
 SECS=${1:-60}
 CC=${CC:-clang}
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -I."
-SRCS="src/msg/codec.c src/msg/decode.c src/msg/datetime.c src/msg/utf8.c src/msg/array.c src/msg/defaults.c src/msg/registry.c src/msg/message.c src/msg/uuid.c src/util/status.c src/util/log.c"
+SRCS="src/msg/codec.c src/msg/decode.c src/msg/datetime.c src/msg/utf8.c src/msg/array.c src/msg/defaults.c src/msg/lists.c src/msg/registry.c src/msg/message.c src/msg/uuid.c src/util/status.c src/util/log.c"
 mkdir -p "$OUT"
 
 if [ "${RK_FUZZ_REAL_POOL:-0}" = 1 ]; then

@@ -9,6 +9,7 @@
 // kind cannot have are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -411,4 +412,168 @@ TEST_F(Arrays, DescriptorsWithImpossibleDefaultsAreRefused)
     rk_msg_t *m = nullptr;
     EXPECT_EQ(rk_msg_create(&t, 0, &m), RK_ERR_INVALID); // its default is not text
     EXPECT_EQ(m, nullptr);
+}
+
+// ---- lists of lists and lists of messages -------------------------------------------
+
+namespace {
+
+#define POINT(F) F(Point, x, INT, _) F(Point, tag, STR, RK_DEFAULT("p"))
+RK_MESSAGE_DECLARE(Point, POINT)
+RK_MESSAGE_DEFINE(Point, POINT)
+
+#define SHAPE(F)                         \
+    F(Shape, rows, LIST_LIST, FLOAT)     \
+    F(Shape, words, LIST_LIST, STR)      \
+    F(Shape, points, LIST_MSG, Point)    \
+    F(Shape, none, LIST_MSG, Point)
+RK_MESSAGE_DECLARE(Shape, SHAPE)
+RK_MESSAGE_DEFINE(Shape, SHAPE)
+
+Point *point(int64_t x, const char *tag)
+{
+    Point *p = nullptr;
+    EXPECT_EQ(Point_new(&p), RK_OK);
+    if (p) p->x = x;
+    if (p && tag) EXPECT_EQ(Point_set_tag(&p, tag), RK_OK);
+    return p;
+}
+
+class Nested : public ::testing::Test {
+  protected:
+    void SetUp() override
+    {
+        ASSERT_EQ(rk_registry_create(&reg_), RK_OK);
+        ASSERT_EQ(rk_registry_add(reg_, Shape_type()), RK_OK);
+        ASSERT_EQ(rk_registry_add(reg_, Point_type()), RK_OK);
+    }
+    void TearDown() override { rk_registry_destroy(reg_); }
+    rk_status_t decode(const Bytes &b, rk_msg_t **out) { return rk_msg_deserialize(reg_, b.data(), b.size(), 0, out); }
+    rk_registry_t *reg_ = nullptr;
+};
+
+Owned<Shape> full_shape()
+{
+    Shape *s = nullptr;
+    EXPECT_EQ(Shape_new(&s), RK_OK);
+    const double r0[3] = {1.5, -2, 3}, r2[1] = {4};
+    const double *rows[3] = {r0, nullptr, r2};
+    const size_t lens[3] = {3, 0, 1};
+    EXPECT_EQ(Shape_set_rows(&s, rows, lens, 3), RK_OK);
+    const char *w0[2] = {"a", "b\xc3\xa9"}, *w1[1] = {""};
+    const char *const *words[2] = {w0, w1};
+    const size_t wl[2] = {2, 1};
+    EXPECT_EQ(Shape_set_words(&s, words, wl, 2), RK_OK);
+    Owned<Point> a(point(1, "first")), b(point(-2, nullptr));
+    const Point *items[2] = {a.get(), b.get()};
+    EXPECT_EQ(Shape_set_points(&s, items, 2), RK_OK);
+    return Owned<Shape>(s);
+}
+
+} // namespace
+
+TEST_F(Nested, ListsOfListsAndOfMessagesReadBack)
+{
+    Owned<Shape> s = full_shape();
+    ASSERT_TRUE(s);
+    ASSERT_EQ(rk_msg_validate(&s->hdr), RK_OK);
+    EXPECT_EQ(s->rows.len, 3u);
+    size_t n = 9;
+    const double *r0 = Shape_get_rows(s.get(), 0, &n);
+    ASSERT_NE(r0, nullptr);
+    EXPECT_EQ(n, 3u);
+    EXPECT_EQ(r0[0], 1.5);
+    EXPECT_EQ(r0[2], 3);
+    EXPECT_NE(Shape_get_rows(s.get(), 1, &n), nullptr); // an empty row is not nil
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(Shape_get_rows(s.get(), 2, &n)[0], 4);
+    EXPECT_EQ(Shape_get_rows(s.get(), 3, &n), nullptr); // out of range
+    const rk_view_t *w = Shape_get_words(s.get(), 0, &n);
+    ASSERT_NE(w, nullptr);
+    EXPECT_STREQ((const char *)rk_view_ptr(s.get(), w[1]), "b\xc3\xa9");
+    EXPECT_EQ(s->points.len, 2u);
+    const Point *p1 = Shape_get_points(s.get(), 1);
+    ASSERT_NE(p1, nullptr);
+    EXPECT_EQ(p1->x, -2);
+    EXPECT_STREQ(RK_STR(p1, tag), "p"); // the item's own default
+    EXPECT_STREQ(RK_STR(Shape_get_points(s.get(), 0), tag), "first");
+    EXPECT_EQ(Shape_get_none(s.get(), 0), nullptr); // nil
+}
+
+TEST_F(Nested, WireFormIsNestedArraysAndMapsAndRoundTrips)
+{
+    Owned<Shape> s = full_shape();
+    ASSERT_TRUE(s);
+    Bytes wire = serialize(s.get());
+    Mp rows; // rows as the reference writes list[list[float]]
+    rows.arr(3).arr(3).f(1.5).f(-2).f(3).arr(0).arr(1).f(4);
+    Bytes r = rows.bytes();
+    EXPECT_NE(std::search(wire.begin(), wire.end(), r.begin(), r.end()), wire.end());
+    rk_msg_t *back = nullptr;
+    ASSERT_EQ(decode(wire, &back), RK_OK);
+    Owned<Shape> b(reinterpret_cast<Shape *>(back));
+    EXPECT_EQ(rk_msg_validate(back), RK_OK);
+    EXPECT_TRUE(rk_msg_equal(&s->hdr, back));
+    EXPECT_EQ(serialize(b.get()), wire);
+    // a changed element is told apart
+    Shape *c = b.release();
+    ((double *)(void *)((char *)c + ((rk_view_t *)(void *)((char *)c + c->rows.off))[0].off))[1] = 7;
+    b.reset(c);
+    EXPECT_FALSE(rk_msg_equal(&s->hdr, &b->hdr));
+}
+
+TEST_F(Nested, RefusalsAndValidation)
+{
+    Shape *s = nullptr;
+    ASSERT_EQ(Shape_new(&s), RK_OK);
+    Owned<Shape> own(s);
+    s = own.release();
+    const double *rows[1] = {nullptr};
+    const size_t lens[1] = {2};
+    EXPECT_EQ(Shape_set_rows(&s, rows, lens, 1), RK_ERR_INVALID); // a NULL row with elements
+    const Point *items[1] = {nullptr};
+    EXPECT_EQ(Shape_set_points(&s, items, 1), RK_ERR_INVALID);
+    Shape *other = nullptr;
+    ASSERT_EQ(Shape_new(&other), RK_OK);
+    const rk_msg_t *wrong[1] = {&other->hdr};
+    EXPECT_EQ(rk_msg_set_items(reinterpret_cast<rk_msg_t **>(&s), offsetof(Shape, points), wrong, 1),
+              RK_ERR_MALFORMED); // a Shape is not a Point
+    rk_msg_free(&other->hdr);
+    EXPECT_EQ(rk_msg_set_rows(reinterpret_cast<rk_msg_t **>(&s), offsetof(Shape, points), nullptr, nullptr, 0),
+              RK_ERR_TYPE);
+    own.reset(s);
+
+    // wire: a nil row, a row that is not a list, an item that is not a map
+    Mp nil_row, flat, not_map;
+    nil_row.map(2).str("rows").arr(1).nil().str("__type__").str("Shape");
+    flat.map(2).str("rows").arr(2).f(1).f(2).str("__type__").str("Shape");
+    not_map.map(2).str("points").arr(1).i(3).str("__type__").str("Shape");
+    for (Mp *mp : {&nil_row, &flat, &not_map}) {
+        rk_msg_t *m = nullptr;
+        EXPECT_EQ(decode(mp->bytes(), &m), RK_ERR_DECODE);
+        EXPECT_EQ(m, nullptr);
+    }
+    Mp items_ok; // an item without message_id stays nil; its missing tag takes the default
+    items_ok.map(2).str("points").arr(1).map(1).str("x").i(9).str("__type__").str("Shape");
+    rk_msg_t *m = nullptr;
+    ASSERT_EQ(decode(items_ok.bytes(), &m), RK_OK);
+    Owned<Shape> got(reinterpret_cast<Shape *>(m));
+    const Point *p = Shape_get_points(got.get(), 0);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->x, 9);
+    EXPECT_STREQ(RK_STR(p, tag), "p");
+    EXPECT_TRUE(rk_uuid_is_nil(&p->hdr.message_id));
+
+    // validation: a nil item view, a row outside the block
+    Owned<Shape> v = full_shape();
+    ASSERT_TRUE(v);
+    rk_view_t *item = (rk_view_t *)(void *)((char *)v.get() + v->points.off);
+    rk_view_t keep = item[0];
+    item[0].off = 0;
+    EXPECT_EQ(rk_msg_validate(&v->hdr), RK_ERR_MALFORMED);
+    item[0] = keep;
+    ASSERT_EQ(rk_msg_validate(&v->hdr), RK_OK);
+    rk_view_t *row = (rk_view_t *)(void *)((char *)v.get() + v->rows.off);
+    row[0].len = 1u << 30;
+    EXPECT_EQ(rk_msg_validate(&v->hdr), RK_ERR_MALFORMED);
 }

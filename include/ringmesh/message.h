@@ -34,7 +34,10 @@
  *   element kind INT UINT FLOAT BOOL STR BYTES UUID DATETIME; dict keys are
  *   strings), MSG rk_view_t (fourth argument: the nested message type name),
  *   ARRAY rk_view_t (fourth argument: the element dtype BOOL I8 I16 I32 I64 U8
- *   U16 U32 U64 F32 F64; read with rk_msg_get_array or T_get_<field>).
+ *   U16 U32 U64 F32 F64; read with rk_msg_get_array or T_get_<field>),
+ *   LIST_LIST rk_view_t (a list of lists; fourth argument: the element kind,
+ *   as for LIST), LIST_MSG rk_view_t (a list of messages; fourth argument: the
+ *   nested type name); T_get_<field>(m, i, ...) reads item i, `len` the count.
  *
  * Declared defaults: for INT UINT FLOAT BOOL DATETIME STR OPT_INT OPT_FLOAT
  * OPT_BOOL the fourth argument may be RK_DEFAULT(value) instead of `_`, e.g.
@@ -201,6 +204,8 @@ typedef enum rk_kind {
     RK_KIND_OPT_DATETIME, /**< nil-able DATETIME (rk_opt_datetime_t) */
     RK_KIND_UINT,       /**< uint64_t, the full range 0..2^64-1 */
     RK_KIND_ARRAY,      /**< n-dimensional array of one dtype (rk_view_t; rk_msg_get_array reads it) */
+    RK_KIND_LIST_LIST,  /**< list of lists of one element kind (rk_view_t over rk_view_t rows) */
+    RK_KIND_LIST_MSG,   /**< list of messages of one declared type (rk_view_t over rk_view_t blocks) */
     RK_KIND_COUNT_      /**< number of kinds (not a kind) */
 } rk_kind_t;
 
@@ -272,6 +277,8 @@ typedef struct rk_msg {
 #define RK__CT_OPT_DATETIME rk_opt_datetime_t
 #define RK__CT_UINT uint64_t
 #define RK__CT_ARRAY rk_view_t
+#define RK__CT_LIST_LIST rk_view_t
+#define RK__CT_LIST_MSG rk_view_t
 
 #define RK__ELEM_INT(e) RK_KIND_NONE
 #define RK__ELEM_FLOAT(e) RK_KIND_NONE
@@ -291,6 +298,8 @@ typedef struct rk_msg {
 #define RK__ELEM_OPT_DATETIME(e) RK_KIND_NONE
 #define RK__ELEM_UINT(e) RK_KIND_NONE
 #define RK__ELEM_ARRAY(e) RK_KIND_NONE
+#define RK__ELEM_LIST_LIST(e) RK_KIND_##e
+#define RK__ELEM_LIST_MSG(e) RK_KIND_NONE
 
 #define RK__NEST_INT(e) NULL
 #define RK__NEST_FLOAT(e) NULL
@@ -310,6 +319,8 @@ typedef struct rk_msg {
 #define RK__NEST_OPT_DATETIME(e) NULL
 #define RK__NEST_UINT(e) NULL
 #define RK__NEST_ARRAY(e) NULL
+#define RK__NEST_LIST_LIST(e) NULL
+#define RK__NEST_LIST_MSG(e) e##_type
 
 /*
  * The descriptor's tail per kind: dtype, then the declared default. The
@@ -348,6 +359,8 @@ typedef struct rk_msg {
 #define RK__TAIL_OPT_DATETIME(e) RK_DTYPE_NONE, RK__DVX_##e
 #define RK__TAIL_UINT(e) RK_DTYPE_NONE, RK__DVU_##e
 #define RK__TAIL_ARRAY(e) RK_DTYPE_##e, RK__DV0
+#define RK__TAIL_LIST_LIST(e) RK_DTYPE_NONE, RK__DV0
+#define RK__TAIL_LIST_MSG(e) RK_DTYPE_NONE, RK__DV0
 
 /* C element types of ARRAY fields, by dtype. */
 #define RK__AT_BOOL bool
@@ -373,6 +386,15 @@ typedef const char *rk__cstr_t;
 #define RK__ET_UUID rk_uuid_t
 #define RK__ET_DATETIME int64_t
 #define RK__ET_UINT uint64_t
+/* Element types as stored in the block (rows of LIST_LIST), by element kind. */
+#define RK__ST_INT int64_t
+#define RK__ST_FLOAT double
+#define RK__ST_BOOL bool
+#define RK__ST_STR rk_view_t
+#define RK__ST_BYTES rk_view_t
+#define RK__ST_UUID rk_uuid_t
+#define RK__ST_DATETIME int64_t
+#define RK__ST_UINT uint64_t
 
 /* A scalar field's setter: stores @p v (the block does not move). */
 #define RK__SET_SCALAR(T, name, ctype)                                    \
@@ -443,6 +465,29 @@ typedef const char *rk__cstr_t;
         if (rk_msg_get_array(&m->hdr, offsetof(T, name), view) != RK_OK) return NULL;                \
         return (const RK__AT_##e *)view->data;                                                        \
     }
+/* LIST_LIST: set from (rows, lens, count); get row i (its length in *len). */
+#define RK__SET_LIST_LIST(T, name, e)                                                                  \
+    static inline rk_status_t T##_set_##name(T **m, const RK__ET_##e *const *rows, const size_t *lens, \
+                                             size_t count)                                             \
+    {                                                                                                  \
+        return rk_msg_set_rows((rk_msg_t **)(void *)m, offsetof(T, name), (const void *const *)rows,  \
+                               lens, count);                                                           \
+    }                                                                                                  \
+    static inline const RK__ST_##e *T##_get_##name(const T *m, size_t i, size_t *len)                  \
+    {                                                                                                  \
+        return (const RK__ST_##e *)rk_msg_get_item(&m->hdr, offsetof(T, name), i, len);                \
+    }
+/* LIST_MSG: set from (items, count); get item i. */
+#define RK__SET_LIST_MSG(T, name, e)                                                                  \
+    static inline rk_status_t T##_set_##name(T **m, const e *const *items, size_t count)              \
+    {                                                                                                 \
+        return rk_msg_set_items((rk_msg_t **)(void *)m, offsetof(T, name),                            \
+                                (const rk_msg_t *const *)(const void *)items, count);                 \
+    }                                                                                                 \
+    static inline const e *T##_get_##name(const T *m, size_t i)                                       \
+    {                                                                                                 \
+        return (const e *)rk_msg_get_item(&m->hdr, offsetof(T, name), i, NULL);                       \
+    }
 #define RK__SETTER(T, name, kind, elem) RK__SET_##kind(T, name, elem)
 
 #define RK__MEMBER(T, name, kind, elem) RK__CT_##kind name;
@@ -456,9 +501,11 @@ typedef const char *rk__cstr_t;
  * not a T) and a setter per field, T_set_<field>(T **m, ...): a scalar takes
  * its value, STR a C string, BYTES (data, len), LIST/TUPLE (elements, count),
  * DICT (keys, values, count), MSG a pointer to the nested type, ARRAY
- * (data, ndim, shape) of the field's dtype; an ARRAY field also gets
+ * (data, ndim, shape) of the field's dtype, LIST_LIST (rows, lens, count),
+ * LIST_MSG (items, count); an ARRAY field also gets
  * T_get_<field>(const T *m, rk_array_t *view), the typed elements or NULL
- * when nil (view, when not NULL, receives the shape). The setters
+ * when nil (view, when not NULL, receives the shape), LIST_LIST and LIST_MSG
+ * fields T_get_<field>(m, i, ...) (rk_msg_get_item). The setters
  * take the address of the caller's pointer (a setter may move the block), so
  * passing a `T *` or another type does not compile (C compilers other than
  * GCC >= 14 / Clang >= 16 need -Werror=incompatible-pointer-types, which the
@@ -597,7 +644,26 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
  * argument or a field that is not an ARRAY.
  */
 rk_status_t rk_msg_get_array(const rk_msg_t *msg, size_t field_offset, rk_array_t *out);
-/** Set a STR/BYTES/LIST/TUPLE/DICT/MSG/ARRAY/OPT_* field to nil. */
+/**
+ * Set a LIST_LIST field to @p count rows: row i is lens[i] elements of the
+ * field's element kind at rows[i] (the element arrays of rk_msg_set_list).
+ * RK_ERR_INVALID for a NULL row with elements.
+ */
+rk_status_t rk_msg_set_rows(rk_msg_t **msgpp, size_t field_offset, const void *const *rows, const size_t *lens,
+                            size_t count);
+/**
+ * Set a LIST_MSG field to copies of @p count messages of the field's type.
+ * RK_ERR_INVALID for a NULL item; RK_ERR_MALFORMED when one fails
+ * validation or has another type.
+ */
+rk_status_t rk_msg_set_items(rk_msg_t **msgpp, size_t field_offset, const rk_msg_t *const *items, size_t count);
+/**
+ * Item @p i of a LIST_LIST or LIST_MSG field (no copy): a row's first element
+ * (its element count in *@p len when not NULL), or a nested message. NULL
+ * when the field is nil, @p i is out of range, or the field is of another kind.
+ */
+const void *rk_msg_get_item(const rk_msg_t *msg, size_t field_offset, size_t i, size_t *len);
+/** Set a STR/BYTES/LIST/TUPLE/DICT/MSG/ARRAY/LIST_LIST/LIST_MSG/OPT_* field to nil. */
 rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset);
 
 /*

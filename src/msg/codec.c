@@ -329,6 +329,20 @@ static int pack_array(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_vi
 
 static int pack_block(rk_buf_t *b, const rk_msg_t *m);
 
+/* LIST_LIST: an array of rows (each as a LIST); LIST_MSG: an array of message maps. */
+static int pack_items(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f, rk_view_t v)
+{
+    if (pack_head(b, &F_ARRAY, v.len)) return -1;
+    for (uint32_t i = 0; i < v.len; i++) {
+        rk_view_t item;
+        memcpy(&item, (const char *)m + v.off + (size_t)i * sizeof item, sizeof item);
+        if (f->kind == RK_KIND_LIST_LIST ? pack_list(b, m, f, item)
+                                         : pack_block(b, (const rk_msg_t *)((const char *)m + item.off)))
+            return -1;
+    }
+    return 0;
+}
+
 static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
 {
     const char *p = (const char *)m + f->offset;
@@ -345,8 +359,11 @@ static int pack_field(rk_buf_t *b, const rk_msg_t *m, const rk_field_t *f)
     case RK_KIND_DICT:
     case RK_KIND_MSG:
     case RK_KIND_ARRAY:
+    case RK_KIND_LIST_LIST:
+    case RK_KIND_LIST_MSG:
         memcpy(&v, p, sizeof v);
         if (!v.off) return w_byte(b, 0xc0);
+        if (f->kind == RK_KIND_LIST_LIST || f->kind == RK_KIND_LIST_MSG) return pack_items(b, m, f, v);
         if (f->kind == RK_KIND_DICT) return pack_dict(b, m, f, v);
         if (f->kind == RK_KIND_ARRAY) return pack_array(b, m, f, v);
         if (f->kind == RK_KIND_MSG) return pack_block(b, (const rk_msg_t *)((const char *)m + v.off));

@@ -39,7 +39,7 @@ uint32_t rk_type_block_hash(const rk_msg_type_t *t)
 
     if (!t || t->struct_size < sizeof(rk_msg_t)) return 0;
     for (uint32_t i = 0; i < t->nfields; i++)
-        if (t->fields[i].kind == RK_KIND_MSG) return 0;
+        if (t->fields[i].kind == RK_KIND_MSG || t->fields[i].kind == RK_KIND_LIST_MSG) return 0;
     h = fnv(h, t->name, strlen(t->name) + 1);
     h = fnv(h, layout, schema_encode(t, layout));
     h = fnv(h, &t->struct_size, sizeof t->struct_size);

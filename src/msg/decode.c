@@ -363,6 +363,33 @@ static rk_status_t dec_nested(dec_t *d, uint32_t base, const rk_field_t *f, cons
     return RK_OK;
 }
 
+/* LIST_LIST: an array of arrays (rows as dec_list stores them); LIST_MSG: an array of maps. */
+static rk_status_t dec_items(dec_t *d, uint32_t base, const rk_field_t *f, const mp_val_t *v, uint32_t dst, int depth)
+{
+    uint32_t at;
+    rk_status_t st;
+
+    if (v->kind == MP_NIL) return store_nil_view(d, dst);
+    if (v->kind != MP_ARRAY) return RK_ERR_DECODE;
+    if (v->len > rd_left(&d->r)) return RK_ERR_TRUNCATED; /* each item takes a byte */
+    if ((st = rk_msg_reserve(&d->m, (size_t)v->len * sizeof(rk_view_t), &at)) != RK_OK) return st;
+    for (uint32_t i = 0; i < v->len; i++) {
+        uint32_t item = at + i * (uint32_t)sizeof(rk_view_t);
+        mp_val_t x;
+        if ((st = rd_val(&d->r, &x)) != RK_OK) return st;
+        if (f->kind == RK_KIND_LIST_LIST) {
+            if (x.kind != MP_ARRAY) return RK_ERR_DECODE; /* a row is a list, never nil */
+            st = dec_list(d, base, f, &x, item);
+        } else {
+            if (x.kind != MP_MAP) return RK_ERR_DECODE; /* an item is a message, never nil */
+            st = dec_nested(d, base, f, &x, item, depth);
+        }
+        if (st != RK_OK) return st;
+    }
+    store_view(d, dst, at - base, v->len);
+    return RK_OK;
+}
+
 static rk_status_t dec_field(dec_t *d, uint32_t base, const rk_field_t *f, int depth)
 {
     uint32_t dst = base + f->offset;
@@ -385,6 +412,8 @@ static rk_status_t dec_field(dec_t *d, uint32_t base, const rk_field_t *f, int d
     case RK_KIND_DICT: return dec_dict(d, base, f, &v, dst);
     case RK_KIND_MSG: return dec_nested(d, base, f, &v, dst, depth);
     case RK_KIND_ARRAY: return dec_array(d, base, f, &v, dst);
+    case RK_KIND_LIST_LIST:
+    case RK_KIND_LIST_MSG: return dec_items(d, base, f, &v, dst, depth);
     default: return store_elem(d, base, f->kind, &v, dst);
     }
 }

@@ -135,20 +135,20 @@ rk_status_t rk_msg_reserve(rk_msg_t **pm, size_t len, uint32_t *off)
 
 /* The caller's message pointer: the typed setters pass a T ** as rk_msg_t **, so the
  * pointer object may really be a T *; it is read and written as bytes (no aliasing). */
-static rk_msg_t *load_pp(rk_msg_t **msgpp)
+rk_msg_t *rk_load_pp(rk_msg_t **msgpp)
 {
     rk_msg_t *m;
     memcpy(&m, msgpp, sizeof m);
     return m;
 }
 
-static void store_pp(rk_msg_t **msgpp, rk_msg_t *m) { memcpy(msgpp, &m, sizeof m); }
+void rk_store_pp(rk_msg_t **msgpp, rk_msg_t *m) { memcpy(msgpp, &m, sizeof m); }
 
-static rk_status_t setter_field(rk_msg_t **msgpp, size_t field_offset, const rk_field_t **f)
+rk_status_t rk_setter_field(rk_msg_t **msgpp, size_t field_offset, const rk_field_t **f)
 {
     rk_msg_t *m;
     if (!msgpp) return RK_ERR_INVALID;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     if (!m || m->magic != RK_MSG_MAGIC || !m->type || m->capacity == 0) return RK_ERR_INVALID;
     *f = rk_field_at(m->type, field_offset);
     return *f ? RK_OK : RK_ERR_INVALID;
@@ -177,16 +177,16 @@ static rk_status_t append_bytes(rk_msg_t **pm, const void *data, size_t len, int
 static rk_status_t set_blob(rk_msg_t **msgpp, size_t field_offset, rk_kind_t kind, const void *data, size_t len)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     rk_msg_t *m;
     rk_view_t v;
 
     if (st != RK_OK) return st;
     if (f->kind != kind) return RK_ERR_TYPE;
     if (!data && len) return RK_ERR_INVALID;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     st = append_bytes(&m, data, len, kind == RK_KIND_STR, &v);
-    store_pp(msgpp, m);
+    rk_store_pp(msgpp, m);
     if (st == RK_OK) *field_view(m, f) = v;
     return st;
 }
@@ -195,7 +195,7 @@ rk_status_t rk_msg_set_str(rk_msg_t **msgpp, size_t field_offset, const char *s,
 {
     if (!s) { /* nil, but only for a STR field */
         const rk_field_t *f;
-        rk_status_t st = setter_field(msgpp, field_offset, &f);
+        rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
         if (st != RK_OK) return st;
         return f->kind == RK_KIND_STR ? rk_msg_set_nil(msgpp, field_offset) : RK_ERR_TYPE;
     }
@@ -214,8 +214,8 @@ rk_status_t rk_msg_set_bytes(rk_msg_t **msgpp, size_t field_offset, const void *
  * array types) into the block at @p dst_off with stride @p stride. Strings
  * and blobs are appended to the tail, which may move the block.
  */
-static rk_status_t store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems, size_t count,
-                               uint32_t dst_off, size_t stride)
+rk_status_t rk_store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems, size_t count, uint32_t dst_off,
+                           size_t stride)
 {
     for (size_t i = 0; i < count; i++) {
         uint32_t at = dst_off + (uint32_t)(i * stride);
@@ -257,7 +257,7 @@ static rk_status_t store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems,
 rk_status_t rk_msg_set_list(rk_msg_t **msgpp, size_t field_offset, const void *elems, size_t count)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     size_t esz;
     uint32_t off;
     rk_msg_t *m;
@@ -268,10 +268,10 @@ rk_status_t rk_msg_set_list(rk_msg_t **msgpp, size_t field_offset, const void *e
     esz = rk_elem_size(f->elem);
     if (!esz) return RK_ERR_TYPE;
     if (count > (UINT32_MAX / 4) / esz) return RK_ERR_TOO_LARGE;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     st = rk_msg_reserve(&m, count * esz, &off);
-    if (st == RK_OK) st = store_elems(&m, f->elem, elems, count, off, esz);
-    store_pp(msgpp, m);
+    if (st == RK_OK) st = rk_store_elems(&m, f->elem, elems, count, off, esz);
+    rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
     field_view(m, f)->off = off;
     field_view(m, f)->len = (uint32_t)count;
@@ -282,7 +282,7 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
                             const void *values, size_t count)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     size_t esz;
     uint32_t off;
     rk_msg_t *m;
@@ -293,7 +293,7 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
     esz = rk_elem_size(f->elem);
     if (!esz) return RK_ERR_TYPE;
     if (count > (UINT32_MAX / 4) / sizeof(rk_dict_entry_t)) return RK_ERR_TOO_LARGE;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     st = rk_msg_reserve(&m, count * sizeof(rk_dict_entry_t), &off);
     for (size_t i = 0; st == RK_OK && i < count; i++) {
         uint32_t at = off + (uint32_t)(i * sizeof(rk_dict_entry_t));
@@ -308,9 +308,9 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
         st = append_bytes(&m, keys[i], strlen(keys[i]), 1, &kv);
         if (st != RK_OK) break;
         memcpy((char *)m + at + offsetof(rk_dict_entry_t, key), &kv, sizeof kv);
-        st = store_elems(&m, f->elem, val, 1, at + (uint32_t)offsetof(rk_dict_entry_t, value), esz);
+        st = rk_store_elems(&m, f->elem, val, 1, at + (uint32_t)offsetof(rk_dict_entry_t, value), esz);
     }
-    store_pp(msgpp, m);
+    rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
     field_view(m, f)->off = off;
     field_view(m, f)->len = (uint32_t)count;
@@ -320,7 +320,7 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
 rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_msg_t *child)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     rk_msg_t *m, *copy;
     uint32_t off;
 
@@ -329,9 +329,9 @@ rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_ms
     if (!child) return rk_msg_set_nil(msgpp, field_offset);
     if (rk_msg_validate_block(child, child->size, f->nested ? f->nested() : NULL, 1) != RK_OK)
         return RK_ERR_MALFORMED;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     st = rk_msg_reserve(&m, child->size, &off);
-    store_pp(msgpp, m);
+    rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
     copy = (rk_msg_t *)((char *)m + off);
     memcpy(copy, child, child->size);
@@ -346,7 +346,7 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
                              const uint64_t *shape, const void *data)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     uint64_t count;
     size_t nbytes;
     uint32_t off, head[2] = {ndim, 0};
@@ -357,9 +357,9 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
     if ((st = rk_array_size(dtype, ndim, shape, &count, &nbytes)) != RK_OK) return st;
     if (!data && nbytes) return RK_ERR_INVALID;
     if (dtype == RK_DTYPE_BOOL && !rk_bools_ok(data, nbytes)) return RK_ERR_INVALID;
-    m = load_pp(msgpp);
+    m = rk_load_pp(msgpp);
     st = rk_msg_reserve(&m, RK_ARRAY_REC(ndim) + nbytes, &off);
-    store_pp(msgpp, m);
+    rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
     memcpy((char *)m + off, head, sizeof head);
     if (ndim) memcpy((char *)m + off + 8, shape, 8 * (size_t)ndim);
@@ -372,11 +372,11 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
 rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
 {
     const rk_field_t *f;
-    rk_status_t st = setter_field(msgpp, field_offset, &f);
+    rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     char *p;
 
     if (st != RK_OK) return st;
-    p = (char *)load_pp(msgpp) + f->offset;
+    p = (char *)rk_load_pp(msgpp) + f->offset;
     switch (f->kind) {
     case RK_KIND_STR:
     case RK_KIND_BYTES:
@@ -384,6 +384,8 @@ rk_status_t rk_msg_set_nil(rk_msg_t **msgpp, size_t field_offset)
     case RK_KIND_TUPLE:
     case RK_KIND_DICT:
     case RK_KIND_ARRAY:
+    case RK_KIND_LIST_LIST:
+    case RK_KIND_LIST_MSG:
     case RK_KIND_MSG: memset(p, 0, sizeof(rk_view_t)); return RK_OK;
     default: {
         rk_kind_t base;
@@ -434,11 +436,56 @@ static int elem_ok(const rk_msg_t *m, rk_kind_t kind, const char *p, size_t size
     }
 }
 
+/* A LIST / TUPLE (@p dict 0) or DICT (1) view of @p elem elements (nil is fine). */
+static int elems_ok(const rk_msg_t *m, rk_kind_t elem, int dict, rk_view_t v, size_t size)
+{
+    size_t esz = rk_elem_size(elem);
+    if (!esz) return 0;
+    if (v.off == 0) return 1;
+    size_t stride = dict ? sizeof(rk_dict_entry_t) : esz;
+    if ((size_t)v.len > size / stride || !view_ok(m, v, (size_t)v.len * stride, size)) return 0;
+    if (v.off % 8) return 0;
+    for (uint32_t i = 0; i < v.len; i++) {
+        const char *e = (const char *)m + v.off + (size_t)i * stride;
+        if (dict) {
+            rk_view_t k;
+            memcpy(&k, e + offsetof(rk_dict_entry_t, key), sizeof k);
+            if (k.off == 0 || !str_ok(m, k, size, 1)) return 0;
+            e += offsetof(rk_dict_entry_t, value);
+        }
+        if (!elem_ok(m, elem, e, size)) return 0;
+    }
+    return 1;
+}
+
+/* A MSG view: a nested block of @p f's type inside the block (nil is fine). */
+static int nested_ok(const rk_msg_t *m, const rk_field_t *f, rk_view_t v, size_t size, int depth)
+{
+    if (v.off == 0) return 1;
+    if (v.off % 8 || v.len < sizeof(rk_msg_t) || !view_ok(m, v, v.len, size)) return 0;
+    const rk_msg_t *child = (const rk_msg_t *)((const char *)m + v.off);
+    return rk_msg_validate_block(child, v.len, f->nested ? f->nested() : NULL, depth + 1) == RK_OK;
+}
+
+/* LIST_LIST / LIST_MSG: an 8-aligned array of item views, none nil, each a row / a nested block. */
+static int items_ok(const rk_msg_t *m, const rk_field_t *f, rk_view_t v, size_t size, int depth)
+{
+    if (v.off == 0) return 1;
+    if (v.off % 8 || (size_t)v.len > size / sizeof v || !view_ok(m, v, (size_t)v.len * sizeof v, size)) return 0;
+    for (uint32_t i = 0; i < v.len; i++) {
+        rk_view_t item;
+        memcpy(&item, (const char *)m + v.off + (size_t)i * sizeof item, sizeof item);
+        if (item.off == 0) return 0;
+        if (f->kind == RK_KIND_LIST_LIST ? !elems_ok(m, f->elem, 0, item, size) : !nested_ok(m, f, item, size, depth))
+            return 0;
+    }
+    return 1;
+}
+
 static int field_ok(const rk_msg_t *m, const rk_field_t *f, size_t size, int depth)
 {
     const char *p = (const char *)m + f->offset;
     rk_view_t v;
-    size_t esz;
 
     switch (f->kind) {
     case RK_KIND_BOOL: return bool_ok(p);
@@ -456,40 +503,16 @@ static int field_ok(const rk_msg_t *m, const rk_field_t *f, size_t size, int dep
     case RK_KIND_BYTES: memcpy(&v, p, sizeof v); return str_ok(m, v, size, f->kind == RK_KIND_STR);
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:
-    case RK_KIND_DICT: {
-        int dict = f->kind == RK_KIND_DICT;
-        memcpy(&v, p, sizeof v);
-        esz = rk_elem_size(f->elem);
-        if (!esz) return 0;
-        if (v.off == 0) return 1;
-        size_t stride = dict ? sizeof(rk_dict_entry_t) : esz;
-        if ((size_t)v.len > size / stride || !view_ok(m, v, (size_t)v.len * stride, size)) return 0;
-        if (v.off % 8) return 0;
-        for (uint32_t i = 0; i < v.len; i++) {
-            const char *e = (const char *)m + v.off + (size_t)i * stride;
-            if (dict) {
-                rk_view_t k;
-                memcpy(&k, e + offsetof(rk_dict_entry_t, key), sizeof k);
-                if (k.off == 0 || !str_ok(m, k, size, 1)) return 0;
-                e += offsetof(rk_dict_entry_t, value);
-            }
-            if (!elem_ok(m, f->elem, e, size)) return 0;
-        }
-        return 1;
-    }
+    case RK_KIND_DICT: memcpy(&v, p, sizeof v); return elems_ok(m, f->elem, f->kind == RK_KIND_DICT, v, size);
+    case RK_KIND_LIST_LIST:
+    case RK_KIND_LIST_MSG: memcpy(&v, p, sizeof v); return items_ok(m, f, v, size, depth);
     case RK_KIND_ARRAY: {
         rk_array_t a;
         memcpy(&v, p, sizeof v);
         if (v.off && v.off < m->type->struct_size) return 0;
         return rk_array_read(m, size, v, f->dtype, &a) == RK_OK;
     }
-    case RK_KIND_MSG: {
-        memcpy(&v, p, sizeof v);
-        if (v.off == 0) return 1;
-        if (v.off % 8 || v.len < sizeof(rk_msg_t) || !view_ok(m, v, v.len, size)) return 0;
-        const rk_msg_t *child = (const rk_msg_t *)((const char *)m + v.off);
-        return rk_msg_validate_block(child, v.len, f->nested ? f->nested() : NULL, depth + 1) == RK_OK;
-    }
+    case RK_KIND_MSG: memcpy(&v, p, sizeof v); return nested_ok(m, f, v, size, depth);
     default: return 1;
     }
 }
@@ -544,6 +567,32 @@ static bool elem_equal(rk_kind_t kind, const rk_msg_t *a, const char *pa, const 
     }
 }
 
+/* Two LIST / TUPLE (@p dict 0) or DICT (1) views of @p elem elements. */
+static bool elems_equal(rk_kind_t elem, int dict, const rk_msg_t *a, rk_view_t va, const rk_msg_t *b, rk_view_t vb)
+{
+    size_t stride = dict ? sizeof(rk_dict_entry_t) : rk_elem_size(elem);
+    if ((va.off == 0) != (vb.off == 0) || va.len != vb.len) return false;
+    for (uint32_t i = 0; va.off && i < va.len; i++) {
+        const char *ea = (const char *)a + va.off + i * stride;
+        const char *eb = (const char *)b + vb.off + i * stride;
+        if (dict) {
+            if (!elem_equal(RK_KIND_STR, a, ea, b, eb)) return false;
+            ea += offsetof(rk_dict_entry_t, value);
+            eb += offsetof(rk_dict_entry_t, value);
+        }
+        if (!elem_equal(elem, a, ea, b, eb)) return false;
+    }
+    return true;
+}
+
+/* Two nested blocks (MSG views). */
+static bool nested_equal(const rk_msg_t *a, rk_view_t va, const rk_msg_t *b, rk_view_t vb)
+{
+    if ((va.off == 0) != (vb.off == 0)) return false;
+    return va.off == 0 ||
+           rk_msg_equal((const rk_msg_t *)((const char *)a + va.off), (const rk_msg_t *)((const char *)b + vb.off));
+}
+
 static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *b)
 {
     const char *pa = (const char *)a + f->offset, *pb = (const char *)b + f->offset;
@@ -571,24 +620,23 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
     }
     case RK_KIND_LIST:
     case RK_KIND_TUPLE:
-    case RK_KIND_DICT: {
-        int dict = f->kind == RK_KIND_DICT;
-        size_t stride = dict ? sizeof(rk_dict_entry_t) : rk_elem_size(f->elem);
+    case RK_KIND_DICT:
+        memcpy(&va, pa, sizeof va);
+        memcpy(&vb, pb, sizeof vb);
+        return elems_equal(f->elem, f->kind == RK_KIND_DICT, a, va, b, vb);
+    case RK_KIND_LIST_LIST:
+    case RK_KIND_LIST_MSG:
         memcpy(&va, pa, sizeof va);
         memcpy(&vb, pb, sizeof vb);
         if ((va.off == 0) != (vb.off == 0) || va.len != vb.len) return false;
         for (uint32_t i = 0; va.off && i < va.len; i++) {
-            const char *ea = (const char *)a + va.off + i * stride;
-            const char *eb = (const char *)b + vb.off + i * stride;
-            if (dict) {
-                if (!elem_equal(RK_KIND_STR, a, ea, b, eb)) return false;
-                ea += offsetof(rk_dict_entry_t, value);
-                eb += offsetof(rk_dict_entry_t, value);
-            }
-            if (!elem_equal(f->elem, a, ea, b, eb)) return false;
+            rk_view_t ia, ib;
+            memcpy(&ia, (const char *)a + va.off + (size_t)i * sizeof ia, sizeof ia);
+            memcpy(&ib, (const char *)b + vb.off + (size_t)i * sizeof ib, sizeof ib);
+            if (f->kind == RK_KIND_LIST_LIST ? !elems_equal(f->elem, 0, a, ia, b, ib) : !nested_equal(a, ia, b, ib))
+                return false;
         }
         return true;
-    }
     case RK_KIND_ARRAY: { /* same shape, same bytes (validated blocks) */
         rk_array_t xa, xb;
         memcpy(&va, pa, sizeof va);
@@ -602,9 +650,7 @@ static bool field_equal(const rk_field_t *f, const rk_msg_t *a, const rk_msg_t *
     case RK_KIND_MSG:
         memcpy(&va, pa, sizeof va);
         memcpy(&vb, pb, sizeof vb);
-        if ((va.off == 0) != (vb.off == 0)) return false;
-        return va.off == 0 || rk_msg_equal((const rk_msg_t *)((const char *)a + va.off),
-                                           (const rk_msg_t *)((const char *)b + vb.off));
+        return nested_equal(a, va, b, vb);
     default: return true;
     }
 }

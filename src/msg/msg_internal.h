@@ -110,6 +110,16 @@ rk_status_t rk_array_read(const void *blk, size_t size, rk_view_t v, rk_dtype_t 
 int rk_default_ok(const rk_field_t *f);
 /** Write @p t's declared defaults into the block at offset @p base of *@p root (STR ones append). */
 rk_status_t rk_defaults_apply(rk_msg_t **root, uint32_t base, const rk_msg_type_t *t);
+/* Setter plumbing shared by msg/message.c and msg/lists.c. */
+/** The caller's message pointer behind a setter's T ** (read as bytes: it may really be a T *). */
+rk_msg_t *rk_load_pp(rk_msg_t **msgpp);
+/** Store @p m back through the setter's T **. */
+void rk_store_pp(rk_msg_t **msgpp, rk_msg_t *m);
+/** The field at @p field_offset of a top-level message a setter may change. */
+rk_status_t rk_setter_field(rk_msg_t **msgpp, size_t field_offset, const rk_field_t **f);
+/** Write @p count input elements of @p kind (message.h's element arrays) at @p dst_off, @p stride apart. */
+rk_status_t rk_store_elems(rk_msg_t **pm, rk_kind_t kind, const void *elems, size_t count, uint32_t dst_off,
+                           size_t stride);
 /** STR text: well-formed UTF-8 without NUL bytes (msg/utf8.c). */
 bool rk_text_ok(const void *data, size_t len);
 /** The field of @p type at struct offset @p off, or NULL. */

@@ -104,7 +104,8 @@ static int type_ok(const rk_msg_type_t *t)
         if ((f->kind == RK_KIND_LIST || f->kind == RK_KIND_TUPLE || f->kind == RK_KIND_DICT) &&
             rk_elem_size(f->elem) == 0)
             return 0;
-        if (f->kind == RK_KIND_MSG && !f->nested) return 0;
+        if ((f->kind == RK_KIND_MSG || f->kind == RK_KIND_LIST_MSG) && !f->nested) return 0;
+        if (f->kind == RK_KIND_LIST_LIST && rk_elem_size(f->elem) == 0) return 0;
         if ((f->kind == RK_KIND_ARRAY) != (f->dtype != RK_DTYPE_NONE) || !(f->dtype == RK_DTYPE_NONE || rk_dtype_size(f->dtype)))
             return 0;
         if (!rk_default_ok(f)) return 0;

@@ -3,7 +3,8 @@
  * peer's layout with ours (schema.h).
  *
  * Encoding, per field in declaration order: name, NUL, kind (u8), element
- * kind (u8; an ARRAY's dtype), the nested type's name (MSG fields, else empty), NUL. The
+ * kind (u8; an ARRAY's dtype), the nested type's name (MSG and LIST_MSG fields,
+ * else empty), NUL. The
  * decoder never trusts it: every name must end inside the bytes.
  */
 #include "msg/schema.h"
@@ -18,7 +19,7 @@ static const char *kind_name(unsigned k)
 {
     static const char *names[] = {"NONE", "INT",      "FLOAT", "BOOL", "STR",   "BYTES", "OPT_INT", "OPT_FLOAT",
                                   "OPT_BOOL", "UUID", "DATETIME", "LIST", "TUPLE", "DICT", "MSG",
-                                  "OPT_UUID", "OPT_DATETIME", "UINT", "ARRAY"};
+                                  "OPT_UUID", "OPT_DATETIME", "UINT", "ARRAY", "LIST_LIST", "LIST_MSG"};
     _Static_assert(sizeof names / sizeof names[0] == RK_KIND_COUNT_, "a name for every field kind");
     return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -36,7 +37,7 @@ size_t schema_encode(const rk_msg_type_t *t, uint8_t *out)
     size_t at = 0;
     for (uint32_t i = 0; i < t->nfields; i++) {
         const rk_field_t *f = &t->fields[i];
-        const rk_msg_type_t *nested = f->kind == RK_KIND_MSG && f->nested ? f->nested() : NULL;
+        const rk_msg_type_t *nested = (f->kind == RK_KIND_MSG || f->kind == RK_KIND_LIST_MSG) && f->nested ? f->nested() : NULL;
         size_t start = at, n = put_str(out, at, f->name);
         if (!n || at + n + 2 > RK_SCHEMA_MAX) return start;
         at += n;
@@ -86,7 +87,7 @@ schema_diff_t schema_compare(const rk_msg_type_t *ours, const uint8_t *theirs, s
             continue;
         }
         seen++;
-        const rk_msg_type_t *mine = f->kind == RK_KIND_MSG && f->nested ? f->nested() : NULL;
+        const rk_msg_type_t *mine = (f->kind == RK_KIND_MSG || f->kind == RK_KIND_LIST_MSG) && f->nested ? f->nested() : NULL;
         if (f->kind != kind || elem_code(f) != elem || strcmp(mine ? mine->name : "", nested) != 0) {
             snprintf(why, cap, "field '%s' is %s here and %s there", name, kind_name(f->kind), kind_name(kind));
             return SCHEMA_CLASH;
