@@ -39,4 +39,20 @@ RK_MESSAGE_DECLARE(Defaults, INTEROP_DEFAULTS)
     F(OptIds, label, STR, _)
 RK_MESSAGE_DECLARE(OptIds, INTEROP_OPTIDS)
 
+/* An item of Nests.parts (declared before Nests). */
+#define INTEROP_PART(F)             \
+    F(Part, name, STR, _)           \
+    F(Part, weight, FLOAT, _)
+RK_MESSAGE_DECLARE(Part, INTEROP_PART)
+
+/* Lists of lists of each element kind, one with zero rows, one nil, and a list of Parts. */
+#define INTEROP_NESTS(F)                \
+    F(Nests, grid, LIST_LIST, FLOAT)    \
+    F(Nests, ids, LIST_LIST, INT)       \
+    F(Nests, words, LIST_LIST, STR)     \
+    F(Nests, empty, LIST_LIST, INT)     \
+    F(Nests, none, LIST_LIST, FLOAT)    \
+    F(Nests, parts, LIST_MSG, Part)
+RK_MESSAGE_DECLARE(Nests, INTEROP_NESTS)
+
 #endif /* RINGMESH_INTEROP_TYPES_H */
