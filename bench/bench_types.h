@@ -13,6 +13,12 @@
     F(WorkRequest, operation, STR, _)
 RK_MESSAGE_DECLARE(WorkRequest, BENCH_WORK_REQUEST)
 
+/* The codec's array message: a 16x16 float32 ARRAY and a short string. */
+#define BENCH_TENSOR(F)             \
+    F(Tensor, grid, ARRAY, F32)     \
+    F(Tensor, name, STR, _)
+RK_MESSAGE_DECLARE(Tensor, BENCH_TENSOR)
+
 /* A small request / reply for round trips and pipelines. */
 #define BENCH_NUM(F)             \
     F(BenchNum, seq, INT, _)     \

@@ -342,6 +342,11 @@ TEST_F(Arrays, DefaultsAtCreation)
     EXPECT_EQ(f->def.set, 1u);
     EXPECT_STREQ(f->def.s, "sum");
     EXPECT_EQ(Calc_type()->fields[0].def.set, 0u);
+    EXPECT_EQ(Calc_type()->ndefaults, 7u);
+    EXPECT_EQ(Grid_type()->ndefaults, 0u);
+    rk_msg_type_t miscounted = *Calc_type();
+    miscounted.ndefaults = 6;
+    EXPECT_EQ(rk_registry_add(reg_, &miscounted), RK_ERR_INVALID);
 }
 
 TEST_F(Arrays, DefaultsForKeysMissingOnTheWire)
@@ -405,10 +410,10 @@ TEST_F(Arrays, DescriptorsWithImpossibleDefaultsAreRefused)
     rk_field_t bad_dtype[] = {{"l", RK_KIND_ARRAY, RK_KIND_NONE, (uint32_t)offsetof(Raw, l), nullptr,
                                (rk_dtype_t)99, {0, 0, 0, 0.0, nullptr}}};
     for (rk_field_t *f : {bad_text, bad_bool, on_list, no_dtype, bad_dtype}) {
-        rk_msg_type_t t = {"Raw", (uint32_t)sizeof(Raw), 1, f};
+        rk_msg_type_t t = {"Raw", (uint32_t)sizeof(Raw), 1, f, f->def.set};
         EXPECT_EQ(rk_registry_add(reg_, &t), RK_ERR_INVALID) << f->name;
     }
-    rk_msg_type_t t = {"Raw", (uint32_t)sizeof(Raw), 1, bad_text};
+    rk_msg_type_t t = {"Raw", (uint32_t)sizeof(Raw), 1, bad_text, 1};
     rk_msg_t *m = nullptr;
     EXPECT_EQ(rk_msg_create(&t, 0, &m), RK_ERR_INVALID); // its default is not text
     EXPECT_EQ(m, nullptr);

@@ -228,6 +228,7 @@ typedef struct rk_msg_type {
     uint32_t struct_size;      /**< sizeof the generated struct */
     uint32_t nfields;          /**< user fields, in declaration order */
     const rk_field_t *fields;  /**< nfields descriptors, in declaration order */
+    uint32_t ndefaults;        /**< fields with a declared default (counted by RK_MESSAGE_DEFINE) */
 } rk_msg_type_t;
 
 /** rk_msg_t::magic of every valid block: "RKM1". */
@@ -341,6 +342,30 @@ typedef struct rk_msg {
 #define RK__DVS__ RK__DV0
 #define RK__DVS_RK_DEFAULT(v) {1, 0, 0, 0.0, (v)}
 #define RK__DVX__ RK__DV0
+/* 1 for a field with RK_DEFAULT, else 0: RK_MESSAGE_DEFINE counts them into ndefaults. */
+#define RK__HV__ 0
+#define RK__HV_RK_DEFAULT(v) 1
+#define RK__HAS_INT(e) RK__HV_##e
+#define RK__HAS_FLOAT(e) RK__HV_##e
+#define RK__HAS_BOOL(e) RK__HV_##e
+#define RK__HAS_STR(e) RK__HV_##e
+#define RK__HAS_BYTES(e) 0
+#define RK__HAS_OPT_INT(e) RK__HV_##e
+#define RK__HAS_OPT_FLOAT(e) RK__HV_##e
+#define RK__HAS_OPT_BOOL(e) RK__HV_##e
+#define RK__HAS_UUID(e) 0
+#define RK__HAS_DATETIME(e) RK__HV_##e
+#define RK__HAS_LIST(e) 0
+#define RK__HAS_TUPLE(e) 0
+#define RK__HAS_DICT(e) 0
+#define RK__HAS_MSG(e) 0
+#define RK__HAS_OPT_UUID(e) 0
+#define RK__HAS_OPT_DATETIME(e) 0
+#define RK__HAS_UINT(e) RK__HV_##e
+#define RK__HAS_ARRAY(e) 0
+#define RK__HAS_LIST_LIST(e) 0
+#define RK__HAS_LIST_MSG(e) 0
+#define RK__NDEF(T, name, kind, elem) +RK__HAS_##kind(elem)
 #define RK__TAIL_INT(e) RK_DTYPE_NONE, RK__DVI_##e
 #define RK__TAIL_FLOAT(e) RK_DTYPE_NONE, RK__DVF_##e
 #define RK__TAIL_BOOL(e) RK_DTYPE_NONE, RK__DVB_##e
@@ -545,7 +570,7 @@ typedef const char *rk__cstr_t;
     static const rk_field_t T##_fields_[] = {FIELDS(RK__FIELD)};                \
     static const rk_msg_type_t T##_desc_ = {                                    \
         #T, (uint32_t)sizeof(T), (uint32_t)(sizeof(T##_fields_) / sizeof(rk_field_t)), \
-        T##_fields_};                                                           \
+        T##_fields_, (uint32_t)(0 FIELDS(RK__NDEF))};                                                           \
     const rk_msg_type_t *T##_type(void) { return &T##_desc_; }
 
 /* ---- creating and freeing ---------------------------------------------- */

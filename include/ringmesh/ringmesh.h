@@ -68,7 +68,7 @@ extern "C" {
 /** Major version of this header: 0 while the API may still change between minor versions. */
 #define RINGMESH_VERSION_MAJOR 0
 /** Minor version of this header (ABI-compatible within one MAJOR.MINOR while MAJOR is 0). */
-#define RINGMESH_VERSION_MINOR 3
+#define RINGMESH_VERSION_MINOR 4
 /** Patch version of this header. */
 #define RINGMESH_VERSION_PATCH 0
 /** One integer for compile-time checks: major * 10000 + minor * 100 + patch. */

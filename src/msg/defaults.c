@@ -37,6 +37,7 @@ static void put_scalar(char *p, rk_kind_t kind, const rk_default_t *d)
 
 rk_status_t rk_defaults_apply(rk_msg_t **root, uint32_t base, const rk_msg_type_t *t)
 {
+    if (!t->ndefaults) return RK_OK; /* the common case: nothing to write */
     for (uint32_t i = 0; i < t->nfields; i++) {
         const rk_field_t *f = &t->fields[i];
         rk_kind_t opt_base;

@@ -62,8 +62,7 @@ rk_status_t rk_msg_create(const rk_msg_type_t *type, size_t tail_hint, rk_msg_t 
     st = rk_msg_alloc(type, tail_hint, out);
     if (st != RK_OK) return st;
     rk_uuid_generate(&(*out)->message_id);
-    st = rk_defaults_apply(out, 0, type);
-    if (st != RK_OK) {
+    if (type->ndefaults && (st = rk_defaults_apply(out, 0, type)) != RK_OK) {
         rk_msg_free(*out);
         *out = NULL;
     }
@@ -445,6 +444,7 @@ static int elems_ok(const rk_msg_t *m, rk_kind_t elem, int dict, rk_view_t v, si
     size_t stride = dict ? sizeof(rk_dict_entry_t) : esz;
     if ((size_t)v.len > size / stride || !view_ok(m, v, (size_t)v.len * stride, size)) return 0;
     if (v.off % 8) return 0;
+    if (!dict && elem != RK_KIND_BOOL && elem != RK_KIND_STR && elem != RK_KIND_BYTES) return 1; /* any bits are a value */
     for (uint32_t i = 0; i < v.len; i++) {
         const char *e = (const char *)m + v.off + (size_t)i * stride;
         if (dict) {

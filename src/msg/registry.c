@@ -97,6 +97,9 @@ static int type_ok(const rk_msg_type_t *t)
 {
     if (!t->name || !t->name[0] || strlen(t->name) > 255) return 0;
     if (t->struct_size < sizeof(rk_msg_t) || (t->nfields && !t->fields)) return 0;
+    uint32_t ndefaults = 0;
+    for (uint32_t i = 0; i < t->nfields; i++) ndefaults += t->fields[i].def.set ? 1 : 0;
+    if (ndefaults != t->ndefaults) return 0; /* a hand-made descriptor that miscounts */
     for (uint32_t i = 0; i < t->nfields; i++) {
         const rk_field_t *f = &t->fields[i];
         if (!f->name || reserved_name(f->name) || f->kind <= RK_KIND_NONE || f->kind >= RK_KIND_COUNT_)

@@ -24,7 +24,9 @@
 #define DEFAULT_CREDITS 64
 #define OUTBOX_DEFAULT 1024
 
-const char *rk_version(void) { return "0.3.0"; }
+#define RK__STR(x) #x
+#define RK__VERSION(a, b, c) RK__STR(a) "." RK__STR(b) "." RK__STR(c)
+const char *rk_version(void) { return RK__VERSION(RINGMESH_VERSION_MAJOR, RINGMESH_VERSION_MINOR, RINGMESH_VERSION_PATCH); }
 
 static dir_table_t *dir_new(uint32_t cap, dir_table_t *older);
 static void dir_free(dir_table_t *t);
