@@ -48,10 +48,10 @@ struct Case {
 const Case kCases[] = {{"arrays_rank0", 0},  {"arrays_rank1", 1},   {"arrays_rank2", 127},
                        {"arrays_rank3", 255}, {"arrays_empty", 128}, {"defaults_v2", 200},
                        {"defaults_v1", 17},   {"optids_set", 64},    {"optids_nil", 3},
-                       {"nests_lists", 42},   {"nests_parts", 250}};
-// Written here only (the reference encoder cannot pack Part items): reference.py checks their
-// values, and does not write them, so check skips their missing files.
-const char *const kCOnly[] = {"nests_parts"};
+                       {"nests_lists", 42},   {"nests_parts", 250},  {"optids_when", 99}};
+// Written here only (the reference encoder cannot pack Part items or a datetime): reference.py
+// checks their values, and does not write them, so check skips their missing files.
+const char *const kCOnly[] = {"nests_parts", "optids_when"};
 
 struct Shape {
     const char *name;
@@ -62,6 +62,9 @@ const Shape kShapes[] = {{"arrays_rank0", 0, {0, 0, 0}}, {"arrays_rank1", 1, {5,
                          {"arrays_rank2", 2, {2, 3, 0}}, {"arrays_rank3", 3, {2, 3, 4}},
                          {"arrays_empty", 1, {0, 0, 0}}};
 const char *const kLabelSet = "caf\xc3\xa9 \xe2\x9c\x93"; // "café ✓"
+// optids_when: `when` in microseconds since the epoch, 2026-11-25T11:43:40.123456+00:00 on the
+// wire (reference.py's WHEN_US / WHEN_ISO); nil in every other OptIds case.
+const int64_t kWhenUs = INT64_C(1795607020123456);
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 bool c_only(const char *name)
@@ -223,10 +226,11 @@ rk_msg_t *build(const Case &c, int n)
         hdr = &m->hdr;
     } else {
         OptIds *m = nullptr;
-        bool set = !std::strcmp(c.name, "optids_set");
+        bool set = !std::strcmp(c.name, "optids_set"), when = !std::strcmp(c.name, "optids_when");
         ok(OptIds_new(&m), "OptIds_new");
         if (set) ok(OptIds_set_ref(&m, ref_id(n)), "set ref");
-        ok(OptIds_set_label(&m, set ? kLabelSet : ""), "set label");
+        ok(OptIds_set_label(&m, set ? kLabelSet : when ? "when" : ""), "set label");
+        if (when) ok(OptIds_set_when(&m, kWhenUs), "set when");
         hdr = &m->hdr;
         if (set) {
             rk_uuid_t corr = correlation(n);
@@ -320,11 +324,14 @@ void check_defaults(const char *cs, const Defaults *m)
 
 void check_optids(const char *cs, const OptIds *m, int n)
 {
-    bool set = !std::strcmp(cs, "optids_set");
+    bool set = !std::strcmp(cs, "optids_set"), when = !std::strcmp(cs, "optids_when");
     rk_uuid_t ref = ref_id(n);
     if (m->ref.has != set || (set && !rk_uuid_equal(&m->ref.value, &ref)))
         fail("%s.ref: %s", cs, set ? "not the written UUID" : "not nil");
-    if (!str_is(RK_STR(m, label), set ? kLabelSet : "")) fail("%s.label: not the written string", cs);
+    if (!str_is(RK_STR(m, label), set ? kLabelSet : when ? "when" : ""))
+        fail("%s.label: not the written string", cs);
+    if (m->when.has != when || (when && m->when.value != kWhenUs))
+        fail("%s.when: %s", cs, when ? "not the written datetime" : "not nil");
 }
 
 bool same_elem(const Nests *, double got, double want) { return !std::memcmp(&got, &want, sizeof got); }

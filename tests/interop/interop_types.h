@@ -33,10 +33,12 @@ RK_MESSAGE_DECLARE(Arrays, INTEROP_ARRAYS)
     F(Defaults, error, STR, _)
 RK_MESSAGE_DECLARE(Defaults, INTEROP_DEFAULTS)
 
-/* A nil-able UUID and a string, each set or nil. */
-#define INTEROP_OPTIDS(F)           \
-    F(OptIds, ref, OPT_UUID, _)     \
-    F(OptIds, label, STR, _)
+/* A nil-able UUID and a string, each set or nil, and a nil-able datetime (nil unless
+ * optids_when: the reference encoder cannot pack a datetime). */
+#define INTEROP_OPTIDS(F)              \
+    F(OptIds, ref, OPT_UUID, _)        \
+    F(OptIds, label, STR, _)           \
+    F(OptIds, when, OPT_DATETIME, _)
 RK_MESSAGE_DECLARE(OptIds, INTEROP_OPTIDS)
 
 /* An item of Nests.parts (declared before Nests). */

@@ -14,6 +14,7 @@ tests/interop/interop_types.h. interop.cpp builds the same cases.
 import argparse
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -118,6 +119,7 @@ class DefaultsV1(Message):
 class OptIds(Message):
     ref: uuid.UUID | None = None
     label: str | None = None
+    when: datetime | None = None  # _enc cannot pack a datetime: only ringmesh sets it
 
 
 @dataclass
@@ -143,9 +145,10 @@ REGISTRY = {c.__name__: c for c in (Arrays, Defaults, OptIds, Part, Nests)}
 # (name, priority); the case number is the position + 1.
 CASES = [("arrays_rank0", 0), ("arrays_rank1", 1), ("arrays_rank2", 127), ("arrays_rank3", 255),
          ("arrays_empty", 128), ("defaults_v2", 200), ("defaults_v1", 17), ("optids_set", 64),
-         ("optids_nil", 3), ("nests_lists", 42), ("nests_parts", 250)]
-# Written by ringmesh only (the reference encoder cannot pack Part items): checked by value.
-C_ONLY = {"nests_parts"}
+         ("optids_nil", 3), ("nests_lists", 42), ("nests_parts", 250), ("optids_when", 99)]
+# Written by ringmesh only (the reference encoder cannot pack Part items or a datetime):
+# checked by value.
+C_ONLY = {"nests_parts", "optids_when"}
 SHAPES = {"arrays_rank0": (), "arrays_rank1": (5,), "arrays_rank2": (2, 3),
           "arrays_rank3": (2, 3, 4), "arrays_empty": (0,)}
 DTYPES = {"f32": "float32", "f64": "float64", "i8": "int8", "i16": "int16", "i32": "int32",
@@ -155,6 +158,11 @@ GRID = [[1.5, -2.25, 0.1, 1e300, -0.0], [], [7.0]]
 IDS = [[0, 1, -1, 127, 128, -32, -33, 255, 256, -129, 65535, 65536, -32769,
         2**32 - 1, 2**32, -2**31 - 1, -2**63, 2**63 - 1], [], [42]]
 WORDS = [["", "a", "café ✓"], [], ["日本語", "x" * 32]]
+# optids_when: ringmesh's `when` (1795607020123456 us since the epoch) as its ISO 8601 text;
+# the reference decoder leaves a string a string.
+WHEN_US = 1795607020123456
+WHEN_ISO = "2026-11-25T11:43:40.123456+00:00"
+assert (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=WHEN_US)).isoformat() == WHEN_ISO
 PARTS = [("bolt", 0.25, 101, 7, False), ("nut ✓", -3.5, 102, 200, True)]  # name, weight, id n, priority, corr
 K = 0x9E3779B97F4A7C15  # spreads u64 / i64 values over the whole range
 
@@ -200,6 +208,8 @@ def build(name):
         return OptIds(ref=ref_id(n), label="café ✓", correlation_id=correlation(n), **head)
     if name == "optids_nil":
         return OptIds(ref=None, label="", **head)
+    if name == "optids_when":
+        return OptIds(ref=None, label="when", when=WHEN_ISO, **head)
     if name == "nests_lists":
         return Nests(grid=GRID, ids=IDS, words=WORDS, empty=[], none=None, **head)
     # nests_parts: the items as the reference decoder gives them back, plain dicts
