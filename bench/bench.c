@@ -37,6 +37,9 @@ static const bench_def_t k_benches[] = {
     {"pingpong", bench_pingpong, 1,
      "2 ranks: kernel->kernel one-way latency (64 B .. 1 MiB) vs raw UCX AM and MPI_Send/Recv; us p50"},
     {"rate", bench_rate, 1, "2 ranks: 64 B messages/s rank 0 app -> kernel on rank 1 vs raw UCX AM streaming"},
+    {"buffer-fetch", bench_buffer_fetch, 1,
+     "2 ranks: rk_buffer_fetch on rank 0 of a 1 MiB / 64 MiB buffer owned by rank 1 vs raw UCX RMA "
+     "(ucp_get_nbx of the same memory); GB/s"},
     {"pipeline", bench_pipeline, 1, "1, 2 or 4 ranks: msg/s through 4 stages (stage i on rank i % size)"},
     {"gpu-roundtrip", bench_gpu_roundtrip, 0,
      "host -> persistent GPU kernel -> host: ring p50/p99, streaming rate, and through the runtime "
@@ -46,11 +49,17 @@ static const bench_def_t k_benches[] = {
 };
 #define NBENCH (sizeof k_benches / sizeof k_benches[0])
 
+static void list(FILE *f)
+{
+    for (size_t i = 0; i < NBENCH; i++) fprintf(f, "%-15s %s%s\n", k_benches[i].name, k_benches[i].what,
+                                                k_benches[i].needs_mpi ? " [MPI]" : "");
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ringmesh-bench [options] NAME... | all\n"
-            "       mpirun -n 2 ringmesh-bench pingpong rate      (2-rank benchmarks)\n"
+            "       mpirun -n 2 ringmesh-bench pingpong rate buffer-fetch   (2-rank benchmarks)\n"
             "\n"
             "options:\n"
             "  --list           list the benchmarks\n"
@@ -59,7 +68,8 @@ static void usage(FILE *f)
             "  --iters N        iterations per repetition\n"
             "  --quiet          no progress on stderr\n"
             "  --credits N      ringmesh runtime credits per flow (default: the library's, 64)\n"
-            "  --size BYTES     pingpong: only this message size (64, 1024, 16384, 262144, 1048576)\n"
+            "  --size BYTES     pingpong: only this message size (64, 1024, 16384, 262144, 1048576);\n"
+            "                   buffer-fetch: only this buffer size (1048576, 67108864)\n"
             "  --ucx-err-peer   raw UCX baseline endpoints use peer error handling, as ringmesh's do\n"
             "  --timer-slack-ns N  diagnosis: set the timer slack (inherited by every thread the\n"
             "                   runtime starts) so short sleeps in the library really are short\n"
@@ -81,13 +91,10 @@ static void usage(FILE *f)
             "  times / latencies:  ratio = baseline_value / value\n"
             "  rates / throughput: ratio = value / baseline_value\n"
             "local-rr's baselines are the seed's PUBLISHED Python figures (21 us p50,\n"
-            "76K msg/s per actor), not measured here.\n");
-}
-
-static void list(void)
-{
-    for (size_t i = 0; i < NBENCH; i++) printf("%-15s %s%s\n", k_benches[i].name, k_benches[i].what,
-                                               k_benches[i].needs_mpi ? " [MPI]" : "");
+            "76K msg/s per actor), not measured here.\n"
+            "\n"
+            "benchmarks ([MPI]: run under mpirun; pingpong, rate and buffer-fetch need exactly 2 ranks):\n");
+    list(f);
 }
 
 static int matches(const char *pattern, const char *name)
@@ -114,7 +121,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--list")) {
-            list();
+            list(stdout);
             return 0;
         } else if (!strcmp(a, "--quick")) {
             g_opts.quick = 1;

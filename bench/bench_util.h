@@ -22,7 +22,7 @@ typedef struct bench_opts {
     long iters;     /* iterations per repetition (0 = default) */
     int verbose;    /* progress to stderr */
     int ucx_err_peer; /* raw UCX baseline endpoints with peer error handling, like ringmesh */
-    long only_size;   /* pingpong: run this message size only (0 = all) */
+    long only_size;   /* pingpong, buffer-fetch: run this size only (0 = all) */
     long credits;     /* ringmesh runtime credits per flow (0 = the library's default) */
 } bench_opts_t;
 
@@ -126,6 +126,7 @@ int bench_local_rr(void);
 int bench_call(void);
 int bench_pingpong(void);
 int bench_rate(void);
+int bench_buffer_fetch(void);
 int bench_pipeline(void);
 int bench_gpu_roundtrip(void);
 int bench_gpu_k2k(void);

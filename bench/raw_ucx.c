@@ -1,12 +1,15 @@
 /*
  * raw_ucx.c - a minimal UCP active-message link between two ranks (the
- * baseline of the pingpong and rate benchmarks). See raw_ucx.h.
+ * baseline of the pingpong and rate benchmarks), plus one exposed memory
+ * region the other rank reads with ucp_get_nbx (the baseline of
+ * buffer-fetch). See raw_ucx.h.
  */
 #include "raw_ucx.h"
 
 #include "bench_util.h"
 
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,13 @@ struct raw_ucx {
     volatile int inflight; /* incomplete sends */
     int err_peer;
     char desc[256];
+    char rma_desc[128]; /* the endpoint's lanes that carry RMA (gets) */
+    /* raw_ucx_expose: the owner maps its region (memh); the reader unpacks its key (rkey). */
+    ucp_mem_h memh;
+    ucp_rkey_h rkey;
+    uint64_t raddr; /* the region's address in the owner's process (reader side) */
+    size_t rlen_exposed;
+    int exposed; /* on both ranks while a region is exposed */
 };
 
 static void fail(const char *what, ucs_status_t s)
@@ -88,7 +98,7 @@ static void make_worker(raw_ucx_t *u)
 
     memset(&p, 0, sizeof p);
     p.field_mask = UCP_PARAM_FIELD_FEATURES;
-    p.features = UCP_FEATURE_AM;
+    p.features = UCP_FEATURE_AM | UCP_FEATURE_RMA; /* AM: pingpong, rate; RMA: buffer-fetch */
     if ((s = ucp_config_read(NULL, NULL, &cfg)) != UCS_OK) fail("ucp_config_read", s);
     s = ucp_init(&p, cfg, &u->ctx);
     ucp_config_release(cfg);
@@ -137,6 +147,29 @@ static void connect_peer(raw_ucx_t *u, int err_peer)
     free(all);
 }
 
+/*
+ * A lane line of ucp_ep_print_info ends with its roles, after "-> md[4]/cma/sysdev[255]":
+ * "am am_bw#0", "rma_bw#0", "rma", "amo"... Note the lanes that carry RMA: "cma/memory.0(rma_bw#0)".
+ */
+static void describe_rma_lane(raw_ucx_t *u, const char *line, const char *tl)
+{
+    const char *p = strstr(line, "->");
+    char role[32], roles[96] = "";
+    size_t n = strlen(u->rma_desc), rn = 0;
+    int skip = 1, used;
+    if (!p) return;
+    for (p += 2; sscanf(p, "%31s%n", role, &used) == 1; p += used) {
+        if (skip) { /* the remote md / device token */
+            skip = 0;
+            continue;
+        }
+        if (strncmp(role, "rma", 3) == 0 && rn < sizeof roles)
+            rn += (size_t)snprintf(roles + rn, sizeof roles - rn, "%s%s", rn ? "," : "", role);
+    }
+    if (rn && n < sizeof u->rma_desc)
+        snprintf(u->rma_desc + n, sizeof u->rma_desc - n, "%s%s(%s)", n ? "," : "", tl, roles);
+}
+
 /* "ucx 1.13.1 err_mode=none lanes=sysv/memory.0,cma/memory.0": what UCX picked for the endpoint. */
 static void describe_lanes(raw_ucx_t *u)
 {
@@ -146,7 +179,10 @@ static void describe_lanes(raw_ucx_t *u)
 
     n = (size_t)snprintf(u->desc, sizeof u->desc, "ucx %s err_mode=%s lanes=", ucp_get_version_string(),
                          u->err_peer ? "peer" : "none");
-    if (!f) return;
+    if (!f) {
+        snprintf(u->rma_desc, sizeof u->rma_desc, "unknown");
+        return;
+    }
     ucp_ep_print_info(u->ep, f);
     fclose(f);
     if (getenv("RINGMESH_BENCH_UCX_INFO") && g_mpi.rank == 0) fputs(text, stderr);
@@ -158,7 +194,9 @@ static void describe_lanes(raw_ucx_t *u)
         if ((p = strchr(p, ':')) == NULL || sscanf(p + 1, "%63s", tl) != 1) continue; /* "3:sysv/memory.0" */
         if (n < sizeof u->desc)
             n += (size_t)snprintf(u->desc + n, sizeof u->desc - n, "%s%s", u->desc[n - 1] == '=' ? "" : ",", tl);
+        describe_rma_lane(u, p, tl);
     }
+    if (!u->rma_desc[0]) snprintf(u->rma_desc, sizeof u->rma_desc, "none (RMA emulated over AM)");
     free(text);
 }
 
@@ -238,7 +276,83 @@ void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count)
     while (u->received < count) ucp_worker_progress(u->worker);
 }
 
+void raw_ucx_serve_until_received(raw_ucx_t *u, uint64_t count)
+{
+    while (u->received < count)
+        if (ucp_worker_progress(u->worker) == 0) sched_yield();
+}
+
 const char *raw_ucx_describe(raw_ucx_t *u) { return u->desc; }
+
+const char *raw_ucx_describe_rma(raw_ucx_t *u) { return u->rma_desc; }
+
+/* Drop the exposed region on both sides (collective: nobody may be reading it). */
+static void unexpose(raw_ucx_t *u)
+{
+    ucs_status_t s;
+    if (u->rkey) ucp_rkey_destroy(u->rkey); /* before the endpoint goes */
+    u->rkey = NULL;
+    bench_barrier();                        /* the reader has let go of the key */
+    if (u->memh && (s = ucp_mem_unmap(u->ctx, u->memh)) != UCS_OK) fail("ucp_mem_unmap", s);
+    u->memh = NULL;
+    u->raddr = 0;
+    u->rlen_exposed = 0;
+    u->exposed = 0;
+}
+
+/*
+ * The owner (buf != NULL) maps its region and packs a remote key; one
+ * MPI_Allgather tells both sides who owns what (address, length, key size),
+ * an MPI_Bcast from the owner carries the packed key, and the reader unpacks
+ * it on its endpoint to the owner.
+ */
+void raw_ucx_expose(raw_ucx_t *u, void *buf, size_t len)
+{
+    MPI_Comm comm = *(MPI_Comm *)bench_comm();
+    uint64_t mine[3] = {0, 0, 0}, all[6]; /* address, length, packed key bytes */
+    void *kbuf = NULL;
+    size_t ksize = 0;
+    int owner;
+    ucs_status_t s;
+
+    if (u->exposed) unexpose(u); /* one region at a time (collective) */
+    if (buf) {
+        ucp_mem_map_params_t mp;
+        memset(&mp, 0, sizeof mp);
+        mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH;
+        mp.address = buf;
+        mp.length = len;
+        if ((s = ucp_mem_map(u->ctx, &mp, &u->memh)) != UCS_OK) fail("ucp_mem_map", s);
+        if ((s = ucp_rkey_pack(u->ctx, u->memh, &kbuf, &ksize)) != UCS_OK) fail("ucp_rkey_pack", s);
+        mine[0] = (uint64_t)(uintptr_t)buf;
+        mine[1] = len;
+        mine[2] = ksize;
+    }
+    MPI_Allgather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, comm);
+    if (all[0] == 0 && all[3] == 0) return; /* both passed NULL: the region is dropped */
+    if (all[0] != 0 && all[3] != 0) fail("raw_ucx_expose: only one rank may pass a region", UCS_ERR_INVALID_PARAM);
+    owner = all[0] ? 0 : 1;
+    ksize = (size_t)all[3 * owner + 2];
+    if (!buf && !(kbuf = malloc(ksize ? ksize : 1))) fail("raw_ucx_expose", UCS_ERR_NO_MEMORY);
+    MPI_Bcast(kbuf, (int)ksize, MPI_BYTE, owner, comm);
+    if (buf) ucp_rkey_buffer_release(kbuf);
+    else {
+        if ((s = ucp_ep_rkey_unpack(u->ep, kbuf, &u->rkey)) != UCS_OK) fail("ucp_ep_rkey_unpack", s);
+        free(kbuf);
+    }
+    u->raddr = all[3 * owner];
+    u->rlen_exposed = (size_t)all[3 * owner + 1];
+    u->exposed = 1;
+}
+
+void raw_ucx_get(raw_ucx_t *u, void *dst, size_t len)
+{
+    ucp_request_param_t rp;
+    if (!u->rkey || len > u->rlen_exposed)
+        fail("raw_ucx_get: the peer exposed nothing, or less than that", UCS_ERR_INVALID_PARAM);
+    memset(&rp, 0, sizeof rp);
+    wait_req(u, ucp_get_nbx(u->ep, dst, len, u->raddr, u->rkey, &rp), "ucp_get_nbx");
+}
 
 void raw_ucx_close(raw_ucx_t *u)
 {
@@ -246,6 +360,7 @@ void raw_ucx_close(raw_ucx_t *u)
     if (!u) return;
     raw_ucx_flush(u);
     bench_barrier(); /* both sides idle; each flushes and closes its endpoint while progressing */
+    if (u->exposed) unexpose(u);
     memset(&rp, 0, sizeof rp);
     if (u->err_peer) { /* FORCE is only valid with peer error handling */
         rp.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;

@@ -1,7 +1,9 @@
 /*
  * raw_ucx.h - the transport baseline: the smallest UCP active-message setup
  * that two ranks can ping-pong and stream over (its own context, worker and
- * endpoint; worker addresses exchanged with MPI_Allgather).
+ * endpoint; worker addresses exchanged with MPI_Allgather), and one memory
+ * region a rank exposes for the other to read with ucp_get_nbx (the context
+ * has UCP_FEATURE_AM and UCP_FEATURE_RMA).
  *
  * Receiving copies each eager message into one preallocated buffer and pulls
  * rendezvous data into it with ucp_am_recv_data_nbx, so a "receive" ends with
@@ -31,6 +33,13 @@ uint64_t raw_ucx_received(const raw_ucx_t *u);
 /** Busy-poll until raw_ucx_received() >= @p count. */
 void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count);
 /**
+ * Progress until raw_ucx_received() >= @p count, yielding the CPU whenever
+ * there was nothing to progress: for a rank that only has to stay responsive
+ * (the owner of an exposed region, whose worker serves gets when UCX emulates
+ * RMA with AM) without taking a core from the threads that do the work.
+ */
+void raw_ucx_serve_until_received(raw_ucx_t *u, uint64_t count);
+/**
  * Call @p fn on every message as it lands, inside the worker's progress and
  * before it is counted: an eager message in UCX's own buffer (then not copied
  * into the receive buffer), a rendezvous one in the receive buffer. NULL
@@ -40,5 +49,22 @@ void raw_ucx_wait_received(raw_ucx_t *u, uint64_t count);
 void raw_ucx_on_recv(raw_ucx_t *u, void (*fn)(void *arg, const void *data, size_t len), void *arg);
 /** The transports UCX picked for the endpoint (one line, static storage). */
 const char *raw_ucx_describe(raw_ucx_t *u);
+/** The endpoint's lanes that carry RMA, with their roles: "cma/memory.0(rma_bw#0)" (static storage). */
+const char *raw_ucx_describe_rma(raw_ucx_t *u);
+/**
+ * Collective: expose one region for the other rank to read. The rank that
+ * owns the memory passes it (ucp_mem_map + ucp_rkey_pack); the other passes
+ * NULL, 0 and unpacks the key on its endpoint (address, length and key are
+ * exchanged with MPI). A second call replaces the region; a call where both
+ * ranks pass NULL, and raw_ucx_close, drop it.
+ */
+void raw_ucx_expose(raw_ucx_t *u, void *buf, size_t len);
+/**
+ * Reader side: ucp_get_nbx of the first @p len bytes of the exposed region
+ * into @p dst, busy-polling the worker until the bytes are there. The owner
+ * needs no call, but must progress its worker when UCX emulates RMA with AM
+ * (no RMA lane: raw_ucx_describe_rma), e.g. in raw_ucx_serve_until_received.
+ */
+void raw_ucx_get(raw_ucx_t *u, void *dst, size_t len);
 
 #endif

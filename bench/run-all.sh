@@ -4,7 +4,8 @@
 # cpu-<N>core, or gpu-<model> where nvidia-smi sees a GPU), each file rewritten:
 #   local.jsonl                 codec, mailbox, local-rr, call, gpu-* (one rank)
 #   2rank-ucx.jsonl, 2rank-mpi.jsonl   pingpong + rate, RINGMESH_TRANSPORT=ucx / mpi,
-#                               default settings (shared memory between ranks of a node)
+#                               default settings (shared memory between ranks of a node);
+#                               2rank-ucx.jsonl also buffer-fetch (vs raw UCX RMA)
 #   2rank-ucx-reference.jsonl  the same with RINGMESH_COMPACT=0: every message in the
 #                               reference msgpack form instead of its block
 #   2rank-ucx-peer-errors.jsonl the same with RINGMESH_PEER_ERRORS=1 and the raw UCX
@@ -85,6 +86,8 @@ run local.jsonl "$bin" $ARGS codec mailbox local-rr call 'gpu-*'
 for tp in ucx mpi; do
     RINGMESH_TRANSPORT=$tp run "2rank-$tp.jsonl" $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS pingpong rate
 done
+# buffer-fetch (rk_buffer_fetch of a buffer on the other rank vs raw UCX RMA): over UCX only
+RINGMESH_TRANSPORT=ucx run 2rank-ucx.jsonl $MPIRUN -x RINGMESH_TRANSPORT -n 2 "$bin" $ARGS buffer-fetch
 RINGMESH_TRANSPORT=ucx RINGMESH_COMPACT=0 run 2rank-ucx-reference.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
     -x RINGMESH_COMPACT -n 2 "$bin" $ARGS pingpong rate
 RINGMESH_TRANSPORT=ucx RINGMESH_PEER_ERRORS=1 run 2rank-ucx-peer-errors.jsonl $MPIRUN -x RINGMESH_TRANSPORT \
