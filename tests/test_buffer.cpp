@@ -8,6 +8,9 @@
 #include "device_fill.h"
 #include "ringmesh/ringmesh.h"
 #include "unit_util.h"
+extern "C" {
+#include "route/host.h" // the loans the router makes for peers' RMA reads
+}
 
 namespace {
 
@@ -99,4 +102,49 @@ TEST(Buffer, ManyLiveBuffersResolve)
     rk_buffer_t *b = nullptr;
     EXPECT_EQ(rk_buffer_create(r.rt, 0, &b), RK_ERR_INVALID);
     EXPECT_STREQ(rk_buffer_remote_path(r.rt), "local only (no distributed transport)");
+}
+
+// A buffer lent to a peer for an RMA read keeps its memory until the loan comes
+// back, even when it is released meanwhile and new buffers of its size are made
+// (which would otherwise take its memory from the pool and overwrite it).
+TEST(Buffer, LentMemoryIsNotReusedUntilTheLoanReturns)
+{
+    Runtime r;
+    const size_t kSize = 1 << 20;
+    rk_buffer_t *a = nullptr;
+    ASSERT_EQ(rk_buffer_create(r.rt, kSize, &a), RK_OK);
+    memset(rk_buffer_host(a), 'A', kSize);
+    ASSERT_EQ(rk_buffer_mark_host_dirty(a), RK_OK);
+    rk_buffer_id_t id = rk_buffer_id(a);
+    rk_host_lend_t l{};
+    ASSERT_EQ(rk_host_buffer_lend(r.rt, id, 0, &l), RK_OK);
+    EXPECT_EQ(l.size, kSize);
+    EXPECT_GE(l.cap, kSize);
+    EXPECT_EQ(l.device, 0);
+    const char *lent = static_cast<const char *>(l.addr);
+    ASSERT_EQ(rk_buffer_release(a), RK_OK);
+    rk_buffer_t *found = nullptr;
+    EXPECT_EQ(rk_buffer_find(r.rt, id, &found), RK_ERR_NOT_FOUND); // the id stops resolving at once
+    rk_host_lend_t again{};
+    EXPECT_EQ(rk_host_buffer_lend(r.rt, id, 0, &again), RK_ERR_NOT_FOUND);
+    std::vector<rk_buffer_t *> fresh(4);
+    for (auto &b : fresh) {
+        ASSERT_EQ(rk_buffer_create(r.rt, kSize, &b), RK_OK);
+        EXPECT_NE(rk_buffer_host(b), l.addr);
+        memset(rk_buffer_host(b), 'B', kSize);
+    }
+    for (size_t i = 0; i < kSize; i += 4096) ASSERT_EQ(lent[i], 'A') << i;
+    rk_host_buffer_return(r.rt, l.buf);
+    for (auto b : fresh) ASSERT_EQ(rk_buffer_release(b), RK_OK);
+    // returned, its memory is pooled again and a new buffer may take it (zeroed)
+    bool reused = false;
+    for (int i = 0; i < 8; i++) {
+        rk_buffer_t *c = nullptr;
+        ASSERT_EQ(rk_buffer_create(r.rt, kSize, &c), RK_OK);
+        reused |= rk_buffer_host(c) == l.addr;
+        EXPECT_EQ(static_cast<const char *>(rk_buffer_host(c))[0], 0);
+        fresh.push_back(c);
+    }
+    EXPECT_TRUE(reused);
+    for (size_t i = 4; i < fresh.size(); i++) ASSERT_EQ(rk_buffer_release(fresh[i]), RK_OK);
 }

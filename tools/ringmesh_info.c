@@ -26,6 +26,7 @@ static const struct env_var lib_vars[] = {
     {"RINGMESH_HEARTBEAT_TIMEOUT_S", "10", "seconds of silence after which a rank on another machine is taken as dead"},
     {"RINGMESH_DESTROY_TIMEOUT_S", "60", "seconds rk_runtime_destroy drains before it returns RK_ERR_TIMEOUT"},
     {"RINGMESH_BATCH_BYTES", "65536", "largest batch of frames to one peer in one transport message (0 or 1 = no batching)"},
+    {"RINGMESH_RMA", "1", "0: a remote buffer fetch gets the bytes sent by the owner (default with UCX: read in place by RMA)"},
     {"RINGMESH_COMPACT", "1", "0: send every message in the reference msgpack form (default: a type with the same layout on both ranks travels as its block)"},
     {"RINGMESH_POLL_US", "50", "microseconds a waiting kernel drives the transport before sleeping (adapts; 0 = never)"},
     {"RINGMESH_SPINNERS", "CPU share", "spinning threads per rank above which spin-waits yield the CPU"},

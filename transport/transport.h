@@ -45,6 +45,13 @@ uint64_t rk_boot_sum_to_root(const rk_boot_t *b, uint64_t v);
 typedef struct rk_transport rk_transport_t;
 typedef void (*rk_tp_recv_fn)(void *arg, int src, const void *data, size_t len);
 
+/** Memory registered for remote reads (transport-specific, opaque). */
+typedef struct rk_tp_mem rk_tp_mem_t;
+/** Memory types a transport may register: host memory, or CUDA device memory (GPUDirect). */
+typedef enum rk_tp_mem_type { RK_TP_MEM_HOST = 0, RK_TP_MEM_CUDA = 1 } rk_tp_mem_type_t;
+/** The most bytes a packed remote key may take (larger keys are refused). */
+#define RK_TP_RKEY_MAX 1024
+
 typedef struct rk_transport_ops {
     const char *name;
     rk_status_t (*create)(const rk_boot_t *boot, rk_tp_recv_fn fn, void *arg, rk_transport_t **out);
@@ -78,6 +85,24 @@ typedef struct rk_transport_ops {
     void (*wait)(rk_transport_t *t, int timeout_ms, void (*unlock)(void *), void (*relock)(void *), void *lock);
     /** 1 when device (CUDA) memory can be sent directly (GPUDirect), decided at run time. */
     int (*cuda_memory)(rk_transport_t *t);
+    /**
+     * Register [@p addr, @p addr + @p len) of @p mem_type for peers to read
+     * (RMA). *@p rkey / *@p rkey_len: the packed remote key a reader needs,
+     * owned by the handle. RK_ERR_UNSUPPORTED when this memory type cannot be
+     * registered. NULL when the transport has no RMA (fetches are staged).
+     */
+    rk_status_t (*mem_register)(rk_transport_t *t, void *addr, size_t len, rk_tp_mem_type_t mem_type,
+                                rk_tp_mem_t **out, const void **rkey, size_t *rkey_len);
+    /** Release a registration (no read of it may be in flight). */
+    void (*mem_deregister)(rk_transport_t *t, rk_tp_mem_t *m);
+    /**
+     * Start reading @p len bytes at @p raddr of rank @p src, registered there
+     * under the packed key @p rkey, into @p dst (host memory). On completion,
+     * from inside progress() or before return, *@p st gets the status and then
+     * *@p done 1. Returns an error (and sets neither) when it cannot start.
+     */
+    rk_status_t (*get)(rk_transport_t *t, int src, void *dst, size_t len, uint64_t raddr, const void *rkey,
+                       size_t rkey_len, int *done, rk_status_t *st);
     /** One line naming the transport and what it runs over. */
     const char *(*describe)(rk_transport_t *t);
 } rk_transport_ops_t;

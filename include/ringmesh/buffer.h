@@ -14,7 +14,11 @@
  * while one side is dirty is refused (RK_ERR_STATE): that would lose data.
  * A message carries rk_buffer_id(); any rank fetches the bytes by id with
  * rk_buffer_fetch. The owner serves the newest copy: a DEVICE_DIRTY buffer is
- * first synced to its host copy (staged through pinned host memory).
+ * first synced to its host copy (staged through pinned host memory) unless
+ * the transport reads device memory (GPUDirect). Over UCX the fetching rank
+ * reads the owner's memory in place by RMA (one ucp_get_nbx into dst; the
+ * owner's buffer is pinned meanwhile, even if released); over MPI, or with
+ * RINGMESH_RMA=0, the owner sends the bytes.
  * Thread-safety: one buffer is written by one thread at a time; create,
  * release, find and fetch are thread-safe. The runtime serves peers' fetches
  * from its own thread: bytes written before rk_buffer_mark_host_dirty,

@@ -328,6 +328,9 @@ typedef struct rk_peer_stats {
     uint64_t undeliverable;                   /**< its messages for unknown or terminated kernels */
     uint64_t compact_sent;                    /**< messages sent to it as blocks (same type layout there) */
     uint64_t compact_received;                /**< messages received from it as blocks */
+    uint64_t buffers_read;                    /**< its buffers fetched here by RMA (read in place) */
+    uint64_t buffers_copied;                  /**< its buffers fetched here as bytes it sent (staged) */
+    uint64_t buffers_lent;                    /**< our buffers it was lent for RMA reads */
 } rk_peer_stats_t;
 /** @var rk_peer_stats::frames_sent
  *  Frames this rank sent the peer. */

@@ -324,6 +324,9 @@ void handle_ctrl(router_t *r, int src, const frame_t *f)
         if (f->aux > p->fin_seen) p->fin_seen = f->aux;
         break;
     case FRAME_BUF_GET: serve_buffer(r, src, name, f->aux); break;
+    case FRAME_BUF_RGET: serve_buffer_rma(r, src, name, f->aux); break;
+    case FRAME_BUF_KEY: offer_fetch(r, src, f); break;
+    case FRAME_BUF_DONE: lend_done(r, src, f->aux); break;
     case FRAME_GONE:
         rk_host_kernel_gone(r->rt, name, src, f->aux == 1);
         break;

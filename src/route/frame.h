@@ -50,6 +50,9 @@ typedef enum frame_kind {
     FRAME_ROUND,      /* shutdown: aux = round; payload: data frames sent, received, quiet (router.c) */
     FRAME_PING,       /* heartbeat to a peer on another machine (liveness.c); nothing to do */
     FRAME_TYPE,       /* the layout of the sender's message type `name` (schema.c), sent at sync */
+    FRAME_BUF_RGET,   /* let me read buffer `name` by RMA; aux = request token (answer: BUF_KEY or BUF_DATA) */
+    FRAME_BUF_KEY,    /* buffer `name` lent for request aux; payload: address, size, lend id, memory type, key */
+    FRAME_BUF_DONE,   /* the read of lend aux is over: the owner may reuse the memory */
     FRAME_KIND_MAX_
 } frame_kind_t;
 
@@ -95,7 +98,7 @@ static inline int frame_is_data(uint8_t kind)
 static inline int frame_has_payload(uint8_t kind)
 {
     return frame_is_data(kind) || kind == FRAME_BUF_DATA || kind == FRAME_BATCH || kind == FRAME_NACK ||
-           kind == FRAME_ROUND || kind == FRAME_TYPE;
+           kind == FRAME_ROUND || kind == FRAME_TYPE || kind == FRAME_BUF_KEY;
 }
 
 /** Bytes needed for a frame with these lengths. */

@@ -105,6 +105,23 @@ void rk_host_peer_failed(rk_runtime_t *rt, int rank);
 typedef void (*rk_buffer_reader_fn)(void *arg, const void *bytes, size_t size);
 /** Call @p fn with the newest host bytes of local buffer @p id (runtime/buffer.c). */
 rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader_fn fn, void *arg);
+/**
+ * A local buffer lent to a peer for a remote read (RMA): the bytes at @p addr
+ * (@p size of them) stay where they are until rk_host_buffer_return, even if
+ * the buffer is released meanwhile. @p base / @p cap: the whole allocation
+ * (what a transport registers once per buffer); @p device: @p addr is device
+ * memory (lent only when @p device_ok and the device copy is not older).
+ */
+typedef struct rk_host_lend {
+    void *addr, *base;
+    size_t size, cap;
+    int device;
+    void *buf; /* the buffer, for rk_host_buffer_return */
+} rk_host_lend_t;
+/** Lend buffer @p id (a device-dirty one is first staged to host unless @p device_ok; runtime/buffer.c). */
+rk_status_t rk_host_buffer_lend(rk_runtime_t *rt, rk_buffer_id_t id, int device_ok, rk_host_lend_t *out);
+/** The reader is done with a lent buffer (a released one then returns to the pool). */
+void rk_host_buffer_return(rk_runtime_t *rt, void *buf);
 /** Call @p fn for every registered type, with registration held off meanwhile (no router lock held). */
 void rk_host_each_type(rk_runtime_t *rt, void (*fn)(void *arg, const rk_msg_type_t *t), void *arg);
 

@@ -55,6 +55,7 @@ void mark_failed(router_t *r, int rank)
     if (failed_rank(r) >= 0 || r->peers[rank].fin_seen >= 2) return; /* a rank that said goodbye has not failed */
     __atomic_store_n(&r->failed_peer, rank, __ATOMIC_RELAXED);
     for (flow_t *f = r->peers[rank].flows; f; f = f->peer_next) rk_mailbox_close(f->outq);
+    buffers_drop(r, rank, 0); /* what it was reading is ours again */
     rk_host_peer_failed(r->rt, rank);
 }
 int router_busy(router_t *r) { return __atomic_load_n(&r->busy, __ATOMIC_RELAXED); }
@@ -374,6 +375,8 @@ rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t
     {
         const char *env = getenv("RINGMESH_COMPACT");
         r->compact = !(env && env[0] == '0');
+        env = getenv("RINGMESH_RMA");
+        r->rma = !(env && env[0] == '0');
     }
     {
         const char *env = getenv("RINGMESH_BATCH_BYTES");
@@ -404,9 +407,11 @@ rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t
         RK_INFO("rank %d/%d (node-local %d) on %s", r->boot.rank, r->boot.size, r->boot.local_rank,
                 r->ops->describe(r->tp));
         rk_host_ranked(rt, r->boot.rank); /* kernels created from here on know their home */
+        int rma = r->rma && r->ops->get;
         snprintf(r->buffer_path, sizeof r->buffer_path, "%s",
-                 r->ops->cuda_memory(r->tp) ? "GPUDirect available (transport registers CUDA memory); staged path in use"
-                                            : "staged through pinned host memory (transport has no CUDA memory support)");
+                 rma && r->ops->cuda_memory(r->tp) ? "read by RMA (UCX get), device memory in place (GPUDirect)"
+                 : rma ? "read by RMA (UCX get) from host memory; device data staged through pinned host memory first"
+                       : "bytes sent by the owner, device data staged through pinned host memory first");
         RK_INFO("device buffers across ranks: %s", r->buffer_path);
         if (pthread_create(&r->thread, NULL, progress_main, r) != 0) st = RK_ERR_NOMEM;
     }
@@ -557,6 +562,7 @@ rk_status_t router_destroy(router_t *r, int64_t deadline_ns)
         RK_WARN("router: %llu unreadable frame(s), %llu undeliverable message(s)",
                 (unsigned long long)r->bad_frames, (unsigned long long)r->undeliverable);
     if (st == RK_OK && failed_rank(r) >= 0) st = RK_ERR_PEER; /* the survivors finished; say that one died */
+    buffers_drop(r, -1, 1); /* loans back to the runtime, registrations released */
     r->ops->destroy(r->tp);
     liveness_destroy(r->live);
     while (r->reported) {

@@ -56,6 +56,11 @@ void router_report_dup(router_t *r, const char *id, int rank);
 /** Collective: every announcement made before the call is known everywhere after it. */
 rk_status_t router_sync(router_t *r);
 /** Fetch buffer @p id from its owner @p rank (see rk_buffer_fetch). */
+/**
+ * Memory at @p addr is about to be freed: drop the transport registration
+ * made for it, if any (takes the router lock; call without it).
+ */
+void router_forget_memory(router_t *r, void *addr);
 rk_status_t router_fetch_buffer(router_t *r, int rank, uint64_t id, void *dst, size_t cap, size_t *len,
                                 int64_t timeout_us);
 /** One line: how device buffers cross ranks with this transport. */

@@ -133,7 +133,30 @@ typedef struct fetch { /* a buffer fetch waiting for its reply */
     size_t cap, *len;
     rk_status_t st;
     int done;
+    /* an RMA offer (FRAME_BUF_KEY): read it, then say FRAME_BUF_DONE */
+    int offered;
+    uint64_t raddr, rsize;
+    uint32_t lend_id;
+    uint8_t *rkey;
+    size_t rkey_len;
 } fetch_t;
+
+typedef struct reg { /* a transport registration of buffer memory, kept while the memory lives */
+    struct reg *next;
+    void *base;
+    size_t cap;
+    int device;
+    rk_tp_mem_t *mem;
+    const void *rkey;
+    size_t rkey_len;
+} reg_t;
+
+typedef struct lend { /* a buffer lent to a peer for a read by RMA */
+    struct lend *next;
+    uint32_t id;
+    int peer;
+    void *buf;
+} lend_t;
 
 struct router {
     rk_runtime_t *rt;
@@ -165,7 +188,11 @@ struct router {
     uint64_t bad_frames, undeliverable;
     fetch_t *fetches;
     uint32_t next_token;
-    char buffer_path[96];
+    int rma;       /* fetch by RMA when the transport can ($RINGMESH_RMA, default 1) */
+    reg_t *regs;   /* registered buffer memory */
+    lend_t *lends; /* buffers peers are reading */
+    uint32_t next_lend;
+    char buffer_path[128];
 };
 
 #define ROUND_PAYLOAD 17 /* data frames sent (u64), received (u64), quiet (u8), little-endian */
@@ -213,6 +240,14 @@ void send_type_frames(router_t *r, const type_frames_t *tf);
 /* buffers.c */
 void complete_fetch(router_t *r, const frame_t *f);
 void serve_buffer(router_t *r, int src, const char *name, uint32_t token);
+/** FRAME_BUF_RGET: lend the buffer for an RMA read (or answer with its bytes when that cannot be). */
+void serve_buffer_rma(router_t *r, int src, const char *name, uint32_t token);
+/** FRAME_BUF_KEY: the owner's offer for one of our fetches. */
+void offer_fetch(router_t *r, int src, const frame_t *f);
+/** FRAME_BUF_DONE: peer @p src has read lend @p id. */
+void lend_done(router_t *r, int src, uint32_t id);
+/** Return every buffer @p peer (or every peer, -1) has on loan; with @p all, drop registrations too. */
+void buffers_drop(router_t *r, int peer, int all);
 
 #pragma GCC visibility pop
 

@@ -4,8 +4,11 @@
  *
  * Invariant: a live buffer is in the runtime's table under its id; a released
  * one is not, and sits in the pool (same size class) until reused with a new
- * id. The table lock is held while a peer's fetch reads the bytes, so a
- * buffer cannot be released under a reader.
+ * id. The table lock is held while a peer's staged fetch copies the bytes;
+ * a buffer lent for a peer's RMA read (lent > 0) keeps its memory until the
+ * reader returns it: released meanwhile, it leaves the table at once and
+ * goes to the pool when the last loan comes back. Memory that is freed is
+ * first forgotten by the router (its transport registration is dropped).
  */
 #include "cuda/backend.h"
 #include "util/log.h"
@@ -25,6 +28,8 @@ struct rk_buffer {
     rk_buffer_state_t state;
     void *host, *dev;
     int on_gpu;
+    uint32_t lent;  /* loans to peers reading it by RMA */
+    int released;   /* released while lent: pooled when the last loan returns */
     struct rk_buffer *pool_next;
 };
 
@@ -56,6 +61,10 @@ rk_status_t rk_buffers_init(rk_runtime_t *rt)
 
 static void buffer_free_memory(rk_buffer_t *b)
 {
+    if (b->rt && b->rt->router) { /* its transport registrations go first */
+        router_forget_memory(b->rt->router, b->host);
+        router_forget_memory(b->rt->router, b->dev);
+    }
     if (b->on_gpu) rk_cuda_buffer_free(b->dev, b->host);
     else {
         free(b->host);
@@ -211,7 +220,10 @@ rk_status_t rk_buffer_release(rk_buffer_t *b)
     }
     table_remove(t, (uint32_t)i);
     b->id = 0;
-    if (t->pooled < POOL_MAX) {
+    if (b->lent) { /* a peer is reading it: pooled when the last loan returns */
+        b->released = 1;
+        b = NULL;
+    } else if (t->pooled < POOL_MAX) {
         b->pool_next = t->pool;
         t->pool = b;
         t->pooled++;
@@ -315,6 +327,47 @@ rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader
     }
     pthread_mutex_unlock(&t->lock);
     return st;
+}
+
+rk_status_t rk_host_buffer_lend(rk_runtime_t *rt, rk_buffer_id_t id, int device_ok, rk_host_lend_t *out)
+{
+    struct buffer_table *t = rt->buffers;
+    rk_status_t st = RK_OK;
+    int64_t i;
+
+    pthread_mutex_lock(&t->lock);
+    i = slot_of(t, id);
+    if (i < 0) st = RK_ERR_NOT_FOUND;
+    else {
+        rk_buffer_t *b = t->slots[i];
+        int dev = device_ok && b->on_gpu && b->state != RK_BUF_HOST_DIRTY; /* the device copy is the newest */
+        if (!dev && b->state == RK_BUF_DEVICE_DIRTY) st = sync_locked(b); /* stage device -> host */
+        if (st == RK_OK) {
+            out->addr = out->base = dev ? b->dev : b->host;
+            out->size = b->size;
+            out->cap = b->cap;
+            out->device = dev;
+            out->buf = b;
+            b->lent++;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return st;
+}
+
+void rk_host_buffer_return(rk_runtime_t *rt, void *buf)
+{
+    struct buffer_table *t = rt->buffers;
+    rk_buffer_t *b = buf;
+
+    pthread_mutex_lock(&t->lock);
+    if (b->lent && --b->lent == 0 && b->released) { /* pooled even past POOL_MAX: freeing needs the router */
+        b->released = 0;
+        b->pool_next = t->pool;
+        t->pool = b;
+        t->pooled++;
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 typedef struct copy_out {

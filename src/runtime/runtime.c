@@ -192,6 +192,7 @@ rk_status_t rk_runtime_destroy(rk_runtime_t *rt)
     if (rt->router) {
         rk_status_t st2 = router_destroy(rt->router, deadline);
         if (st == RK_OK) st = st2;
+        rt->router = NULL; /* gone: freeing buffers below has no registrations to drop */
     }
     rk_calls_fini(rt);
     rk_events_fini(rt); /* the last events reach the callback first */

@@ -19,6 +19,9 @@
  * ucp_am_recv_data_nbx into a buffer and handed over on completion. UCX may
  * reorder AMs on one endpoint; the router's per-peer sequence numbers restore
  * order.
+ * RMA (buffer fetches): the owner registers a buffer once (ucp_mem_map) and
+ * sends its packed key; the reader unpacks it on its endpoint and pulls the
+ * bytes with ucp_get_nbx, host or CUDA memory alike where UCX supports it.
  */
 #include "../transport.h"
 #include "util/log.h"
@@ -176,7 +179,7 @@ static rk_status_t make_worker(rk_transport_t *t)
 
     memset(&p, 0, sizeof p);
     p.field_mask = UCP_PARAM_FIELD_FEATURES;
-    p.features = UCP_FEATURE_AM | UCP_FEATURE_WAKEUP;
+    p.features = UCP_FEATURE_AM | UCP_FEATURE_WAKEUP | UCP_FEATURE_RMA; /* RMA: buffer fetches */
     /* UCX_* settings apply; RINGMESH_UCX_* override them for this context only,
      * leaving the MPI library's own UCX (Open MPI pml/ucx, MPICH ch4:ucx) alone. */
     if (ucp_config_read("RINGMESH", NULL, &cfg) != UCS_OK) return RK_ERR_TRANSPORT;
@@ -436,6 +439,106 @@ static int ucx_cuda_memory(rk_transport_t *t)
 
 static const char *ucx_describe(rk_transport_t *t) { return t->desc; }
 
+/* ---- RMA ------------------------------------------------------------------ */
+
+struct rk_tp_mem {
+    ucp_mem_h memh;
+    void *rkey;
+    size_t rkey_len;
+};
+
+static void ucx_mem_deregister(rk_transport_t *t, rk_tp_mem_t *m)
+{
+    if (!m) return;
+    if (m->rkey) ucp_rkey_buffer_release(m->rkey);
+    if (m->memh) ucp_mem_unmap(t->ctx, m->memh);
+    free(m);
+}
+
+static rk_status_t ucx_mem_register(rk_transport_t *t, void *addr, size_t len, rk_tp_mem_type_t mem_type,
+                                    rk_tp_mem_t **out, const void **rkey, size_t *rkey_len)
+{
+    ucp_mem_map_params_t mp;
+    rk_tp_mem_t *m;
+
+    if (mem_type == RK_TP_MEM_CUDA && !ucx_cuda_memory(t)) return RK_ERR_UNSUPPORTED;
+    if (!(m = calloc(1, sizeof *m))) return RK_ERR_NOMEM;
+    memset(&mp, 0, sizeof mp);
+    mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
+                    UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
+    mp.address = addr;
+    mp.length = len ? len : 1;
+    mp.memory_type = mem_type == RK_TP_MEM_CUDA ? UCS_MEMORY_TYPE_CUDA : UCS_MEMORY_TYPE_HOST;
+    if (ucp_mem_map(t->ctx, &mp, &m->memh) != UCS_OK) m->memh = NULL;
+    if (!m->memh || ucp_rkey_pack(t->ctx, m->memh, &m->rkey, &m->rkey_len) != UCS_OK || m->rkey_len > RK_TP_RKEY_MAX) {
+        RK_WARN("ucx: cannot register %zu bytes for remote reads; fetches are staged", len);
+        if (m->rkey_len > RK_TP_RKEY_MAX) RK_WARN("ucx: its remote key takes %zu bytes", m->rkey_len);
+        ucx_mem_deregister(t, m);
+        return RK_ERR_UNSUPPORTED;
+    }
+    *out = m;
+    *rkey = m->rkey;
+    *rkey_len = m->rkey_len;
+    return RK_OK;
+}
+
+typedef struct get_op { /* a get in flight: where its completion goes */
+    rk_transport_t *t;
+    int src;
+    ucp_rkey_h rkey;
+    int *done;
+    rk_status_t *st;
+} get_op_t;
+
+static void get_done(void *request, ucs_status_t status, void *user_data)
+{
+    get_op_t *g = user_data;
+    rk_transport_t *t = g->t;
+    *g->st = status == UCS_OK ? RK_OK : send_error(t, g->src, status);
+    if (status != UCS_OK) RK_WARN("ucx: read from rank %d failed: %s", g->src, ucs_status_string(status));
+    *g->done = 1;
+    ucp_rkey_destroy(g->rkey);
+    free(g);
+    t->inflight--;
+    ucp_request_free(request);
+}
+
+static rk_status_t ucx_get(rk_transport_t *t, int src, void *dst, size_t len, uint64_t raddr, const void *rkey,
+                           size_t rkey_len, int *done, rk_status_t *st)
+{
+    ucp_request_param_t rp;
+    ucs_status_ptr_t req;
+    get_op_t *g;
+
+    (void)rkey_len; /* the packed key carries its own length */
+    if (src < 0 || src >= t->size || !t->eps[src]) return RK_ERR_INVALID;
+    if (t->dead[src]) return RK_ERR_PEER;
+    if (!(g = calloc(1, sizeof *g))) return RK_ERR_NOMEM;
+    if (ucp_ep_rkey_unpack(t->eps[src], rkey, &g->rkey) != UCS_OK) {
+        free(g);
+        return RK_ERR_TRANSPORT;
+    }
+    g->t = t;
+    g->src = src;
+    g->done = done;
+    g->st = st;
+    memset(&rp, 0, sizeof rp);
+    rp.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+    rp.cb.send = get_done;
+    rp.user_data = g;
+    req = ucp_get_nbx(t->eps[src], dst, len, raddr, g->rkey, &rp);
+    if (UCS_PTR_IS_PTR(req)) {
+        t->inflight++;
+        return RK_OK;
+    }
+    ucp_rkey_destroy(g->rkey);
+    free(g);
+    if (UCS_PTR_IS_ERR(req)) return send_error(t, src, UCS_PTR_STATUS(req));
+    *st = RK_OK; /* finished in place */
+    *done = 1;
+    return RK_OK;
+}
+
 const rk_transport_ops_t rk_transport_ucx_ops = {
     .name = "ucx",
     .create = ucx_create,
@@ -448,5 +551,8 @@ const rk_transport_ops_t rk_transport_ucx_ops = {
     .destroy = ucx_destroy,
     .wait = ucx_wait,
     .cuda_memory = ucx_cuda_memory,
+    .mem_register = ucx_mem_register,
+    .mem_deregister = ucx_mem_deregister,
+    .get = ucx_get,
     .describe = ucx_describe,
 };
