@@ -853,3 +853,63 @@ TEST(PriorityMailbox, WaitingPutsAreAdmittedHighestPriorityFirst)
     rk_msg_free(low);
     rk_mailbox_destroy(mb);
 }
+
+// Two threads handing messages back and forth through two mailboxes. When both
+// run on one CPU, a waiter that spun would only keep the other thread (the one
+// it waits for) off that CPU for its whole spin budget: it must sleep at once
+// instead, which the mailbox counts in spins_cut. On two CPUs it spins as usual.
+static uint64_t ping_pong_spins_cut(int cpu_a, int cpu_b, int rounds)
+{
+    rk_mailbox_t *ab = nullptr, *ba = nullptr;
+    EXPECT_EQ(rk_mailbox_create(8, RK_BP_BLOCK, &ab), RK_OK);
+    EXPECT_EQ(rk_mailbox_create(8, RK_BP_BLOCK, &ba), RK_OK);
+    auto pin = [](int cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+    };
+    std::atomic<int> bad{0};
+    std::thread b([&] {
+        if (!pin(cpu_b)) bad++;
+        for (int i = 0; i < rounds; i++) {
+            rk_msg_t *m = nullptr;
+            if (rk_mailbox_get(ab, 5000000, &m) != RK_OK || !m) {
+                bad++;
+                return;
+            }
+            if (rk_mailbox_put(ba, m, 5000000) != RK_OK) bad++;
+        }
+    });
+    if (!pin(cpu_a)) bad++;
+    for (int i = 0; i < rounds; i++) {
+        TestNum *n = make_num(i);
+        EXPECT_EQ(rk_mailbox_put(ab, &n->hdr, 5000000), RK_OK);
+        rk_msg_t *back = nullptr;
+        EXPECT_EQ(rk_mailbox_get(ba, 5000000, &back), RK_OK);
+        if (!back) break;
+        EXPECT_EQ(reinterpret_cast<TestNum *>(back)->seq, i);
+        rk_msg_free(back);
+    }
+    b.join();
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int c = 0; c < CPU_SETSIZE && c < (int)sysconf(_SC_NPROCESSORS_ONLN); c++) CPU_SET(c, &all);
+    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+    EXPECT_EQ(bad.load(), 0);
+    rk_mailbox_stats_t s1, s2;
+    rk_mailbox_get_stats(ab, &s1);
+    rk_mailbox_get_stats(ba, &s2);
+    rk_mailbox_destroy(ab);
+    rk_mailbox_destroy(ba);
+    return s1.spins_cut + s2.spins_cut;
+}
+
+TEST(SpinWait, AWaiterSharingTheOtherSidesCpuSleepsInsteadOfSpinning)
+{
+    const int rounds = 200;
+    uint64_t shared = ping_pong_spins_cut(0, 0, rounds);
+    EXPECT_GE(shared, (uint64_t)rounds); // nearly every wait, on both sides
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "one CPU: no second placement to compare";
+    EXPECT_EQ(ping_pong_spins_cut(0, 1, rounds), 0u);
+}

@@ -51,6 +51,7 @@ typedef struct rk_mailbox_stats {
     uint64_t wait_p50_ns; /**< time from enqueue to dequeue: median (within 25%), of a 1-in-32 sample */
     uint64_t wait_p99_ns; /**< ... 99th percentile (within 25%), same sample */
     uint64_t wait_max_ns; /**< ... largest seen in the sample */
+    uint64_t spins_cut;   /**< spin-waits cut short because the other side last ran on the waiter's CPU */
 } rk_mailbox_stats_t;
 
 /**

@@ -62,6 +62,7 @@
  */
 #include "ringmesh/mailbox.h"
 #include "queue/mailbox_hook.h"
+#include "queue/wait.h"
 #include "util/spin.h"
 #include "util/timeutil.h"
 
@@ -78,7 +79,6 @@
 #define PUT_SPINS 2000
 #define SAMPLE_MASK 31 /* one message in 32 carries an enqueue time for the wait histogram */
 
-#define HIST_BUCKETS 256 /* 4 sub-buckets per power of two of nanoseconds */
 
 void (*rk_mailbox_reserved_hook)(void);
 
@@ -111,8 +111,10 @@ struct rk_mailbox {
     /* producers (atomics) */
     alignas(64) uint64_t head;   /* next position to reserve */
     uint64_t rcache;             /* a recent value of `released` (<= it): read instead of it */
+    int put_cpu;                 /* the CPU of the latest put (-1 unknown): a getter there does not spin */
     /* written by takers, read by producers only when the ring looks full */
     alignas(64) uint64_t released;
+    int take_cpu;                /* the CPU of the latest take (-1 unknown): a put there does not spin */
     /* written by a getter about to sleep or starting a run, read by every put */
     alignas(64) uint32_t get_waiters;
     int top_waiter;  /* highest priority of a put waiting for room (BLOCK), -1 none: lower puts let it go first */
@@ -126,6 +128,7 @@ struct rk_mailbox {
     int64_t *stamps; /* enqueue times of the sampled positions, for the wait histogram */
     int closed;
     uint64_t rejected, timeouts, dropped; /* counted by producers (atomics) */
+    uint64_t spins_cut;                   /* spin-waits cut short: the other side shares the CPU (atomic) */
     rk_mailbox_evict_fn evict_fn; /* told of each DROP_OLDEST victim */
     void *evict_arg;
     /* the consumer half, under lock */
@@ -148,34 +151,6 @@ struct rk_mailbox {
     uint32_t hist[HIST_BUCKETS]; /* enqueue -> dequeue wait times */
     node_t *nodes;
 };
-
-static int hist_bucket(uint64_t ns)
-{
-    if (ns < 4) return (int)ns;
-    int e = 63 - __builtin_clzll(ns);
-    return e * 4 + (int)((ns >> (e - 2)) & 3);
-}
-
-/* Upper bound of a bucket's range, in ns. */
-static uint64_t hist_upper(int b)
-{
-    if (b < 4) return (uint64_t)b;
-    int e = b / 4, sub = b % 4;
-    if (e >= 62) return UINT64_MAX;
-    return ((uint64_t)(4 + sub + 1) << (e - 2)) - 1;
-}
-
-static uint64_t hist_percentile(const uint32_t *h, uint64_t total, double q)
-{
-    uint64_t want = (uint64_t)(q * (double)total), seen = 0;
-    if (total == 0) return 0;
-    if (want >= total) want = total - 1;
-    for (int b = 0; b < HIST_BUCKETS; b++) {
-        seen += h[b];
-        if (seen > want) return hist_upper(b);
-    }
-    return hist_upper(HIST_BUCKETS - 1);
-}
 
 static int highest_level(const rk_mailbox_t *mb)
 {
@@ -202,6 +177,7 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
     if (posix_memalign((void **)&mb, 64, sizeof *mb) != 0) return RK_ERR_NOMEM;
     memset(mb, 0, sizeof *mb);
     mb->top_waiter = -1;
+    mb->put_cpu = mb->take_cpu = -1;
     mb->nodes = calloc(capacity, sizeof(node_t));
     if (posix_memalign((void **)&mb->slots, 64, ring * sizeof(slot_t)) != 0) mb->slots = NULL;
     else memset(mb->slots, 0, ring * sizeof(slot_t));
@@ -400,6 +376,28 @@ static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
     return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
 
+/* Note the CPU this side runs on (a cheap rseq read; stored only when it changed). */
+static inline void note_cpu(int *where)
+{
+    int cpu = sched_getcpu();
+    if (cpu != LOAD(where, RELAXED)) STORE(where, cpu, RELAXED);
+}
+
+/*
+ * May a spin-wait go on? Not when the thread it waits for last ran on this
+ * CPU (@p other): then every round of spinning is a round that thread cannot
+ * run, and the wait would last the whole spin budget. Looked at every 64
+ * rounds (threads move between CPUs).
+ */
+static inline int spin_on(rk_mailbox_t *mb, int i, const int *other)
+{
+    if (i & 63) return 1;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu != LOAD(other, RELAXED)) return 1;
+    ADD(&mb->spins_cut, 1);
+    return 0;
+}
+
 /* Take up to @p max messages, highest and oldest first, into @p out; returns how many. */
 static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
 {
@@ -432,22 +430,8 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
         out[n++] = m;
     }
     mb->st.dequeued += n;
+    if (n) note_cpu(&mb->take_cpu);
     return n;
-}
-
-/* Pauses to spin before sleeping: @p max, fewer when the timeout is shorter (a pause ~25 ns). */
-static int spin_budget(int64_t timeout_us, int max)
-{
-    if (timeout_us == 0) return 0;
-    if (timeout_us > 0 && timeout_us < max / 40) return (int)timeout_us * 40;
-    return max;
-}
-
-/* Wait on @p cv until @p deadline; returns ETIMEDOUT when it passed. */
-static int wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t timeout_us, const struct timespec *dl)
-{
-    if (timeout_us < 0) return pthread_cond_wait(cv, m);
-    return pthread_cond_timedwait(cv, m, dl);
 }
 
 /* ---- producer half ------------------------------------------------------- */
@@ -475,6 +459,7 @@ static int reserve(rk_mailbox_t *mb, uint64_t *pos)
 static void publish(rk_mailbox_t *mb, uint64_t pos, rk_msg_t *msg, int64_t t_enq)
 {
     slot_t *s = &mb->slots[pos & mb->mask];
+    note_cpu(&mb->put_cpu);
     s->msg = msg;
     if (t_enq) STAMP(mb, pos) = t_enq;
     int prio = msg->priority; /* once published, the message is the taker's */
@@ -509,7 +494,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
         uint64_t batch = mb->capacity / 8 > 64 ? 64 : mb->capacity / 8 + 1;
         rk_spin_begin();
-        for (int i = 0; i < n && !got; i++) {
+        for (int i = 0; i < n && !got && spin_on(mb, i, &mb->take_cpu); i++) {
             if (LOAD(&mb->closed, RELAXED)) break;
             /* look every 8th round for a batch of room, the last round for any */
             if ((i & 7) == 7 || i + 1 == n) {
@@ -647,7 +632,8 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
     /* Spin a little before sleeping: most hand-offs land here. */
     if (!looks_ready(mb)) {
         rk_spin_begin();
-        for (int i = 0, spins = spin_budget(timeout_us, GET_SPINS); i < spins && !looks_ready(mb); i++)
+        for (int i = 0, spins = spin_budget(timeout_us, GET_SPINS);
+             i < spins && !looks_ready(mb) && spin_on(mb, i, &mb->put_cpu); i++)
             rk_spin_round((unsigned)i);
         rk_spin_end();
     }
@@ -769,6 +755,7 @@ void rk_mailbox_get_stats(const rk_mailbox_t *mb, rk_mailbox_stats_t *out)
     out->depth = m->queued;
     out->rejected = LOAD(&m->rejected, RELAXED);
     out->timeouts = LOAD(&m->timeouts, RELAXED);
+    out->spins_cut = LOAD(&m->spins_cut, RELAXED);
     out->dropped = LOAD(&m->dropped, RELAXED);
     uint64_t total = 0;
     for (int b = 0; b < HIST_BUCKETS; b++) total += m->hist[b];
