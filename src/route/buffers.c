@@ -72,6 +72,10 @@ static reg_t *reg_for(router_t *r, const rk_host_lend_t *l)
     if (r->ops->mem_register(r->tp, l->base, l->cap, l->device ? RK_TP_MEM_CUDA : RK_TP_MEM_HOST, &g->mem, &g->rkey,
                              &g->rkey_len) != RK_OK) {
         free(g);
+        if (!l->device) { /* host memory cannot be read remotely here: stop trying */
+            RK_WARN("buffers: the transport cannot register host memory; remote fetches are sent by the owner");
+            r->rma = 0;
+        }
         return NULL;
     }
     g->base = l->base;
