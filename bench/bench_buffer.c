@@ -13,9 +13,12 @@
  * repetition (the order alternates): rank 1 exposes the same host copy with
  * raw_ucx_expose (ucp_mem_map + ucp_rkey_pack, key unpacked on rank 0's
  * endpoint) and rank 0 times raw_ucx_get (ucp_get_nbx of the whole region,
- * busy-polled to completion) into the same destination; rank 1 meanwhile
- * progresses its raw worker, yielding the CPU when idle (UCX needs the
- * owner's progress only where it emulates RMA with AM).
+ * busy-polled to completion) into the same destination. raw_ucx_expose finds
+ * out whether that get is one-sided here: if so, rank 1 sleeps in
+ * bench_barrier meanwhile, as in the ringmesh block; if UCX emulates it with
+ * AM (as between ranks of one machine with UCX 1.13: no lane reads memory UCX
+ * did not allocate), rank 1 progresses its raw worker, yielding the CPU when
+ * idle, and "baseline_get" says "emulated over AM".
  *
  * Before each timed block the destination is poisoned, after it every byte is
  * checked against the pattern (bench_die on a mismatch). One line per size:
@@ -88,11 +91,17 @@ static double fetch_ringmesh(rk_runtime_t *rt, rk_buffer_id_t id, uint8_t *dst, 
     return ns;
 }
 
-/* raw UCX block: rank 0 gets n times, rank 1 progresses its worker until rank 0 says done. */
+/*
+ * raw UCX block: rank 0 gets n times. Rank 1 sleeps in bench_barrier, as in
+ * the ringmesh block, where the get is one-sided; where UCX emulates it with
+ * AM, rank 1's worker must serve it: rank 1 progresses (yielding when idle)
+ * until rank 0 says done.
+ */
 static double fetch_raw(raw_ucx_t *u, uint8_t *dst, long size, long n)
 {
     static const char done = 1;
     uint64_t base = raw_ucx_received(u);
+    int onesided = raw_ucx_get_onesided(u);
     double ns = 0;
     bench_barrier();
     if (g_mpi.rank == 0) {
@@ -100,11 +109,12 @@ static double fetch_raw(raw_ucx_t *u, uint8_t *dst, long size, long n)
         int64_t t0 = bench_now_ns();
         for (long i = 0; i < n; i++) raw_ucx_get(u, dst, (size_t)size);
         ns = (double)(bench_now_ns() - t0);
-        raw_ucx_send(u, &done, 1);
+        if (!onesided) raw_ucx_send(u, &done, 1);
         pattern_check(dst, size, "raw UCX get");
-    } else {
+    } else if (!onesided) {
         raw_ucx_serve_until_received(u, base + 1);
     }
+    if (onesided) bench_barrier();
     return ns;
 }
 
@@ -154,8 +164,8 @@ int bench_buffer_fetch(void)
     BENCH_CHECK(bench_runtime_dist(&rt));
     BENCH_CHECK(rk_runtime_sync(rt));
     if (raw_ucx_open(64, g_opts.ucx_err_peer, &u)) bench_die("raw_ucx_open", RK_ERR_TRANSPORT);
-    bench_progress("buffer-fetch: ringmesh over %s (%s); baseline %s, RMA lanes %s", bench_transport_name(),
-                   rk_buffer_remote_path(rt), raw_ucx_describe(u), raw_ucx_describe_rma(u));
+    bench_progress("buffer-fetch: ringmesh over %s (%s); baseline %s", bench_transport_name(),
+                   rk_buffer_remote_path(rt), raw_ucx_describe(u));
 
     for (size_t s = 0; s < NFETCH; s++) {
         long size = k_fetch_sizes[s].size, n = bench_iters(k_fetch_sizes[s].iters, 3);
@@ -175,6 +185,7 @@ int bench_buffer_fetch(void)
         }
         /* the baseline reads the very same bytes: the buffer's host copy on rank 1 */
         raw_ucx_expose(u, g_mpi.rank == 1 ? rk_buffer_host(b) : NULL, g_mpi.rank == 1 ? (size_t)size : 0);
+        bench_progress("buffer-fetch %ld B: raw UCX get %s", size, raw_ucx_get_mode(u));
 
         fetch_ringmesh(rt, id, dst, (size_t)maxsize, size, n / 4 + 1); /* warm-up, both paths */
         fetch_raw(u, dst, size, n / 4 + 1);
@@ -191,10 +202,10 @@ int bench_buffer_fetch(void)
         snprintf(extra, sizeof extra,
                  "\"ms_per_fetch\":%.4g,\"baseline_ms_per_fetch\":%.4g,"
                  "\"path\":\"rk_buffer_fetch on rank 0 of a HOST_DIRTY buffer owned by rank 1\","
-                 "\"ringmesh_remote_path\":\"%s\",\"baseline_detail\":\"%s, ucp_get_nbx over %s\"",
+                 "\"ringmesh_remote_path\":\"%s\",\"baseline_get\":\"%s\",\"baseline_detail\":\"%s, ucp_get_nbx %s\"",
                  bench_median(rk_ns, (size_t)reps) / 1e6 / (double)n,
                  bench_median(raw_ns, (size_t)reps) / 1e6 / (double)n, rk_buffer_remote_path(rt),
-                 raw_ucx_describe(u), raw_ucx_describe_rma(u));
+                 raw_ucx_get_onesided(u) ? "one-sided" : "emulated over AM", raw_ucx_describe(u), raw_ucx_get_mode(u));
         bench_result_t res = {.name = "buffer-fetch", .metric = "fetch_GB_per_s", .unit = "GB/s",
                               .value = bench_median(rk_gbs, (size_t)reps),
                               .baseline = "raw UCX RMA (ucp_get_nbx)",

@@ -30,13 +30,13 @@ struct raw_ucx {
     volatile int inflight; /* incomplete sends */
     int err_peer;
     char desc[256];
-    char rma_desc[128]; /* the endpoint's lanes that carry RMA (gets) */
     /* raw_ucx_expose: the owner maps its region (memh); the reader unpacks its key (rkey). */
     ucp_mem_h memh;
     ucp_rkey_h rkey;
     uint64_t raddr; /* the region's address in the owner's process (reader side) */
     size_t rlen_exposed;
     int exposed; /* on both ranks while a region is exposed */
+    int get_onesided; /* a get of the region completed while the owner stayed out of UCX */
 };
 
 static void fail(const char *what, ucs_status_t s)
@@ -147,29 +147,6 @@ static void connect_peer(raw_ucx_t *u, int err_peer)
     free(all);
 }
 
-/*
- * A lane line of ucp_ep_print_info ends with its roles, after "-> md[4]/cma/sysdev[255]":
- * "am am_bw#0", "rma_bw#0", "rma", "amo"... Note the lanes that carry RMA: "cma/memory.0(rma_bw#0)".
- */
-static void describe_rma_lane(raw_ucx_t *u, const char *line, const char *tl)
-{
-    const char *p = strstr(line, "->");
-    char role[32], roles[96] = "";
-    size_t n = strlen(u->rma_desc), rn = 0;
-    int skip = 1, used;
-    if (!p) return;
-    for (p += 2; sscanf(p, "%31s%n", role, &used) == 1; p += used) {
-        if (skip) { /* the remote md / device token */
-            skip = 0;
-            continue;
-        }
-        if (strncmp(role, "rma", 3) == 0 && rn < sizeof roles)
-            rn += (size_t)snprintf(roles + rn, sizeof roles - rn, "%s%s", rn ? "," : "", role);
-    }
-    if (rn && n < sizeof u->rma_desc)
-        snprintf(u->rma_desc + n, sizeof u->rma_desc - n, "%s%s(%s)", n ? "," : "", tl, roles);
-}
-
 /* "ucx 1.13.1 err_mode=none lanes=sysv/memory.0,cma/memory.0": what UCX picked for the endpoint. */
 static void describe_lanes(raw_ucx_t *u)
 {
@@ -179,10 +156,7 @@ static void describe_lanes(raw_ucx_t *u)
 
     n = (size_t)snprintf(u->desc, sizeof u->desc, "ucx %s err_mode=%s lanes=", ucp_get_version_string(),
                          u->err_peer ? "peer" : "none");
-    if (!f) {
-        snprintf(u->rma_desc, sizeof u->rma_desc, "unknown");
-        return;
-    }
+    if (!f) return;
     ucp_ep_print_info(u->ep, f);
     fclose(f);
     if (getenv("RINGMESH_BENCH_UCX_INFO") && g_mpi.rank == 0) fputs(text, stderr);
@@ -194,9 +168,7 @@ static void describe_lanes(raw_ucx_t *u)
         if ((p = strchr(p, ':')) == NULL || sscanf(p + 1, "%63s", tl) != 1) continue; /* "3:sysv/memory.0" */
         if (n < sizeof u->desc)
             n += (size_t)snprintf(u->desc + n, sizeof u->desc - n, "%s%s", u->desc[n - 1] == '=' ? "" : ",", tl);
-        describe_rma_lane(u, p, tl);
     }
-    if (!u->rma_desc[0]) snprintf(u->rma_desc, sizeof u->rma_desc, "none (RMA emulated over AM)");
     free(text);
 }
 
@@ -284,7 +256,13 @@ void raw_ucx_serve_until_received(raw_ucx_t *u, uint64_t count)
 
 const char *raw_ucx_describe(raw_ucx_t *u) { return u->desc; }
 
-const char *raw_ucx_describe_rma(raw_ucx_t *u) { return u->rma_desc; }
+const char *raw_ucx_get_mode(raw_ucx_t *u)
+{
+    if (!u->exposed) return "nothing exposed";
+    return u->get_onesided ? "one-sided" : "emulated by UCX over AM (served by the owner's worker progress)";
+}
+
+int raw_ucx_get_onesided(const raw_ucx_t *u) { return u->get_onesided; }
 
 /* Drop the exposed region on both sides (collective: nobody may be reading it). */
 static void unexpose(raw_ucx_t *u)
@@ -298,6 +276,50 @@ static void unexpose(raw_ucx_t *u)
     u->raddr = 0;
     u->rlen_exposed = 0;
     u->exposed = 0;
+}
+
+/*
+ * Does a get of the exposed region need the owner's progress? UCX reads
+ * remote memory one-sided only over a lane whose memory domain can reach it;
+ * otherwise it emulates the get with AM, which the owner's worker answers.
+ * First a served get of the whole region (wireup done, pages touched); then
+ * the probe: the owner waits in MPI_Recv, out of UCX, while the reader's get
+ * runs for up to 200 ms. The verdict goes to the owner with MPI; a get still
+ * under way is then served as usual.
+ */
+static void probe_get(raw_ucx_t *u, int owner)
+{
+    static const char done = 1;
+    MPI_Comm comm = *(MPI_Comm *)bench_comm();
+    int onesided = 0;
+
+    for (int probe = 0; probe < 2; probe++) {
+        uint64_t base = u->received;
+        if (g_mpi.rank != owner) {
+            void *tmp = malloc(u->rlen_exposed ? u->rlen_exposed : 1);
+            ucp_request_param_t rp;
+            ucs_status_ptr_t req;
+            if (!tmp) fail("raw_ucx_expose: probe buffer", UCS_ERR_NO_MEMORY);
+            memset(&rp, 0, sizeof rp);
+            req = ucp_get_nbx(u->ep, tmp, u->rlen_exposed, u->raddr, u->rkey, &rp);
+            if (UCS_PTR_IS_ERR(req)) fail("ucp_get_nbx (probe)", UCS_PTR_STATUS(req));
+            if (probe == 1) {
+                int64_t end = bench_now_ns() + 200000000LL;
+                while (req && ucp_request_check_status(req) == UCS_INPROGRESS && bench_now_ns() < end)
+                    ucp_worker_progress(u->worker);
+                onesided = !req || ucp_request_check_status(req) != UCS_INPROGRESS;
+                MPI_Send(&onesided, 1, MPI_INT, owner, 12, comm);
+            }
+            wait_req(u, req, "ucp_get_nbx (probe)");
+            free(tmp);
+            if (probe == 0 || !onesided) raw_ucx_send(u, &done, 1);
+        } else {
+            if (probe == 1) MPI_Recv(&onesided, 1, MPI_INT, 1 - owner, 12, comm, MPI_STATUS_IGNORE);
+            if (probe == 0 || !onesided) raw_ucx_serve_until_received(u, base + 1);
+        }
+    }
+    u->received = 0; /* the probes' done messages are not the caller's */
+    u->get_onesided = onesided;
 }
 
 /*
@@ -343,6 +365,7 @@ void raw_ucx_expose(raw_ucx_t *u, void *buf, size_t len)
     u->raddr = all[3 * owner];
     u->rlen_exposed = (size_t)all[3 * owner + 1];
     u->exposed = 1;
+    probe_get(u, owner);
 }
 
 void raw_ucx_get(raw_ucx_t *u, void *dst, size_t len)

@@ -3,7 +3,10 @@
  * that two ranks can ping-pong and stream over (its own context, worker and
  * endpoint; worker addresses exchanged with MPI_Allgather), and one memory
  * region a rank exposes for the other to read with ucp_get_nbx (the context
- * has UCP_FEATURE_AM and UCP_FEATURE_RMA).
+ * has UCP_FEATURE_AM and UCP_FEATURE_RMA). Whether UCX reads it one-sided
+ * depends on the lanes: between ranks of one machine UCX 1.13 has no RMA lane
+ * for memory it did not allocate (sysv and posix read only their own
+ * segments, cma serves only rendezvous) and emulates a get with AM.
  *
  * Receiving copies each eager message into one preallocated buffer and pulls
  * rendezvous data into it with ucp_am_recv_data_nbx, so a "receive" ends with
@@ -49,22 +52,27 @@ void raw_ucx_serve_until_received(raw_ucx_t *u, uint64_t count);
 void raw_ucx_on_recv(raw_ucx_t *u, void (*fn)(void *arg, const void *data, size_t len), void *arg);
 /** The transports UCX picked for the endpoint (one line, static storage). */
 const char *raw_ucx_describe(raw_ucx_t *u);
-/** The endpoint's lanes that carry RMA, with their roles: "cma/memory.0(rma_bw#0)" (static storage). */
-const char *raw_ucx_describe_rma(raw_ucx_t *u);
 /**
  * Collective: expose one region for the other rank to read. The rank that
  * owns the memory passes it (ucp_mem_map + ucp_rkey_pack); the other passes
  * NULL, 0 and unpacks the key on its endpoint (address, length and key are
- * exchanged with MPI). A second call replaces the region; a call where both
- * ranks pass NULL, and raw_ucx_close, drop it.
+ * exchanged with MPI). Then it finds out whether a get of the region is
+ * one-sided (completes while the owner stays out of UCX) or needs the
+ * owner's progress (raw_ucx_get_onesided). A second call replaces the
+ * region; a call where both ranks pass NULL, and raw_ucx_close, drop it.
+ * Resets raw_ucx_received() to 0.
  */
 void raw_ucx_expose(raw_ucx_t *u, void *buf, size_t len);
 /**
  * Reader side: ucp_get_nbx of the first @p len bytes of the exposed region
- * into @p dst, busy-polling the worker until the bytes are there. The owner
- * needs no call, but must progress its worker when UCX emulates RMA with AM
- * (no RMA lane: raw_ucx_describe_rma), e.g. in raw_ucx_serve_until_received.
+ * into @p dst, busy-polling the worker until the bytes are there. Unless
+ * raw_ucx_get_onesided(), the owner's worker must progress meanwhile (UCX
+ * emulates the get with AM), e.g. in raw_ucx_serve_until_received.
  */
 void raw_ucx_get(raw_ucx_t *u, void *dst, size_t len);
+/** 1 when a get of the exposed region completes without the owner's progress (both ranks know). */
+int raw_ucx_get_onesided(const raw_ucx_t *u);
+/** "one-sided" or "emulated by UCX over AM (served by the owner's worker progress)" (static storage). */
+const char *raw_ucx_get_mode(raw_ucx_t *u);
 
 #endif
