@@ -111,10 +111,10 @@ struct rk_mailbox {
     /* producers (atomics) */
     alignas(64) uint64_t head;   /* next position to reserve */
     uint64_t rcache;             /* a recent value of `released` (<= it): read instead of it */
-    int put_cpu;                 /* the CPU of the latest put (-1 unknown): a getter there does not spin */
+    uint64_t put_by;             /* who put last and on which CPU (note_side; 0 unknown): a getter there does not spin */
     /* written by takers, read by producers only when the ring looks full */
     alignas(64) uint64_t released;
-    int take_cpu;                /* the CPU of the latest take (-1 unknown): a put there does not spin */
+    uint64_t take_by;            /* who took last and on which CPU (note_side; 0 unknown): a put there does not spin */
     /* written by a getter about to sleep or starting a run, read by every put */
     alignas(64) uint32_t get_waiters;
     int top_waiter;  /* highest priority of a put waiting for room (BLOCK), -1 none: lower puts let it go first */
@@ -177,7 +177,6 @@ rk_status_t rk_mailbox_create(uint32_t capacity, rk_backpressure_t strategy, rk_
     if (posix_memalign((void **)&mb, 64, sizeof *mb) != 0) return RK_ERR_NOMEM;
     memset(mb, 0, sizeof *mb);
     mb->top_waiter = -1;
-    mb->put_cpu = mb->take_cpu = -1;
     mb->nodes = calloc(capacity, sizeof(node_t));
     if (posix_memalign((void **)&mb->slots, 64, ring * sizeof(slot_t)) != 0) mb->slots = NULL;
     else memset(mb->slots, 0, ring * sizeof(slot_t));
@@ -376,24 +375,32 @@ static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
     return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
 
-/* Note the CPU this side runs on (a cheap rseq read; stored only when it changed). */
-static inline void note_cpu(int *where)
+/* This thread and the CPU it runs on, as one word: a per-thread tag (the address
+ * of a thread-local) high, the CPU + 1 low (a cheap rseq read; 0 low = unknown). */
+static _Thread_local char thread_tag __attribute__((tls_model("initial-exec")));
+static inline uint64_t side_now(void)
 {
-    int cpu = sched_getcpu();
-    if (cpu != LOAD(where, RELAXED)) STORE(where, cpu, RELAXED);
+    return (uint64_t)(uint32_t)(uintptr_t)&thread_tag << 32 | (uint32_t)(sched_getcpu() + 1);
+}
+
+/* Note who did a put / take and where (stored only when it changed). */
+static inline void note_side(uint64_t *where)
+{
+    uint64_t me = side_now();
+    if (me != LOAD(where, RELAXED)) STORE(where, me, RELAXED);
 }
 
 /*
- * May a spin-wait go on? Not when the thread it waits for last ran on this
- * CPU (@p other): then every round of spinning is a round that thread cannot
- * run, and the wait would last the whole spin budget. Looked at every 64
- * rounds (threads move between CPUs).
+ * May a spin-wait go on? Not when another thread, the one it waits for,
+ * last ran on this CPU (@p other): every round of spinning is then a round
+ * that thread cannot run, and the wait would last the whole spin budget.
+ * Looked at every 64 rounds (threads move between CPUs).
  */
-static inline int spin_on(rk_mailbox_t *mb, int i, const int *other)
+static inline int spin_on(rk_mailbox_t *mb, int i, const uint64_t *other)
 {
     if (i & 63) return 1;
-    int cpu = sched_getcpu();
-    if (cpu < 0 || cpu != LOAD(other, RELAXED)) return 1;
+    uint64_t me = side_now(), them = LOAD(other, RELAXED);
+    if ((uint32_t)me == 0 || (uint32_t)me != (uint32_t)them || (me >> 32) == (them >> 32)) return 1;
     ADD(&mb->spins_cut, 1);
     return 0;
 }
@@ -430,7 +437,7 @@ static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
         out[n++] = m;
     }
     mb->st.dequeued += n;
-    if (n) note_cpu(&mb->take_cpu);
+    if (n) note_side(&mb->take_by);
     return n;
 }
 
@@ -459,7 +466,7 @@ static int reserve(rk_mailbox_t *mb, uint64_t *pos)
 static void publish(rk_mailbox_t *mb, uint64_t pos, rk_msg_t *msg, int64_t t_enq)
 {
     slot_t *s = &mb->slots[pos & mb->mask];
-    note_cpu(&mb->put_cpu);
+    note_side(&mb->put_by);
     s->msg = msg;
     if (t_enq) STAMP(mb, pos) = t_enq;
     int prio = msg->priority; /* once published, the message is the taker's */
@@ -494,7 +501,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
         uint64_t batch = mb->capacity / 8 > 64 ? 64 : mb->capacity / 8 + 1;
         rk_spin_begin();
-        for (int i = 0; i < n && !got && spin_on(mb, i, &mb->take_cpu); i++) {
+        for (int i = 0; i < n && !got && spin_on(mb, i, &mb->take_by); i++) {
             if (LOAD(&mb->closed, RELAXED)) break;
             /* look every 8th round for a batch of room, the last round for any */
             if ((i & 7) == 7 || i + 1 == n) {
@@ -633,7 +640,7 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
     if (!looks_ready(mb)) {
         rk_spin_begin();
         for (int i = 0, spins = spin_budget(timeout_us, GET_SPINS);
-             i < spins && !looks_ready(mb) && spin_on(mb, i, &mb->put_cpu); i++)
+             i < spins && !looks_ready(mb) && spin_on(mb, i, &mb->put_by); i++)
             rk_spin_round((unsigned)i);
         rk_spin_end();
     }

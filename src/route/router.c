@@ -410,7 +410,7 @@ rk_status_t router_create(rk_runtime_t *rt, const router_config_t *cfg, router_t
         int rma = r->rma && r->ops->get;
         snprintf(r->buffer_path, sizeof r->buffer_path, "%s",
                  rma && r->ops->cuda_memory(r->tp) ? "read by RMA (UCX get), device memory in place (GPUDirect)"
-                 : rma ? "read by RMA (UCX get) from host memory; device data staged through pinned host memory first"
+                 : rma ? "read by RMA (UCX get, emulated over AM by the owner where no lane reads its memory); device data staged to host first"
                        : "bytes sent by the owner, device data staged through pinned host memory first");
         RK_INFO("device buffers across ranks: %s", r->buffer_path);
         if (pthread_create(&r->thread, NULL, progress_main, r) != 0) st = RK_ERR_NOMEM;
