@@ -118,16 +118,6 @@ static double fetch_raw(raw_ucx_t *u, uint8_t *dst, long size, long n)
     return ns;
 }
 
-static int need_two_ranks(const char *name)
-{
-    char why[160];
-    if (g_mpi.size == 2) return 0;
-    snprintf(why, sizeof why, "needs exactly 2 ranks (mpirun -n 2 ringmesh-bench %s); this run has %d", name,
-             g_mpi.size);
-    bench_skip(name, why);
-    return 1;
-}
-
 static int skip_fetch_size(size_t s) { return g_opts.only_size > 0 && g_opts.only_size != k_fetch_sizes[s].size; }
 
 int bench_buffer_fetch(void)
@@ -141,7 +131,7 @@ int bench_buffer_fetch(void)
     double *rk_ns, *raw_ns, *rk_gbs, *raw_gbs;
     int any = 0;
 
-    if (need_two_ranks("buffer-fetch")) return 0;
+    if (bench_need_two_ranks("buffer-fetch")) return 0;
     for (size_t s = 0; s < NFETCH; s++)
         if (!skip_fetch_size(s)) {
             any = 1;

@@ -256,16 +256,6 @@ static void pp_emit(long size, long n, int reps, const double *rk, const double 
 
 static int skip_size(int si) { return g_opts.only_size > 0 && g_opts.only_size != k_sizes[si]; }
 
-static int need_two_ranks(const char *name)
-{
-    char why[160];
-    if (g_mpi.size == 2) return 0;
-    snprintf(why, sizeof why, "needs exactly 2 ranks (mpirun -n 2 ringmesh-bench %s); this run has %d", name,
-             g_mpi.size);
-    bench_skip(name, why);
-    return 1;
-}
-
 int bench_pingpong(void)
 {
     enum { P_RK, P_UCX, P_MPI, P_WIRE, NPHASES };
@@ -283,7 +273,7 @@ int bench_pingpong(void)
     BenchBlob *wire_ping[NSIZES] = {0};
     wire_t w;
 
-    if (need_two_ranks("pingpong")) return 0;
+    if (bench_need_two_ranks("pingpong")) return 0;
     if (g_opts.only_size > 0) {
         int known = 0;
         for (int s = 0; s < NSIZES; s++) known |= k_sizes[s] == g_opts.only_size;
@@ -510,7 +500,7 @@ int bench_rate(void)
     char extra[384], wire_extra[480];
     wire_t w;
 
-    if (need_two_ranks("rate")) return 0;
+    if (bench_need_two_ranks("rate")) return 0;
     rk = calloc((size_t)reps, sizeof *rk);
     ucx = calloc((size_t)reps, sizeof *ucx);
     wire_r = calloc((size_t)reps, sizeof *wire_r);

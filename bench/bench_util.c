@@ -266,3 +266,13 @@ void bench_die(const char *where, rk_status_t st)
     if (g_mpi.inited && g_mpi.size > 1) MPI_Abort(MPI_COMM_WORLD, 2);
     exit(2);
 }
+
+int bench_need_two_ranks(const char *name)
+{
+    char why[160];
+    if (g_mpi.size == 2) return 0;
+    snprintf(why, sizeof why, "needs exactly 2 ranks (mpirun -n 2 ringmesh-bench %s); this run has %d", name,
+             g_mpi.size);
+    bench_skip(name, why);
+    return 1;
+}

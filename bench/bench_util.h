@@ -91,6 +91,8 @@ typedef struct bench_result {
 void bench_emit(const bench_result_t *r);
 /** Print {"name":..., "skipped": why} on rank 0. */
 void bench_skip(const char *name, const char *why);
+/** 1 (and a skip line for @p name) unless this run has exactly 2 ranks. */
+int bench_need_two_ranks(const char *name);
 /** Progress message to stderr (rank 0 only; --quiet silences it). */
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -51,7 +51,7 @@ fi
 if want asan; then
     banner "ASan + UBSan"
     configure build-asan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=address,undefined -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-asan -j"$JOBS" --target ringmesh-unit ringmesh-mpi-tests ringmesh-info
+    cmake --build build-asan -j"$JOBS" --target ringmesh-unit ringmesh-mpi-tests ringmesh-info ringmesh-interop
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-failure -j"$JOBS"
     # MPI libraries keep allocations past MPI_Finalize, so leak checking is
@@ -62,7 +62,7 @@ fi
 if want tsan; then
     banner "TSan"
     configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DRINGMESH_SANITIZE=thread -DRINGMESH_ENABLE_CUDA=OFF
-    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info ringmesh-mpi-tests ringmesh-pipeline \
+    cmake --build build-tsan -j"$JOBS" --target ringmesh-unit ringmesh-info ringmesh-mpi-tests ringmesh-interop ringmesh-pipeline \
         ringmesh-pubsub
     # UCX's mmap hooks (libucm) crash under TSan at thread exit; the library does not need them.
     UCX_MEM_MMAP_HOOK_MODE=none TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -311,20 +311,30 @@ rk_status_t rk_buffer_find(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_t **ou
     return i >= 0 ? RK_OK : RK_ERR_NOT_FOUND;
 }
 
+/*
+ * Live buffer @p id with its newest bytes where a reader will look: the device
+ * copy when @p device_ok and it is not older (*@p dev = 1), else the host copy,
+ * staged from the device first when that is newer. Caller holds the table lock.
+ */
+static rk_status_t newest_locked(struct buffer_table *t, rk_buffer_id_t id, int device_ok, rk_buffer_t **out, int *dev)
+{
+    int64_t i = slot_of(t, id);
+    if (i < 0) return RK_ERR_NOT_FOUND;
+    rk_buffer_t *b = t->slots[i];
+    *dev = device_ok && b->on_gpu && b->state != RK_BUF_HOST_DIRTY;
+    *out = b;
+    return !*dev && b->state == RK_BUF_DEVICE_DIRTY ? sync_locked(b) : RK_OK; /* stage device -> host */
+}
+
 rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader_fn fn, void *arg)
 {
     struct buffer_table *t = rt->buffers;
-    rk_status_t st = RK_OK;
-    int64_t i;
+    rk_buffer_t *b;
+    int dev;
 
     pthread_mutex_lock(&t->lock);
-    i = slot_of(t, id);
-    if (i < 0) st = RK_ERR_NOT_FOUND;
-    else {
-        rk_buffer_t *b = t->slots[i];
-        if (b->state == RK_BUF_DEVICE_DIRTY) st = sync_locked(b); /* stage device -> host */
-        if (st == RK_OK) fn(arg, b->host, b->size);
-    }
+    rk_status_t st = newest_locked(t, id, 0, &b, &dev);
+    if (st == RK_OK) fn(arg, b->host, b->size);
     pthread_mutex_unlock(&t->lock);
     return st;
 }
@@ -332,24 +342,18 @@ rk_status_t rk_buffer_read(rk_runtime_t *rt, rk_buffer_id_t id, rk_buffer_reader
 rk_status_t rk_host_buffer_lend(rk_runtime_t *rt, rk_buffer_id_t id, int device_ok, rk_host_lend_t *out)
 {
     struct buffer_table *t = rt->buffers;
-    rk_status_t st = RK_OK;
-    int64_t i;
+    rk_buffer_t *b;
+    int dev;
 
     pthread_mutex_lock(&t->lock);
-    i = slot_of(t, id);
-    if (i < 0) st = RK_ERR_NOT_FOUND;
-    else {
-        rk_buffer_t *b = t->slots[i];
-        int dev = device_ok && b->on_gpu && b->state != RK_BUF_HOST_DIRTY; /* the device copy is the newest */
-        if (!dev && b->state == RK_BUF_DEVICE_DIRTY) st = sync_locked(b); /* stage device -> host */
-        if (st == RK_OK) {
-            out->addr = out->base = dev ? b->dev : b->host;
-            out->size = b->size;
-            out->cap = b->cap;
-            out->device = dev;
-            out->buf = b;
-            b->lent++;
-        }
+    rk_status_t st = newest_locked(t, id, device_ok, &b, &dev);
+    if (st == RK_OK) {
+        out->addr = out->base = dev ? b->dev : b->host;
+        out->size = b->size;
+        out->cap = b->cap;
+        out->device = dev;
+        out->buf = b;
+        b->lent++;
     }
     pthread_mutex_unlock(&t->lock);
     return st;
