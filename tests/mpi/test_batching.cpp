@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -128,6 +129,7 @@ namespace {
 struct Tally2 {
     std::atomic<long long> n{0}, sum{0}, bad{0};
     std::vector<long long> last = std::vector<long long>(64 * 256, -1);  // [sender][priority]
+    std::string first_bad;  // the first offence: sender, priority, sequence numbers, where it came from
 };
 
 void tally2_body(rk_ctx_t *ctx, void *arg)
@@ -138,7 +140,10 @@ void tally2_body(rk_ctx_t *ctx, void *arg)
         if (rk_ctx_receive(ctx, 100000, &m) != RK_OK) continue;
         auto *num = reinterpret_cast<TestNum *>(m);
         long long &last = t->last[(size_t)(num->sender & 63) * 256 + m->priority];
-        if (num->seq <= last) t->bad++;
+        if (num->seq <= last && t->bad++ == 0)
+            t->first_bad = "sender " + std::to_string(num->sender) + " priority " + std::to_string(m->priority) +
+                           ": seq " + std::to_string(num->seq) + " after " + std::to_string(last) + " (from rank " +
+                           std::to_string(m->src_rank) + ", message " + std::to_string(t->n.load()) + ")";
         last = num->seq;
         t->sum += num->seq;
         t->n++;
@@ -185,7 +190,7 @@ TEST(Batching, FloodOfMixedFlowsAndPrioritiesArrivesExactlyOnceInOrder)
         for (int i = 0; i < 60000 && t[k].n.load() < want; i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         EXPECT_EQ(t[k].n.load(), want) << "kernel " << ids[k];
         EXPECT_EQ(t[k].sum.load(), (kPer * (kPer - 1) / 2) * 2 * (d.size - 1)) << "kernel " << ids[k];
-        EXPECT_EQ(t[k].bad.load(), 0) << "kernel " << ids[k];
+        EXPECT_EQ(t[k].bad.load(), 0) << "kernel " << ids[k] << ": first " << t[k].first_bad;
     }
     uint64_t batches = 0, batched = 0;
     for (int p = 0; p < d.size; p++) {
