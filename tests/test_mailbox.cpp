@@ -913,3 +913,33 @@ TEST(SpinWait, AWaiterSharingTheOtherSidesCpuSleepsInsteadOfSpinning)
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "one CPU: no second placement to compare";
     EXPECT_EQ(ping_pong_spins_cut(0, 1, rounds), 0u);
 }
+
+// A put another thread has reserved but not published hides what was queued
+// behind it: rk_mailbox_peek then says empty although an older message is in
+// the mailbox, and a sender deciding whether it may overtake the queue (the
+// router's urgent fast path) would overtake it. rk_mailbox_peek_all says the
+// view is partial instead, and answers once the put is published.
+TEST(PriorityMailbox, PeekAllRefusesAPartialView)
+{
+    Mailbox box(16, RK_BP_BLOCK);
+    const rk_msg_t *head = nullptr;
+    EXPECT_EQ(rk_mailbox_peek_all(box.mb, &head), RK_ERR_EMPTY);
+    rk_mailbox_reserved_hook = hold_here;
+    std::thread held([&] {
+        t_hold_me = true;
+        EXPECT_EQ(rk_mailbox_put(box.mb, M(make_num(0, 40)), 0), RK_OK);
+    });
+    while (g_hold.load() != 2) std::this_thread::yield();
+    ASSERT_EQ(rk_mailbox_put(box.mb, M(make_num(1, 240)), 0), RK_OK); // queued, behind the unpublished slot
+    EXPECT_EQ(rk_mailbox_size(box.mb), 2u);
+    EXPECT_EQ(rk_mailbox_peek(box.mb, &head), RK_ERR_EMPTY);          // the hazard: looks empty
+    EXPECT_EQ(rk_mailbox_peek_all(box.mb, &head), RK_ERR_TIMEOUT);    // refused: partial view
+    g_hold = 0;
+    held.join();
+    rk_mailbox_reserved_hook = nullptr;
+    ASSERT_EQ(rk_mailbox_peek_all(box.mb, &head), RK_OK);
+    EXPECT_EQ(head->priority, 240);
+    EXPECT_EQ(seq_of(const_cast<rk_msg_t *>(head)), 1);
+    rk_msg_t *m = nullptr;
+    while (rk_mailbox_try_get(box.mb, &m) == RK_OK) rk_msg_free(m);
+}

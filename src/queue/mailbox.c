@@ -726,6 +726,20 @@ rk_status_t rk_mailbox_peek(rk_mailbox_t *mb, const rk_msg_t **out)
     return m ? RK_OK : RK_ERR_EMPTY;
 }
 
+int rk_mailbox_peek_all(rk_mailbox_t *mb, const rk_msg_t **out)
+{
+    rk_msg_t *m = NULL;
+    rk_status_t st;
+    if (!mb || !out) return RK_ERR_INVALID;
+    pthread_mutex_lock(&mb->lock);
+    drain(mb);
+    if (LOAD(&mb->head, SEQ_CST) != mb->tail) st = RK_ERR_TIMEOUT; /* a put is mid-way: the view is partial */
+    else st = (m = head_msg(mb)) != NULL ? RK_OK : RK_ERR_EMPTY;
+    if (m) *out = m;
+    pthread_mutex_unlock(&mb->lock);
+    return st;
+}
+
 uint32_t rk_mailbox_clear(rk_mailbox_t *mb)
 {
     uint32_t n = 0;

@@ -33,6 +33,13 @@ void rk_mailbox_set_evict_hook(struct rk_mailbox *mb, rk_mailbox_evict_fn fn, vo
 void rk_mailbox_waiter(struct rk_mailbox *mb, int prio, int delta);
 /** The highest priority waiting for room (rk_mailbox_waiter or a blocked put), -1 when none. */
 int rk_mailbox_top_waiter(const struct rk_mailbox *mb);
+/*
+ * rk_mailbox_peek, but only when the look saw every reserved position: a put
+ * reserved and not yet published (another thread mid-put) gives RK_ERR_TIMEOUT,
+ * since what it hides may be older than anything visible. RK_ERR_EMPTY when
+ * nothing at all is queued. For a caller that must not overtake anything queued.
+ */
+int rk_mailbox_peek_all(struct rk_mailbox *mb, const struct rk_msg **out);
 
 #ifdef __cplusplus
 }

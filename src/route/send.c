@@ -145,14 +145,18 @@ static int flow_may_send(const flow_t *f, int prio)
  * queued and it may send; or, above the default priority, with a reserve
  * credit when everything queued has a lower priority (so the order within
  * its priority holds): an urgent message does not wait behind bulk that waits
- * for credits, even when that bulk fills the queue. Caller holds r->lock.
+ * for credits, even when that bulk fills the queue. Only on a complete view of
+ * the queue: senders put into it outside the router lock, and a put another
+ * thread has reserved but not yet published hides everything queued behind it,
+ * an older frame of this sender at this priority included (it would be
+ * overtaken). Caller holds r->lock.
  */
 static int may_go_now(flow_t *f, int prio)
 {
     const rk_msg_t *head;
     if (rk_mailbox_size(f->outq) == 0) return flow_may_send(f, prio);
     if (prio <= RK_PRIORITY_DEFAULT || (f->credits == 0 && f->reserve == 0)) return 0;
-    return rk_mailbox_peek(f->outq, &head) != RK_OK || head->priority < prio;
+    return rk_mailbox_peek_all(f->outq, &head) == RK_OK && head->priority < prio;
 }
 
 static void spend_credit(flow_t *f)
