@@ -375,36 +375,6 @@ static rk_msg_t *remove_one(rk_mailbox_t *mb, int lowest, int64_t *t_enq)
     return p < 0 ? NULL : unlink_head(mb, p, t_enq);
 }
 
-/* This thread and the CPU it runs on, as one word: a per-thread tag (the address
- * of a thread-local) high, the CPU + 1 low (a cheap rseq read; 0 low = unknown). */
-static _Thread_local char thread_tag __attribute__((tls_model("initial-exec")));
-static inline uint64_t side_now(void)
-{
-    return (uint64_t)(uint32_t)(uintptr_t)&thread_tag << 32 | (uint32_t)(sched_getcpu() + 1);
-}
-
-/* Note who did a put / take and where (stored only when it changed). */
-static inline void note_side(uint64_t *where)
-{
-    uint64_t me = side_now();
-    if (me != LOAD(where, RELAXED)) STORE(where, me, RELAXED);
-}
-
-/*
- * May a spin-wait go on? Not when another thread, the one it waits for,
- * last ran on this CPU (@p other): every round of spinning is then a round
- * that thread cannot run, and the wait would last the whole spin budget.
- * Looked at every 64 rounds (threads move between CPUs).
- */
-static inline int spin_on(rk_mailbox_t *mb, int i, const uint64_t *other)
-{
-    if (i & 63) return 1;
-    uint64_t me = side_now(), them = LOAD(other, RELAXED);
-    if ((uint32_t)me == 0 || (uint32_t)me != (uint32_t)them || (me >> 32) == (them >> 32)) return 1;
-    ADD(&mb->spins_cut, 1);
-    return 0;
-}
-
 /* Take up to @p max messages, highest and oldest first, into @p out; returns how many. */
 static uint32_t take_locked(rk_mailbox_t *mb, rk_msg_t **out, uint32_t max)
 {
@@ -501,7 +471,7 @@ static rk_status_t reserve_slow(rk_mailbox_t *mb, const rk_msg_t *msg, int64_t t
         int got = 0, n = spin_budget(timeout_us, PUT_SPINS);
         uint64_t batch = mb->capacity / 8 > 64 ? 64 : mb->capacity / 8 + 1;
         rk_spin_begin();
-        for (int i = 0; i < n && !got && spin_on(mb, i, &mb->take_by); i++) {
+        for (int i = 0; i < n && !got && spin_on(i, &mb->take_by, &mb->spins_cut); i++) {
             if (LOAD(&mb->closed, RELAXED)) break;
             /* look every 8th round for a batch of room, the last round for any */
             if ((i & 7) == 7 || i + 1 == n) {
@@ -640,7 +610,7 @@ static rk_status_t get_some(rk_mailbox_t *mb, int64_t timeout_us, rk_msg_t **out
     if (!looks_ready(mb)) {
         rk_spin_begin();
         for (int i = 0, spins = spin_budget(timeout_us, GET_SPINS);
-             i < spins && !looks_ready(mb) && spin_on(mb, i, &mb->put_by); i++)
+             i < spins && !looks_ready(mb) && spin_on(i, &mb->put_by, &mb->spins_cut); i++)
             rk_spin_round((unsigned)i);
         rk_spin_end();
     }

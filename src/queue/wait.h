@@ -1,12 +1,14 @@
 /*
  * queue/wait.h - pieces of rk_mailbox that need none of its state: the
  * histogram of enqueue -> dequeue waits (4 buckets per power of two, so a
- * percentile is within 25%) and the spin / sleep helpers of its waits.
+ * percentile is within 25%), the spin / sleep helpers of its waits, and who
+ * ran last on which CPU (a spin against a thread on its own CPU is cut).
  */
 #ifndef RK_QUEUE_WAIT_H
 #define RK_QUEUE_WAIT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -53,6 +55,36 @@ static inline int wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t tim
 {
     if (timeout_us < 0) return pthread_cond_wait(cv, m);
     return pthread_cond_timedwait(cv, m, dl);
+}
+
+/* This thread and the CPU it runs on, as one word: a per-thread tag (the address
+ * of a thread-local) high, the CPU + 1 low (a cheap rseq read; 0 low = unknown). */
+static _Thread_local char thread_tag __attribute__((tls_model("initial-exec")));
+static inline uint64_t side_now(void)
+{
+    return (uint64_t)(uint32_t)(uintptr_t)&thread_tag << 32 | (uint32_t)(sched_getcpu() + 1);
+}
+
+/* Note who did a put / take and where (stored only when it changed). */
+static inline void note_side(uint64_t *where)
+{
+    uint64_t me = side_now();
+    if (me != __atomic_load_n(where, __ATOMIC_RELAXED)) __atomic_store_n(where, me, __ATOMIC_RELAXED);
+}
+
+/*
+ * May a spin-wait go on? Not when another thread, the one it waits for,
+ * last ran on this CPU (@p other): every round of spinning is then a round
+ * that thread cannot run, and the wait would last the whole spin budget.
+ * Looked at every 64 rounds (threads move between CPUs).
+ */
+static inline int spin_on(int i, const uint64_t *other, uint64_t *cut)
+{
+    if (i & 63) return 1;
+    uint64_t me = side_now(), them = __atomic_load_n(other, __ATOMIC_RELAXED);
+    if ((uint32_t)me == 0 || (uint32_t)me != (uint32_t)them || (me >> 32) == (them >> 32)) return 1;
+    __atomic_fetch_add(cut, 1, __ATOMIC_RELAXED);
+    return 0;
 }
 
 #endif
