@@ -62,6 +62,19 @@ int rk_bools_ok(const void *data, size_t n)
     return 1;
 }
 
+rk_status_t rk_array_append(rk_msg_t **root, uint32_t ndim, const uint64_t *shape, const void *data, size_t nbytes,
+                            uint32_t *off)
+{
+    uint32_t head[2] = {ndim, 0};
+    rk_status_t st = rk_msg_reserve(root, RK_ARRAY_REC(ndim) + nbytes, off);
+    if (st != RK_OK) return st;
+    char *rec = (char *)*root + *off;
+    memcpy(rec, head, sizeof head);
+    if (ndim) memcpy(rec + 8, shape, 8 * (size_t)ndim);
+    if (nbytes) memcpy(rec + RK_ARRAY_REC(ndim), data, nbytes);
+    return RK_OK;
+}
+
 rk_status_t rk_array_read(const void *blk, size_t size, rk_view_t v, rk_dtype_t dtype, rk_array_t *out)
 {
     const char *rec = (const char *)blk + v.off;

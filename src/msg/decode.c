@@ -289,7 +289,7 @@ static rk_status_t dec_dict(dec_t *d, uint32_t base, const rk_field_t *f, const 
 static rk_status_t dec_array(dec_t *d, uint32_t base, const rk_field_t *f, const mp_val_t *v, uint32_t dst)
 {
     const uint8_t *bytes = NULL;
-    uint32_t nbytes = 0, ndim = 0, off, head[2];
+    uint32_t nbytes = 0, ndim = 0, off;
     uint64_t shape[RK_ARRAY_MAX_DIMS], count;
     size_t want;
     int seen = 0; /* bits: 1 data, 2 dtype, 4 shape */
@@ -325,12 +325,7 @@ static rk_status_t dec_array(dec_t *d, uint32_t base, const rk_field_t *f, const
     }
     if ((st = rk_array_size(dt, ndim, shape, &count, &want)) != RK_OK) return RK_ERR_DECODE;
     if (want != nbytes || (dt == RK_DTYPE_BOOL && !rk_bools_ok(bytes, nbytes))) return RK_ERR_DECODE;
-    if ((st = rk_msg_reserve(&d->m, RK_ARRAY_REC(ndim) + nbytes, &off)) != RK_OK) return st;
-    head[0] = ndim;
-    head[1] = 0;
-    memcpy(dec_at(d, off), head, sizeof head);
-    if (ndim) memcpy(dec_at(d, off + 8), shape, 8 * (size_t)ndim);
-    if (nbytes) memcpy(dec_at(d, off + (uint32_t)RK_ARRAY_REC(ndim)), bytes, nbytes);
+    if ((st = rk_array_append(&d->m, ndim, shape, bytes, nbytes, &off)) != RK_OK) return st;
     store_view(d, dst, off - base, nbytes);
     return RK_OK;
 }

@@ -74,11 +74,7 @@ rk_status_t rk_msg_set_items(rk_msg_t **msgpp, size_t field_offset, const rk_msg
     st = reserve_items(&m, count, &at);
     for (size_t i = 0; st == RK_OK && i < count; i++) {
         uint32_t off;
-        if ((st = rk_msg_reserve(&m, items[i]->size, &off)) != RK_OK) break;
-        rk_msg_t *copy = (rk_msg_t *)((char *)m + off);
-        memcpy(copy, items[i], items[i]->size);
-        copy->capacity = 0; /* owned by the parent block */
-        copy->pool_class = 0;
+        if ((st = rk_msg_embed(&m, items[i], &off)) != RK_OK) break;
         put_view(m, at + (uint32_t)(i * sizeof(rk_view_t)), off, items[i]->size);
     }
     rk_store_pp(msgpp, m);

@@ -316,11 +316,22 @@ rk_status_t rk_msg_set_dict(rk_msg_t **msgpp, size_t field_offset, const char *c
     return RK_OK;
 }
 
+rk_status_t rk_msg_embed(rk_msg_t **root, const rk_msg_t *child, uint32_t *off)
+{
+    rk_status_t st = rk_msg_reserve(root, child->size, off);
+    if (st != RK_OK) return st;
+    rk_msg_t *copy = (rk_msg_t *)((char *)*root + *off);
+    memcpy(copy, child, child->size);
+    copy->capacity = 0; /* owned by the parent block */
+    copy->pool_class = 0;
+    return RK_OK;
+}
+
 rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_msg_t *child)
 {
     const rk_field_t *f;
     rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
-    rk_msg_t *m, *copy;
+    rk_msg_t *m;
     uint32_t off;
 
     if (st != RK_OK) return st;
@@ -329,13 +340,9 @@ rk_status_t rk_msg_set_nested(rk_msg_t **msgpp, size_t field_offset, const rk_ms
     if (rk_msg_validate_block(child, child->size, f->nested ? f->nested() : NULL, 1) != RK_OK)
         return RK_ERR_MALFORMED;
     m = rk_load_pp(msgpp);
-    st = rk_msg_reserve(&m, child->size, &off);
+    st = rk_msg_embed(&m, child, &off);
     rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
-    copy = (rk_msg_t *)((char *)m + off);
-    memcpy(copy, child, child->size);
-    copy->capacity = 0; /* owned by the parent block */
-    copy->pool_class = 0;
     field_view(m, f)->off = off;
     field_view(m, f)->len = child->size;
     return RK_OK;
@@ -348,7 +355,7 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
     rk_status_t st = rk_setter_field(msgpp, field_offset, &f);
     uint64_t count;
     size_t nbytes;
-    uint32_t off, head[2] = {ndim, 0};
+    uint32_t off;
     rk_msg_t *m;
 
     if (st != RK_OK) return st;
@@ -357,12 +364,9 @@ rk_status_t rk_msg_set_array(rk_msg_t **msgpp, size_t field_offset, rk_dtype_t d
     if (!data && nbytes) return RK_ERR_INVALID;
     if (dtype == RK_DTYPE_BOOL && !rk_bools_ok(data, nbytes)) return RK_ERR_INVALID;
     m = rk_load_pp(msgpp);
-    st = rk_msg_reserve(&m, RK_ARRAY_REC(ndim) + nbytes, &off);
+    st = rk_array_append(&m, ndim, shape, data, nbytes, &off);
     rk_store_pp(msgpp, m);
     if (st != RK_OK) return st;
-    memcpy((char *)m + off, head, sizeof head);
-    if (ndim) memcpy((char *)m + off + 8, shape, 8 * (size_t)ndim);
-    if (nbytes) memcpy((char *)m + off + RK_ARRAY_REC(ndim), data, nbytes);
     field_view(m, f)->off = off;
     field_view(m, f)->len = (uint32_t)nbytes;
     return RK_OK;

@@ -103,6 +103,17 @@ rk_dtype_t rk_dtype_named(const void *name, size_t len);
 rk_status_t rk_array_size(rk_dtype_t dtype, uint32_t ndim, const uint64_t *shape, uint64_t *count, size_t *nbytes);
 /** Are all @p n bytes 0 or 1 (BOOL elements)? */
 int rk_bools_ok(const void *data, size_t n);
+/**
+ * Append an ARRAY record (ndim, @p shape, then @p nbytes of @p data) to the
+ * tail of *@p root (which may move); *@p off: its offset in the root block.
+ */
+rk_status_t rk_array_append(rk_msg_t **root, uint32_t ndim, const uint64_t *shape, const void *data, size_t nbytes,
+                            uint32_t *off);
+/**
+ * Append a copy of the message @p child to the tail of *@p root (which may
+ * move), owned by it (capacity 0); *@p off: its offset in the root block.
+ */
+rk_status_t rk_msg_embed(rk_msg_t **root, const rk_msg_t *child, uint32_t *off);
 /** Read and check the ARRAY view @p v of the block @p blk of @p size bytes (RK_ERR_MALFORMED when off). */
 rk_status_t rk_array_read(const void *blk, size_t size, rk_view_t v, rk_dtype_t dtype, rk_array_t *out);
 /* Declared defaults (msg/defaults.c). */

@@ -157,37 +157,41 @@ void offer_fetch(router_t *r, int src, const frame_t *f)
     if (f->payload_len >= KEY_HDR) send_ctrl(r, src, FRAME_BUF_DONE, NULL, 0, frame_get32(f->payload + 16));
 }
 
+/* Unlink the loan at *@p pp and give the buffer back. Caller holds r->lock. */
+static void lend_return(router_t *r, lend_t **pp)
+{
+    lend_t *ln = *pp;
+    *pp = ln->next;
+    rk_host_buffer_return(r->rt, ln->buf);
+    free(ln);
+}
+
+/* Unlink the registration at *@p pp and release it. Caller holds r->lock. */
+static void reg_release(router_t *r, reg_t **pp)
+{
+    reg_t *g = *pp;
+    *pp = g->next;
+    r->ops->mem_deregister(r->tp, g->mem);
+    free(g);
+}
+
 void lend_done(router_t *r, int src, uint32_t id)
 {
-    for (lend_t **pp = &r->lends; *pp; pp = &(*pp)->next) {
-        lend_t *ln = *pp;
-        if (ln->id != id || ln->peer != src) continue;
-        *pp = ln->next;
-        rk_host_buffer_return(r->rt, ln->buf);
-        free(ln);
-        return;
-    }
+    for (lend_t **pp = &r->lends; *pp; pp = &(*pp)->next)
+        if ((*pp)->id == id && (*pp)->peer == src) {
+            lend_return(r, pp);
+            return;
+        }
     bad_frame(r, src, "unknown buffer loan", RK_ERR_DECODE);
 }
 
 void buffers_drop(router_t *r, int peer, int all)
 {
     for (lend_t **pp = &r->lends; *pp;) {
-        lend_t *ln = *pp;
-        if (peer >= 0 && ln->peer != peer) {
-            pp = &ln->next;
-            continue;
-        }
-        *pp = ln->next;
-        rk_host_buffer_return(r->rt, ln->buf);
-        free(ln);
+        if (peer >= 0 && (*pp)->peer != peer) pp = &(*pp)->next;
+        else lend_return(r, pp);
     }
-    while (all && r->regs) {
-        reg_t *g = r->regs;
-        r->regs = g->next;
-        r->ops->mem_deregister(r->tp, g->mem);
-        free(g);
-    }
+    while (all && r->regs) reg_release(r, &r->regs);
 }
 
 void router_forget_memory(router_t *r, void *addr)
@@ -195,14 +199,8 @@ void router_forget_memory(router_t *r, void *addr)
     if (!r || !addr) return;
     pthread_mutex_lock(&r->lock);
     for (reg_t **pp = &r->regs; *pp;) {
-        reg_t *g = *pp;
-        if (g->base != addr) {
-            pp = &g->next;
-            continue;
-        }
-        *pp = g->next;
-        r->ops->mem_deregister(r->tp, g->mem);
-        free(g);
+        if ((*pp)->base != addr) pp = &(*pp)->next;
+        else reg_release(r, pp);
     }
     pthread_mutex_unlock(&r->lock);
 }
